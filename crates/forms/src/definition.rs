@@ -1,0 +1,396 @@
+//! The form definition: a versioned JSON document (see `docs/form-schema.json`).
+//!
+//! A definition is data, never code: staff import it, the builder edits it, and every submission keeps the
+//! exact version it was made with.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Default per-form limit on the total size of attachments (10 MB).
+pub const DEFAULT_ATTACHMENT_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// One online procedure (手続) as residents see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormDefinition {
+    /// The schema this document follows; informative only.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Title shown at the top of the form (e.g. 令和8年度高知県事業推進補助金 交付申請).
+    pub title: String,
+    /// Explanation shown under the title.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Code of the owning department (所属) within the tenant; its reviewers handle the submissions.
+    pub department: String,
+    /// How residents reach the department about this procedure.
+    #[serde(default)]
+    pub contact: Contact,
+    /// When the form starts accepting submissions; always open before if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<DateTime<FixedOffset>>,
+    /// When the form stops accepting submissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<FixedOffset>>,
+    /// Maximum number of accepted submissions (e.g. seats at a seminar); unlimited if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    /// Limits on attached files.
+    #[serde(default)]
+    pub attachments: AttachmentLimits,
+    /// The parts of the form, in display order.
+    pub parts: Vec<Part>,
+}
+
+/// Contact details of the owning department (問い合わせ先).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Department name as shown to residents.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Telephone number (電話).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
+    /// Mail address (メール).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    /// Office hours, free text (e.g. 平日 8:30〜17:15).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hours: String,
+}
+
+/// Limits on attachments for the whole form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentLimits {
+    /// Total size of all attachments of one submission, in bytes.
+    #[serde(default = "default_attachment_limit")]
+    pub max_total_bytes: u64,
+    /// Allowed file types as MIME types, detected from the content (not the file name).
+    #[serde(default = "default_allowed_types")]
+    pub allowed_types: Vec<String>,
+}
+
+fn default_attachment_limit() -> u64 {
+    DEFAULT_ATTACHMENT_LIMIT
+}
+
+fn default_allowed_types() -> Vec<String> {
+    [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+impl Default for AttachmentLimits {
+    fn default() -> Self {
+        Self {
+            max_total_bytes: default_attachment_limit(),
+            allowed_types: default_allowed_types(),
+        }
+    }
+}
+
+/// One part (部品) of a form: a field, a display element or a repeating group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Part {
+    /// Stable key: lower-case ASCII letters, digits and `_`, starting with a letter. Export columns use it.
+    pub key: String,
+    /// Visible label (or the heading text for a heading).
+    pub label: String,
+    /// Help text shown under the label.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub help: String,
+    /// Whether an answer is required.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Show the part only when this condition holds; a hidden part is neither validated nor stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+    /// What kind of part this is, with its own settings.
+    #[serde(flatten)]
+    pub kind: PartKind,
+}
+
+/// The kinds of parts, with their settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PartKind {
+    /// Single-line text.
+    Text {
+        /// Minimum length in characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_length: Option<u32>,
+        /// Maximum length in characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<u32>,
+        /// Regular expression the whole answer must match.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pattern: Option<String>,
+        /// Message shown when the pattern does not match.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pattern_message: Option<String>,
+        /// Only katakana allowed (hiragana and half-width kana are converted).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        katakana: bool,
+    },
+    /// Multi-line text.
+    Textarea {
+        /// Minimum length in characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_length: Option<u32>,
+        /// Maximum length in characters.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_length: Option<u32>,
+    },
+    /// A number, optionally integer, with a unit and a range.
+    Number {
+        /// Unit shown after the input (頭, 人, 円).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+        /// Smallest allowed value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        /// Largest allowed value.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+        /// Only whole numbers.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        integer: bool,
+    },
+    /// A mail address.
+    Email,
+    /// A Japanese telephone number.
+    Phone,
+    /// A postal code; fills the named address part from Japan Post data when JavaScript is available.
+    PostalCode {
+        /// Key of the address part to fill.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address_part: Option<String>,
+    },
+    /// An address (free text, one line).
+    Address,
+    /// A date; the 和暦 is shown beside it.
+    Date {
+        /// Earliest allowed date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<NaiveDate>,
+        /// Latest allowed date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<NaiveDate>,
+    },
+    /// Exactly one choice shown as radio buttons.
+    Radio {
+        /// The choices.
+        choices: Vec<Choice>,
+    },
+    /// Any number of choices as check boxes.
+    Checkboxes {
+        /// The choices.
+        choices: Vec<Choice>,
+        /// Fewest choices to tick.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_selected: Option<u32>,
+        /// Most choices to tick.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_selected: Option<u32>,
+    },
+    /// Exactly one choice from a drop-down list.
+    Select {
+        /// The choices.
+        choices: Vec<Choice>,
+    },
+    /// A person's name (氏名), optionally with furigana (フリガナ). The name is stored exactly as typed.
+    Name {
+        /// Ask for the reading in katakana.
+        #[serde(default)]
+        furigana: bool,
+    },
+    /// Individual or corporation switch: 氏名 for individuals, 法人名 + 代表者 for corporations.
+    Applicant,
+    /// Consent to the handling of personal information (個人情報の取扱いに同意).
+    Consent {
+        /// The text the applicant agrees to.
+        text: String,
+    },
+    /// One or more attached files.
+    File {
+        /// Most files for this part.
+        #[serde(default = "default_max_files")]
+        max_files: u32,
+    },
+    /// A photo with its location: EXIF GPS when present, else the browser's position or typed coordinates.
+    Photo,
+    /// A heading (the label is the heading text).
+    Heading,
+    /// Explanatory text (the label is a short title, `text` the body).
+    Paragraph {
+        /// The explanation.
+        text: String,
+    },
+    /// A repeating group of parts (several animals, several attendees).
+    Group {
+        /// The parts of one item.
+        parts: Vec<Part>,
+        /// Fewest items.
+        #[serde(default = "default_min_items")]
+        min_items: u32,
+        /// Most items; export columns are made for this many.
+        #[serde(default = "default_max_items")]
+        max_items: u32,
+        /// What one item is called (頭目, 人目); shown as "1頭目".
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        item_label: String,
+    },
+}
+
+fn default_max_files() -> u32 {
+    5
+}
+fn default_min_items() -> u32 {
+    1
+}
+fn default_max_items() -> u32 {
+    10
+}
+
+/// One choice of a radio, select or checkbox part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// Stored value; stays stable when the label changes.
+    pub value: String,
+    /// Visible label.
+    pub label: String,
+}
+
+/// When a part is shown. Conditions nest with `all`, `any` and `not`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Condition {
+    /// Every condition holds.
+    All {
+        /// The conditions.
+        all: Vec<Condition>,
+    },
+    /// At least one condition holds.
+    Any {
+        /// The conditions.
+        any: Vec<Condition>,
+    },
+    /// The condition does not hold.
+    Not {
+        /// The negated condition.
+        not: Box<Condition>,
+    },
+    /// The named part has one of the given values (for check boxes: at least one of them is ticked).
+    In {
+        /// Key of an earlier part.
+        part: String,
+        /// The values.
+        #[serde(rename = "in")]
+        values: Vec<String>,
+    },
+    /// The named part is filled in (or, with `false`, left empty).
+    Filled {
+        /// Key of an earlier part.
+        part: String,
+        /// Whether it must be filled.
+        filled: bool,
+    },
+}
+
+impl Condition {
+    /// Every part key this condition refers to.
+    pub fn referenced_parts(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.collect_parts(&mut out);
+        out
+    }
+
+    fn collect_parts<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Condition::All { all: list } | Condition::Any { any: list } => {
+                list.iter().for_each(|c| c.collect_parts(out))
+            }
+            Condition::Not { not } => not.collect_parts(out),
+            Condition::In { part, .. } | Condition::Filled { part, .. } => out.push(part),
+        }
+    }
+}
+
+impl PartKind {
+    /// The schema name of this kind (`text`, `radio` …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            PartKind::Text { .. } => "text",
+            PartKind::Textarea { .. } => "textarea",
+            PartKind::Number { .. } => "number",
+            PartKind::Email => "email",
+            PartKind::Phone => "phone",
+            PartKind::PostalCode { .. } => "postal_code",
+            PartKind::Address => "address",
+            PartKind::Date { .. } => "date",
+            PartKind::Radio { .. } => "radio",
+            PartKind::Checkboxes { .. } => "checkboxes",
+            PartKind::Select { .. } => "select",
+            PartKind::Name { .. } => "name",
+            PartKind::Applicant => "applicant",
+            PartKind::Consent { .. } => "consent",
+            PartKind::File { .. } => "file",
+            PartKind::Photo => "photo",
+            PartKind::Heading => "heading",
+            PartKind::Paragraph { .. } => "paragraph",
+            PartKind::Group { .. } => "group",
+        }
+    }
+
+    /// The choices of a choice part, if it is one.
+    pub fn choices(&self) -> Option<&[Choice]> {
+        match self {
+            PartKind::Radio { choices }
+            | PartKind::Select { choices }
+            | PartKind::Checkboxes { choices, .. } => Some(choices),
+            _ => None,
+        }
+    }
+
+    /// Whether the part collects an answer (headings and paragraphs do not).
+    pub fn has_value(&self) -> bool {
+        !matches!(self, PartKind::Heading | PartKind::Paragraph { .. })
+    }
+}
+
+impl Choice {
+    /// A choice whose value and label are given.
+    pub fn new(value: &str, label: &str) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
+}
+
+impl FormDefinition {
+    /// Parses a definition from JSON; structural errors only (see [`crate::check`] for meaning).
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The definition as pretty JSON, as exported.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a definition always serialises")
+    }
+
+    /// Finds a top-level part by key.
+    pub fn part(&self, key: &str) -> Option<&Part> {
+        self.parts.iter().find(|p| p.key == key)
+    }
+}

@@ -1,0 +1,73 @@
+//! Configuration: a TOML file, overridden by environment variables and command-line flags (see `--help`).
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Everything the server needs to know about its installation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// `sqlite://data/madoguchi.sqlite?mode=rwc` (default) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Directory for local files: attachments (object store), mail sink, postal data.
+    pub data_dir: PathBuf,
+    /// The URL residents use, for links in mail and QR codes; HTTPS turns on `Secure` cookies.
+    pub public_url: String,
+    /// Mail settings.
+    pub mail: MailConfig,
+    /// Staff session lifetime in minutes.
+    pub session_minutes: i64,
+    /// How long an unfinished form (draft) is kept, in hours.
+    pub draft_hours: i64,
+    /// Run the background job worker in this process.
+    pub run_worker: bool,
+}
+
+/// How mail leaves the system.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// Sender address.
+    pub from: String,
+    /// SMTP relay as `smtp://host:port`; when empty, mail is written as `.eml` files under `data_dir/mail`.
+    pub smtp_url: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "madoguchi@example.lg.jp".into(),
+            smtp_url: String::new(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/madoguchi.sqlite?mode=rwc".into(),
+            data_dir: PathBuf::from("data"),
+            public_url: "http://127.0.0.1:8080".into(),
+            mail: MailConfig::default(),
+            session_minutes: 8 * 60,
+            draft_hours: 72,
+            run_worker: true,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; missing keys keep their defaults.
+    pub fn from_toml_file(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        Ok(toml::from_str(&text)?)
+    }
+
+    /// Whether cookies get the `Secure` attribute.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}

@@ -1,0 +1,111 @@
+//! The database: one code path for SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Queries are written once with `$1` placeholders, which both drivers accept, through `sqlx`'s `Any` driver.
+//! Values are restricted to what both share: integers (`BIGINT`), text, floats. Times are epoch milliseconds.
+//! SQLite allows one writer at a time, so writes go through a one-connection pool there, which avoids
+//! `SQLITE_BUSY` upgrades inside this process; PostgreSQL uses one pool for both.
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+/// Which database a [`Db`] talks to; used only where SQL must differ (job claiming).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Connection pools for reads and writes.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// Pool for reads (and writes on PostgreSQL).
+    pub read: AnyPool,
+    /// Pool for writes: the same as `read` on PostgreSQL, a single connection on SQLite.
+    pub write: AnyPool,
+    /// The database kind.
+    pub backend: Backend,
+}
+
+static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        install_default_drivers();
+        let db = if url.starts_with("sqlite:") {
+            let options = || {
+                AnyPoolOptions::new().after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the writer; FULL keeps an acknowledged receipt after power loss.
+                        conn.execute(
+                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+            };
+            let write = options()
+                .max_connections(1)
+                .connect(url)
+                .await
+                .with_context(|| format!("opening SQLite database {url}"))?;
+            let read = options().max_connections(8).connect(url).await?;
+            Db {
+                read,
+                write,
+                backend: Backend::Sqlite,
+            }
+        } else {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", redact(url)))?;
+            Db {
+                read: pool.clone(),
+                write: pool,
+                backend: Backend::Postgres,
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => MIGRATE_SQLITE.run(&self.write).await,
+            Backend::Postgres => MIGRATE_POSTGRES.run(&self.write).await,
+        }
+        .context("running database migrations")
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Hides a password in a connection URL for logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,140 @@
+//! One error type, two faces: an HTML page for people, JSON for the API.
+//!
+//! Policy: inside a request, functions return [`AppError`]; a variant chooses the status code here and only
+//! here. Unexpected failures become `Internal`, are logged with their cause, and show no detail to the user.
+//! Outside requests (CLI, start-up, jobs) `anyhow` is used.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+/// Errors a request can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The thing does not exist, or the user may not know it exists.
+    #[error("見つかりません")]
+    NotFound,
+    /// Signed in, but not allowed.
+    #[error("この操作を行う権限がありません")]
+    Forbidden,
+    /// Not signed in: browsers are sent to the login page.
+    #[error("ログインしてください")]
+    Unauthenticated,
+    /// The form token did not match (CSRF) or has expired.
+    #[error("画面の有効期限が切れたか、不正な送信です。もう一度操作してください")]
+    Csrf,
+    /// The request is wrong in a way the user can fix; the message is shown as is.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The state does not allow this now (e.g. an invalid status transition, a full seminar).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too large an upload.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Anything unexpected.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            e => AppError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl AppError {
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "システムでエラーが発生しました。時間をおいてもう一度お試しください。".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if matches!(self, AppError::Unauthenticated) {
+            return Redirect::to("/staff/login").into_response();
+        }
+        let status = self.status();
+        let title = match status {
+            StatusCode::NOT_FOUND => "ページが見つかりません",
+            StatusCode::FORBIDDEN => "アクセスできません",
+            StatusCode::INTERNAL_SERVER_ERROR => "エラーが発生しました",
+            _ => "処理できませんでした",
+        };
+        let page = ErrorPage {
+            title,
+            message: self.public_message(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, title).into_response(),
+        }
+    }
+}
+
+/// The same error, rendered as JSON for the API: `{"error": {"code": …, "message": …}}`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let code = match &self.0 {
+            AppError::NotFound => "not_found",
+            AppError::Forbidden => "forbidden",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Csrf => "csrf",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooLarge(_) => "too_large",
+            AppError::Internal(_) => "internal",
+        };
+        let body = serde_json::json!({"error": {"code": code, "message": self.0.public_message()}});
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// Result of a page handler.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,173 @@
+//! Background jobs stored in the database: they survive restarts and are safe with several workers.
+//!
+//! A job is claimed by setting a lease (`locked_until`); on PostgreSQL the claim uses `FOR UPDATE SKIP LOCKED`
+//! so every instance can work without waiting on the others. A failed job is retried with exponential backoff
+//! and given up (`failed_at`) after `max_attempts`. A worker that dies mid-job loses its lease and the job is
+//! claimed again when the lease runs out.
+
+use crate::db::{Backend, Db, now_ms};
+use serde::{Serialize, de::DeserializeOwned};
+use sqlx::Row;
+use std::time::Duration;
+
+/// A kind of background job with a typed payload.
+pub trait Job: Serialize + DeserializeOwned {
+    /// Stored name of the job kind.
+    const KIND: &'static str;
+    /// How many times to try before giving up.
+    const MAX_ATTEMPTS: i64 = 8;
+}
+
+/// How long a claimed job stays locked to its worker.
+const LEASE_MS: i64 = 5 * 60_000;
+
+/// Queues a job inside an existing transaction, so it exists exactly when the change that caused it does.
+pub async fn enqueue_in<J: Job>(
+    conn: &mut sqlx::AnyConnection,
+    job: &J,
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query("INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(J::KIND)
+        .bind(serde_json::to_string(job).expect("job payloads serialise"))
+        .bind(now)
+        .bind(J::MAX_ATTEMPTS)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A claimed job.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    /// Job id.
+    pub id: i64,
+    /// Kind name.
+    pub kind: String,
+    /// JSON payload.
+    pub payload: String,
+    /// Attempts including this one.
+    pub attempts: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+}
+
+impl ClaimedJob {
+    /// Decodes the payload of a known kind.
+    pub fn decode<J: Job>(&self) -> anyhow::Result<J> {
+        Ok(serde_json::from_str(&self.payload)?)
+    }
+}
+
+/// Claims the next due job, if any.
+pub async fn claim(db: &Db) -> Result<Option<ClaimedJob>, sqlx::Error> {
+    let now = now_ms();
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        // SQLite has one writer at a time; the UPDATE is atomic on its own.
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
+         WHERE id = (SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2
+                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, id LIMIT 1 {lock})
+         RETURNING id, kind, payload, attempts, max_attempts"
+    );
+    let row = sqlx::query(&sql)
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .fetch_optional(&db.write)
+        .await?;
+    row.map(|r| {
+        Ok(ClaimedJob {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            payload: r.try_get("payload")?,
+            attempts: r.try_get("attempts")?,
+            max_attempts: r.try_get("max_attempts")?,
+        })
+    })
+    .transpose()
+}
+
+/// Marks a job done (deletes it).
+pub async fn complete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM jobs WHERE id = $1")
+        .bind(id)
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Records a failure: retried later with backoff (2^attempts seconds, at most an hour), or given up.
+pub async fn fail(db: &Db, job: &ClaimedJob, error: &str) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    if job.attempts >= job.max_attempts {
+        tracing::error!(job = job.id, kind = %job.kind, error, "job failed for good");
+        sqlx::query(
+            "UPDATE jobs SET failed_at = $1, last_error = $2, locked_until = NULL WHERE id = $3",
+        )
+        .bind(now)
+        .bind(error)
+        .bind(job.id)
+        .execute(&db.write)
+        .await?;
+    } else {
+        let backoff = (1_000i64 << job.attempts.clamp(0, 12)).min(3_600_000);
+        tracing::warn!(job = job.id, kind = %job.kind, error, backoff_ms = backoff, "job failed, will retry");
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL WHERE id = $3",
+        )
+        .bind(now + backoff)
+        .bind(error)
+        .bind(job.id)
+        .execute(&db.write)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Number of jobs not yet done (queued, retrying or running), and of jobs given up.
+pub async fn counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE failed_at IS NULL")
+        .fetch_one(&db.read)
+        .await?;
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE failed_at IS NOT NULL")
+        .fetch_one(&db.read)
+        .await?;
+    Ok((pending, failed))
+}
+
+/// Something that runs claimed jobs of the kinds it knows.
+pub trait Runner: Send + Sync + 'static {
+    /// Runs one job; an error schedules a retry.
+    fn run(&self, job: &ClaimedJob)
+    -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// Runs due jobs until none is left; returns how many ran. Used by the worker loop and by tests.
+pub async fn drain<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
+    let mut n = 0;
+    while let Some(job) = claim(db).await? {
+        match runner.run(&job).await {
+            Ok(()) => complete(db, job.id).await?,
+            Err(e) => fail(db, &job, &format!("{e:#}")).await?,
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The worker loop: drains due jobs, then waits for a wake-up or a poll interval.
+pub async fn work<R: Runner>(db: Db, runner: R, wake: std::sync::Arc<tokio::sync::Notify>) {
+    loop {
+        if let Err(e) = drain(&db, &runner).await {
+            tracing::error!(error = %e, "job worker");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Staff accounts, roles, sessions, and the scope a signed-in staff member works in.
+//!
+//! [`StaffScope`] is the only way handlers learn who is acting: it is extracted from the session cookie and
+//! carries the tenant and the departments the person may see. Queries over tenant data take it first, so a
+//! query cannot forget the tenant (see `docs/adr/0003-tenant-scope.md`).
+
+use crate::db::{Db, now_ms};
+use crate::error::AppError;
+use crate::ids::{new_token, token_hash};
+use crate::state::Ctx;
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use sqlx::Row;
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// テナント管理者: manages the tenant's departments, staff and forms; sees all its submissions.
+    Admin,
+    /// フォーム作成者: creates and publishes forms for their departments.
+    Editor,
+    /// 審査担当者: reviews submissions of their departments.
+    Reviewer,
+    /// 閲覧者: sees forms and statistics of their departments, no personal data.
+    Viewer,
+}
+
+impl Role {
+    /// Parses the stored role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "editor" => Role::Editor,
+            "reviewer" => Role::Reviewer,
+            "viewer" => Role::Viewer,
+            _ => return None,
+        })
+    }
+
+    /// The stored role name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Reviewer => "reviewer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// The role's name in Japanese.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "管理者",
+            Role::Editor => "フォーム作成者",
+            Role::Reviewer => "審査担当者",
+            Role::Viewer => "閲覧者",
+        }
+    }
+}
+
+/// The signed-in staff member and what they may reach.
+#[derive(Debug, Clone)]
+pub struct StaffScope {
+    /// Staff id.
+    pub staff_id: i64,
+    /// Display name.
+    pub name: String,
+    /// Their tenant; every query is limited to it.
+    pub tenant_id: i64,
+    /// The tenant's name.
+    pub tenant_name: String,
+    /// Their role.
+    pub role: Role,
+    /// Departments they belong to (an admin reaches every department of the tenant).
+    pub department_ids: Vec<i64>,
+}
+
+impl StaffScope {
+    /// Whether this person may read personal data of submissions to a department.
+    pub fn can_read_submissions_of(&self, department_id: i64) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Reviewer => self.department_ids.contains(&department_id),
+            Role::Editor | Role::Viewer => false,
+        }
+    }
+
+    /// Whether this person may change submissions (status, comments).
+    pub fn can_review(&self, department_id: i64) -> bool {
+        self.can_read_submissions_of(department_id)
+    }
+
+    /// Whether this person may create and publish forms for a department.
+    pub fn can_edit_forms_of(&self, department_id: i64) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Editor => self.department_ids.contains(&department_id),
+            _ => false,
+        }
+    }
+
+    /// Departments whose submissions this person may list; `None` means all of the tenant's.
+    pub fn readable_departments(&self) -> Option<&[i64]> {
+        match self.role {
+            Role::Admin => None,
+            Role::Reviewer => Some(&self.department_ids),
+            Role::Editor | Role::Viewer => Some(&[]),
+        }
+    }
+
+    /// Fails unless the role is one of those given.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Hashes a password with argon2id.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+/// Creates a staff account in a tenant with its departments.
+pub async fn insert_staff(
+    db: &Db,
+    tenant_id: i64,
+    login: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+    department_ids: &[i64],
+) -> anyhow::Result<i64> {
+    let hash = hash_password(password)?;
+    let mut tx = db.write.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO staff (tenant_id, login, name, role, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(tenant_id)
+    .bind(login)
+    .bind(name)
+    .bind(role.as_str())
+    .bind(hash)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await?;
+    for d in department_ids {
+        // The department must belong to the same tenant: checked here, not trusted from the caller.
+        let n = sqlx::query(
+            "INSERT INTO staff_departments (staff_id, department_id)
+             SELECT $1, id FROM departments WHERE id = $2 AND tenant_id = $3",
+        )
+        .bind(id)
+        .bind(*d)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        anyhow::ensure!(n == 1, "department {d} is not in tenant {tenant_id}");
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Checks a login and password; on success starts a new session and returns its token.
+///
+/// A new token is made at every login, so a token planted before login is useless (session fixation).
+/// A failed login costs the same time whether the login exists or not.
+pub async fn login(
+    db: &Db,
+    login: &str,
+    password: &str,
+    minutes: i64,
+) -> Result<Option<String>, AppError> {
+    let row = sqlx::query("SELECT id, password_hash FROM staff WHERE login = $1")
+        .bind(login)
+        .fetch_optional(&db.read)
+        .await?;
+    let (id, hash): (i64, String) = match row {
+        Some(r) => (r.try_get("id")?, r.try_get("password_hash")?),
+        None => (0, DUMMY_HASH.to_string()),
+    };
+    let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    if !ok || id == 0 {
+        return Ok(None);
+    }
+    let token = new_token();
+    let now = now_ms();
+    sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash(&token))
+        .bind(id)
+        .bind(now)
+        .bind(now + minutes * 60_000)
+        .execute(&db.write)
+        .await?;
+    Ok(Some(token))
+}
+
+/// An argon2 hash of a random password, so unknown logins take as long as known ones.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Vj4Xo1Kb7u0wVmH0oK2CqP2yQ0n1dM1m0m5sYzJ1R1E";
+
+/// Ends a session.
+pub async fn logout(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Loads the scope of a live session.
+pub async fn scope_for_session(db: &Db, token: &str) -> Result<Option<StaffScope>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT s.id, s.name, s.tenant_id, s.role, t.name AS tenant_name
+         FROM sessions x JOIN staff s ON s.id = x.staff_id JOIN tenants t ON t.id = s.tenant_id
+         WHERE x.token_hash = $1 AND x.expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(now_ms())
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let staff_id: i64 = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    let department_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT department_id FROM staff_departments WHERE staff_id = $1 ORDER BY department_id",
+    )
+    .bind(staff_id)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(Some(StaffScope {
+        staff_id,
+        name: row.try_get("name")?,
+        tenant_id: row.try_get("tenant_id")?,
+        tenant_name: row.try_get("tenant_name")?,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        department_ids,
+    }))
+}
+
+impl<S> FromRequestParts<S> for StaffScope
+where
+    Ctx: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_ref(state);
+        let token = crate::web::cookie(&parts.headers, crate::web::SESSION_COOKIE)
+            .ok_or(AppError::Unauthenticated)?;
+        scope_for_session(&ctx.db, token)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+}
