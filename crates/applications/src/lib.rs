@@ -1,1 +1,92 @@
+//! Online procedures (電子申請): public form pages, submissions, review, export and aggregation.
+//!
+//! - `public`: input → confirmation → submit → completion, without JavaScript.
+//! - `staff_pages`: login, inbox, review, forms, summary.
+//! - `submissions`: storage and the status workflow; `forms_store`: forms and versions.
+//! - `export`: streaming CSV (UTF-8 BOM / CP932 with unmappable characters reported).
 
+pub mod api;
+pub mod attachments;
+pub mod drafts;
+pub mod export;
+pub mod forms_store;
+pub mod postal;
+pub mod public;
+pub mod render;
+pub mod staff_pages;
+pub mod submissions;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::{get, post};
+use madoguchi_kernel::Ctx;
+
+/// State of this capability's routes.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Shared kernel context.
+    pub ctx: Ctx,
+    /// Postal code data, when installed.
+    pub postal: Option<postal::Postal>,
+}
+
+impl FromRef<AppState> for Ctx {
+    fn from_ref(s: &AppState) -> Ctx {
+        s.ctx.clone()
+    }
+}
+
+/// Largest request body accepted by the form page (attachments are further limited per form).
+pub const MAX_FORM_BODY: usize = 64 * 1024 * 1024;
+
+/// The routes of online procedures.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/t/{code}", get(public::tenant_forms))
+        .route(
+            "/t/{code}/forms/{slug}",
+            get(public::show_form)
+                .post(public::post_form)
+                .layer(DefaultBodyLimit::max(MAX_FORM_BODY)),
+        )
+        .route("/t/{code}/forms/{slug}/confirm", get(public::show_confirm))
+        .route("/t/{code}/forms/{slug}/submit", post(public::submit))
+        .route("/t/{code}/forms/{slug}/done/{receipt}", get(public::done))
+        .route(
+            "/api/v1/t/{code}/forms/{slug}/submissions",
+            post(api::submit),
+        )
+        .route("/api/postal/{code}", get(api::postal))
+        .route(
+            "/staff/login",
+            get(staff_pages::login_page).post(staff_pages::login),
+        )
+        .route("/staff/logout", post(staff_pages::logout))
+        .route("/staff", get(staff_pages::inbox))
+        .route("/staff/submissions/{id}", get(staff_pages::submission))
+        .route(
+            "/staff/submissions/{id}/status",
+            post(staff_pages::change_status),
+        )
+        .route(
+            "/staff/submissions/{id}/comments",
+            post(staff_pages::add_comment),
+        )
+        .route(
+            "/staff/submissions/{id}/attachments/{file}",
+            get(staff_pages::attachment),
+        )
+        .route("/staff/forms", get(staff_pages::forms))
+        .route(
+            "/staff/forms/import",
+            post(staff_pages::import).layer(DefaultBodyLimit::max(4 * 1024 * 1024)),
+        )
+        .route(
+            "/staff/forms/{id}/definition.json",
+            get(staff_pages::definition_json),
+        )
+        .route("/staff/forms/{id}/summary", get(staff_pages::summary))
+        .route("/staff/forms/{id}/export.csv", get(export::export_csv))
+        .route("/staff/forms/{id}/codebook.csv", get(export::codebook))
+        .with_state(state)
+}

@@ -33,3 +33,8 @@ pub fn looks_like_receipt(text: &str) -> bool {
     let t = text.trim();
     t.len() == 17 && t.as_bytes()[8] == b'-' && t[..8].bytes().all(|b| b.is_ascii_digit())
 }
+
+/// Hex SHA-256 of bytes (attachment integrity).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

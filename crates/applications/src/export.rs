@@ -1,0 +1,344 @@
+//! CSV export for Excel, streamed: rows go from the database cursor to the client in chunks, so exporting
+//! 100,000 submissions holds a few hundred rows in memory at most.
+//!
+//! UTF-8 with BOM and CRLF by default; Shift_JIS (CP932) on request. Before a CP932 export starts, every cell
+//! is checked: characters CP932 cannot hold (〜, 𠮷, IVS …) are reported by row and column, never replaced.
+//! Cells starting with `=`, `+`, `-`, `@`, tab or CR get a leading `'` so Excel does not run them as formulas
+//! (numbers in number parts are left as they are).
+
+use crate::forms_store::{all_versions, find_form};
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use bytes::Bytes;
+use futures::TryStreamExt;
+use madoguchi_forms::Column;
+use madoguchi_kernel::{AppError, AppResult, Ctx, Db, StaffScope};
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::Row;
+
+/// Export options.
+#[derive(Deserialize, Default)]
+pub struct ExportQuery {
+    /// `sjis` for Shift_JIS (CP932); UTF-8 otherwise.
+    #[serde(default)]
+    encoding: Option<String>,
+}
+
+const FIXED_HEADERS: [&str; 4] = ["受付番号", "受付日時", "状態", "フォームの版"];
+const ROWS_PER_CHUNK: usize = 500;
+
+/// Makes a cell safe to open in a spreadsheet.
+pub fn neutralize(cell: String, numeric_column: bool) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !(numeric_column && cell.parse::<f64>().is_ok()) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+struct ExportRow {
+    cells: Vec<String>,
+}
+
+fn row_cells(row: &sqlx::any::AnyRow, columns: &[Column]) -> Result<ExportRow, sqlx::Error> {
+    let answers: String = row.try_get("answers")?;
+    let answers: Value = serde_json::from_str(&answers).unwrap_or(Value::Null);
+    let status: String = row.try_get("status")?;
+    let mut cells = Vec::with_capacity(FIXED_HEADERS.len() + columns.len());
+    cells.push(row.try_get::<String, _>("receipt_number")?);
+    cells.push(madoguchi_kernel::time::short_datetime(
+        row.try_get("submitted_at")?,
+    ));
+    cells.push(
+        crate::submissions::Status::parse(&status)
+            .map(|s| s.label().to_string())
+            .unwrap_or(status),
+    );
+    cells.push(row.try_get::<i64, _>("version")?.to_string());
+    for c in columns {
+        cells.push(neutralize(c.cell(&answers), c.type_name == "number"));
+    }
+    Ok(ExportRow { cells })
+}
+
+const EXPORT_SQL: &str = "SELECT s.receipt_number, s.status, s.submitted_at, s.answers, v.version
+     FROM submissions s JOIN form_versions v ON v.id = s.form_version_id
+     WHERE s.tenant_id = $1 AND s.form_id = $2 ORDER BY s.id";
+
+/// A cell CP932 cannot hold.
+pub struct Unmappable {
+    /// 1-based data row (header is row 1, so the first submission is row 2).
+    pub row: usize,
+    /// Column header.
+    pub column: String,
+    /// The characters.
+    pub chars: String,
+}
+
+async fn find_unmappable(
+    db: &Db,
+    tenant_id: i64,
+    form_id: i64,
+    columns: &[Column],
+) -> Result<Vec<Unmappable>, AppError> {
+    let headers: Vec<String> = FIXED_HEADERS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(columns.iter().map(|c| c.header.clone()))
+        .collect();
+    let mut found = Vec::new();
+    let mut rows = sqlx::query(EXPORT_SQL)
+        .bind(tenant_id)
+        .bind(form_id)
+        .fetch(&db.read);
+    let mut n = 1;
+    while let Some(row) = rows.try_next().await? {
+        n += 1;
+        let r = row_cells(&row, columns)?;
+        for (i, cell) in r.cells.iter().enumerate() {
+            let bad = madoguchi_japanese::encoding::cp932_unmappable(cell);
+            if !bad.is_empty() {
+                found.push(Unmappable {
+                    row: n,
+                    column: headers[i].clone(),
+                    chars: bad
+                        .iter()
+                        .map(|c| describe_char(*c))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                });
+            }
+        }
+        if found.len() >= 200 {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+fn describe_char(c: char) -> String {
+    if matches!(c as u32, 0xFE00..=0xFE0F | 0xE0100..=0xE01EF) {
+        format!("異体字セレクタ(U+{:04X})", c as u32)
+    } else {
+        format!("「{c}」(U+{:04X})", c as u32)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "export_problems.html")]
+struct ProblemsPage<'a> {
+    scope: &'a StaffScope,
+    csrf: String,
+    title: String,
+    form_id: i64,
+    problems: Vec<Unmappable>,
+}
+
+fn csv_line(cells: &[String]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(cells).expect("writing to memory");
+    w.into_inner().expect("flushing to memory")
+}
+
+/// GET `/staff/forms/{id}/export.csv`.
+pub async fn export_csv(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    Path(form_id): Path<i64>,
+    Query(q): Query<ExportQuery>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    let form = find_form(&ctx.db, &scope, form_id).await?;
+    if !scope.can_read_submissions_of(form.department_id) {
+        return Err(AppError::Forbidden);
+    }
+    let versions = all_versions(&ctx.db, &scope, form_id).await?;
+    let refs: Vec<(i64, &madoguchi_forms::FormDefinition)> =
+        versions.iter().map(|(v, d)| (*v, d)).collect();
+    let columns = madoguchi_forms::columns(&refs);
+    let sjis = q.encoding.as_deref() == Some("sjis");
+    if sjis {
+        let problems = find_unmappable(&ctx.db, scope.tenant_id, form_id, &columns).await?;
+        if !problems.is_empty() {
+            let (csrf, _) =
+                madoguchi_kernel::web::csrf_token(&headers, ctx.config.secure_cookies());
+            let page = ProblemsPage {
+                scope: &scope,
+                csrf,
+                title: form.title.clone(),
+                form_id,
+                problems,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        }
+    }
+    madoguchi_kernel::audit::record(
+        &ctx.db,
+        &scope,
+        "export",
+        &format!("form:{form_id}"),
+        if sjis { "csv shift_jis" } else { "csv utf-8" },
+    )
+    .await?;
+    let header: Vec<String> = FIXED_HEADERS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(columns.iter().map(|c| c.header.clone()))
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let db = ctx.db.clone();
+    let tenant_id = scope.tenant_id;
+    tokio::spawn(async move {
+        let encode = |text: Vec<u8>| -> Result<Bytes, std::io::Error> {
+            if sjis {
+                let s = String::from_utf8(text).map_err(std::io::Error::other)?;
+                madoguchi_japanese::encoding::encode_cp932(&s)
+                    .map(Bytes::from)
+                    .map_err(|e| {
+                        std::io::Error::other(format!("CP932に変換できない文字: {}", e.ch))
+                    })
+            } else {
+                Ok(Bytes::from(text))
+            }
+        };
+        let mut buf: Vec<u8> = if sjis {
+            Vec::new()
+        } else {
+            b"\xEF\xBB\xBF".to_vec()
+        };
+        buf.extend(csv_line(&header));
+        let mut rows = sqlx::query(EXPORT_SQL)
+            .bind(tenant_id)
+            .bind(form_id)
+            .fetch(&db.read);
+        let mut in_buf = 0;
+        loop {
+            match rows.try_next().await {
+                Ok(Some(row)) => match row_cells(&row, &columns) {
+                    Ok(r) => {
+                        buf.extend(csv_line(&r.cells));
+                        in_buf += 1;
+                        if in_buf >= ROWS_PER_CHUNK {
+                            in_buf = 0;
+                            let chunk = encode(std::mem::take(&mut buf));
+                            let failed = chunk.is_err();
+                            if tx.send(chunk).await.is_err() || failed {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(std::io::Error::other(e))).await;
+                        return;
+                    }
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "export query failed");
+                    let _ = tx.send(Err(std::io::Error::other(e))).await;
+                    return;
+                }
+            }
+        }
+        let _ = tx.send(encode(buf)).await;
+    });
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let charset = if sjis { "Shift_JIS" } else { "UTF-8" };
+    let file = format!(
+        "form-{form_id}-{}.csv",
+        chrono::Utc::now().format("%Y%m%d%H%M")
+    );
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&format!("text/csv; charset={charset}")).unwrap(),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")).unwrap(),
+    );
+    Ok(resp)
+}
+
+/// GET `/staff/forms/{id}/codebook.csv`: what every export column means, across versions.
+pub async fn codebook(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    Path(form_id): Path<i64>,
+) -> AppResult<Response> {
+    let _form = find_form(&ctx.db, &scope, form_id).await?;
+    let versions = all_versions(&ctx.db, &scope, form_id).await?;
+    let refs: Vec<(i64, &madoguchi_forms::FormDefinition)> =
+        versions.iter().map(|(v, d)| (*v, d)).collect();
+    let columns = madoguchi_forms::columns(&refs);
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    out.extend(csv_line(
+        &[
+            "列名",
+            "見出し",
+            "種類",
+            "選択肢（値=表示）",
+            "含まれる版",
+            "説明",
+        ]
+        .map(String::from),
+    ));
+    for (id, h, note) in [
+        ("receipt_number", "受付番号", "申請ごとに一意の番号"),
+        ("submitted_at", "受付日時", "日本時間（YYYY-MM-DD HH:MM）"),
+        ("status", "状態", "受付・審査中・差戻し・承認・却下・完了"),
+        ("version", "フォームの版", "申請時のフォームの版"),
+    ] {
+        out.extend(csv_line(
+            &[id, h, "固定", "", "すべて", note].map(String::from),
+        ));
+    }
+    for c in &columns {
+        let choices = c
+            .choices
+            .iter()
+            .map(|(v, l)| format!("{v}={l}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let note = match c.type_name {
+            "checkboxes" => "選択した項目を「; 」区切りで1セルに出力",
+            "file" => "添付ファイル名を「; 」区切りで出力",
+            "group" => "繰り返し項目の件数（各件は[n]の列に出力）",
+            _ if c.id.contains('[') => "繰り返し項目のn件目",
+            _ => "",
+        };
+        let versions = c
+            .versions
+            .iter()
+            .map(|v| format!("第{v}版"))
+            .collect::<Vec<_>>()
+            .join("・");
+        out.extend(csv_line(&[
+            c.id.clone(),
+            c.header.clone(),
+            c.type_name.into(),
+            choices,
+            versions,
+            note.into(),
+        ]));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=UTF-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"form-{form_id}-codebook.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}

@@ -1,0 +1,332 @@
+//! Stored forms and their immutable versions.
+//!
+//! Publishing a definition adds a version; a submission refers to the version it was made with, so it
+//! displays and exports correctly whatever happens to the form later.
+
+use madoguchi_forms::{DefinitionError, FormDefinition};
+use madoguchi_kernel::tenants::{self, Tenant};
+use madoguchi_kernel::{AppError, Db, StaffScope, now_ms};
+use sqlx::Row;
+use std::sync::Arc;
+
+/// A form as residents reach it: its current version.
+#[derive(Debug, Clone)]
+pub struct PublishedForm {
+    /// Form id.
+    pub form_id: i64,
+    /// Owning tenant.
+    pub tenant: Tenant,
+    /// Owning department.
+    pub department_id: i64,
+    /// URL slug.
+    pub slug: String,
+    /// Id of the current version row.
+    pub version_id: i64,
+    /// Version number.
+    pub version: i64,
+    /// The definition.
+    pub definition: Arc<FormDefinition>,
+    /// Submissions counted against the capacity.
+    pub accepted_count: i64,
+}
+
+impl PublishedForm {
+    /// Why the form does not accept submissions now, in Japanese; `None` when it does.
+    pub fn closed_reason(&self, now_ms: i64) -> Option<String> {
+        let def = &self.definition;
+        if let Some(o) = def.opens_at
+            && now_ms < o.timestamp_millis()
+        {
+            return Some(format!(
+                "この手続の受付は {} から始まります。",
+                madoguchi_kernel::time::display_datetime(o.timestamp_millis())
+            ));
+        }
+        if let Some(c) = def.closes_at
+            && now_ms >= c.timestamp_millis()
+        {
+            return Some(format!(
+                "この手続の受付は {} に終了しました。",
+                madoguchi_kernel::time::display_datetime(c.timestamp_millis())
+            ));
+        }
+        if let Some(cap) = def.capacity
+            && self.accepted_count >= i64::from(cap)
+        {
+            return Some(format!("定員（{cap}名）に達したため、受付を終了しました。"));
+        }
+        None
+    }
+}
+
+/// A form in a staff listing.
+#[derive(Debug, Clone)]
+pub struct FormSummary {
+    /// Form id.
+    pub id: i64,
+    /// Slug.
+    pub slug: String,
+    /// Current title.
+    pub title: String,
+    /// Department id.
+    pub department_id: i64,
+    /// Department name.
+    pub department_name: String,
+    /// Current version.
+    pub version: i64,
+    /// Number of submissions.
+    pub submissions: i64,
+}
+
+/// Whether a slug is usable in a URL: `[a-z0-9-]{1,64}`.
+pub fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The current version of a tenant's form, by tenant code and slug.
+pub async fn find_published(
+    db: &Db,
+    tenant_code: &str,
+    slug: &str,
+) -> Result<PublishedForm, AppError> {
+    let tenant = tenants::find_tenant_by_code(db, tenant_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT f.id, f.department_id, f.slug, f.accepted_count, v.id AS version_id, v.version, v.definition
+         FROM forms f JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+         WHERE f.tenant_id = $1 AND f.slug = $2",
+    )
+    .bind(tenant.id)
+    .bind(slug)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let definition: String = row.try_get("definition")?;
+    Ok(PublishedForm {
+        form_id: row.try_get("id")?,
+        department_id: row.try_get("department_id")?,
+        slug: row.try_get("slug")?,
+        version_id: row.try_get("version_id")?,
+        version: row.try_get("version")?,
+        definition: Arc::new(parse_stored(&definition)?),
+        accepted_count: row.try_get("accepted_count")?,
+        tenant,
+    })
+}
+
+fn parse_stored(json: &str) -> Result<FormDefinition, AppError> {
+    FormDefinition::from_json(json)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored definition: {e}")))
+}
+
+/// A stored version's definition by its row id (for drafts and submissions).
+pub async fn definition_by_version_id(
+    db: &Db,
+    version_id: i64,
+) -> Result<(i64, FormDefinition), AppError> {
+    let row = sqlx::query("SELECT version, definition FROM form_versions WHERE id = $1")
+        .bind(version_id)
+        .fetch_one(&db.read)
+        .await?;
+    let json: String = row.try_get("definition")?;
+    Ok((row.try_get("version")?, parse_stored(&json)?))
+}
+
+/// Every version of a form, newest first (checked to be in the caller's tenant).
+pub async fn all_versions(
+    db: &Db,
+    scope: &StaffScope,
+    form_id: i64,
+) -> Result<Vec<(i64, FormDefinition)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT v.version, v.definition FROM form_versions v JOIN forms f ON f.id = v.form_id
+         WHERE f.tenant_id = $1 AND f.id = $2 ORDER BY v.version DESC",
+    )
+    .bind(scope.tenant_id)
+    .bind(form_id)
+    .fetch_all(&db.read)
+    .await?;
+    if rows.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    rows.iter()
+        .map(|r| {
+            let json: String = r.try_get("definition")?;
+            Ok((r.try_get("version")?, parse_stored(&json)?))
+        })
+        .collect()
+}
+
+/// Why a definition could not be published.
+#[derive(Debug)]
+pub enum PublishError {
+    /// Problems in the definition itself.
+    Invalid(Vec<DefinitionError>),
+    /// Anything else (permissions, storage).
+    App(AppError),
+}
+
+impl<E: Into<AppError>> From<E> for PublishError {
+    fn from(e: E) -> Self {
+        PublishError::App(e.into())
+    }
+}
+
+/// Publishes a definition as the next version of the tenant's form `slug` (creating the form if new).
+/// Returns the form id and the new version number.
+pub async fn publish(
+    db: &Db,
+    scope: &StaffScope,
+    slug: &str,
+    def: &FormDefinition,
+) -> Result<(i64, i64), PublishError> {
+    let mut problems = madoguchi_forms::check_definition(def);
+    if !valid_slug(slug) {
+        problems.push(DefinitionError {
+            path: "slug".into(),
+            message: "URL名は半角英小文字・数字・ハイフンで64文字以内にしてください。".into(),
+        });
+    }
+    let department = tenants::find_department_by_code(db, scope.tenant_id, &def.department).await?;
+    let Some(department) = department else {
+        problems.push(DefinitionError {
+            path: "department".into(),
+            message: format!("所属コード「{}」はこの団体にありません。", def.department),
+        });
+        return Err(PublishError::Invalid(problems));
+    };
+    if !scope.can_edit_forms_of(department.id) {
+        return Err(PublishError::App(AppError::Forbidden));
+    }
+    if !problems.is_empty() {
+        return Err(PublishError::Invalid(problems));
+    }
+    let now = now_ms();
+    let json = serde_json::to_string(def).expect("definitions serialise");
+    let mut tx = db.write.begin().await?;
+    let existing =
+        sqlx::query("SELECT id, current_version FROM forms WHERE tenant_id = $1 AND slug = $2")
+            .bind(scope.tenant_id)
+            .bind(slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (form_id, version) = match existing {
+        Some(r) => {
+            let id: i64 = r.try_get("id")?;
+            let current: Option<i64> = r.try_get("current_version")?;
+            (id, current.unwrap_or(0) + 1)
+        }
+        None => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO forms (tenant_id, department_id, slug, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(scope.tenant_id)
+            .bind(department.id)
+            .bind(slug)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            (id, 1)
+        }
+    };
+    let received: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE form_id = $1")
+        .bind(form_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if let Some(cap) = def.capacity
+        && (cap as i64) < received
+    {
+        return Err(PublishError::Invalid(vec![DefinitionError {
+            path: "capacity".into(),
+            message: format!("定員（{cap}）が受付済みの申請数（{received}）を下回っています。"),
+        }]));
+    }
+    sqlx::query(
+        "INSERT INTO form_versions (form_id, version, definition, created_by, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(form_id)
+    .bind(version)
+    .bind(json)
+    .bind(scope.staff_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // The counter used for capacity starts from what is already received.
+    sqlx::query(
+        "UPDATE forms SET current_version = $1, department_id = $2, capacity = $3, accepted_count = $4 WHERE id = $5",
+    )
+    .bind(version)
+    .bind(department.id)
+    .bind(def.capacity.map(i64::from))
+    .bind(received)
+    .bind(form_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((form_id, version))
+}
+
+/// The tenant's forms that the caller may see.
+pub async fn list_forms(db: &Db, scope: &StaffScope) -> Result<Vec<FormSummary>, AppError> {
+    let rows = sqlx::query(
+        "SELECT f.id, f.slug, f.department_id, d.name AS department_name, f.current_version, v.definition,
+                (SELECT COUNT(*) FROM submissions s WHERE s.form_id = f.id) AS n
+         FROM forms f JOIN departments d ON d.id = f.department_id
+         JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+         WHERE f.tenant_id = $1 ORDER BY f.id",
+    )
+    .bind(scope.tenant_id)
+    .fetch_all(&db.read)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let json: String = r.try_get("definition")?;
+        let def = parse_stored(&json)?;
+        out.push(FormSummary {
+            id: r.try_get("id")?,
+            slug: r.try_get("slug")?,
+            title: def.title,
+            department_id: r.try_get("department_id")?,
+            department_name: r.try_get("department_name")?,
+            version: r.try_get::<Option<i64>, _>("current_version")?.unwrap_or(0),
+            submissions: r.try_get("n")?,
+        });
+    }
+    Ok(out)
+}
+
+/// A form of the caller's tenant by id: (slug, department id, current definition).
+pub async fn find_form(db: &Db, scope: &StaffScope, form_id: i64) -> Result<FormSummary, AppError> {
+    list_forms(db, scope)
+        .await?
+        .into_iter()
+        .find(|f| f.id == form_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Published forms of a tenant for the public list: (slug, title).
+pub async fn public_forms(
+    db: &Db,
+    tenant_id: i64,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT f.slug, v.definition FROM forms f
+         JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+         WHERE f.tenant_id = $1 ORDER BY f.id",
+    )
+    .bind(tenant_id)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let json: String = r.try_get("definition")?;
+            let def = parse_stored(&json)?;
+            Ok((r.try_get("slug")?, def.title, def.description))
+        })
+        .collect()
+}

@@ -1,0 +1,560 @@
+//! Public form pages: input → confirmation (確認画面) → submit → completion with a receipt number (受付番号).
+//! Everything works without JavaScript; the script in `static/form.js` only enhances.
+
+use crate::attachments::{Upload, store_upload};
+use crate::forms_store::{PublishedForm, find_published};
+use crate::render::{AnswerRow, answer_rows, render_fields};
+use crate::submissions::{NewSubmission, SubmitOutcome, insert_submission};
+use crate::{drafts, forms_store};
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use madoguchi_forms::{
+    FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
+};
+use madoguchi_kernel::web::{CSRF_FIELD, csrf_token, verify_csrf};
+use madoguchi_kernel::{AppError, AppResult, Ctx, now_ms};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormPage<'a> {
+    tenant_name: &'a str,
+    def: &'a FormDefinition,
+    errors: Vec<FieldError>,
+    notice: String,
+    action: String,
+    csrf: String,
+    draft: String,
+    fields: String,
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage<'a> {
+    tenant_name: &'a str,
+    def: &'a FormDefinition,
+    rows: Vec<AnswerRow>,
+    file_base: String,
+    submit_action: String,
+    back: String,
+    csrf: String,
+    draft: String,
+}
+
+#[derive(Template)]
+#[template(path = "done.html")]
+struct DonePage<'a> {
+    tenant_name: &'a str,
+    tenant_code: &'a str,
+    title: &'a str,
+    receipt: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    tenant_name: &'a str,
+    heading: &'a str,
+    message: &'a str,
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "tenant_forms.html")]
+struct TenantFormsPage<'a> {
+    tenant_name: &'a str,
+    tenant_code: &'a str,
+    forms: Vec<(String, String, String)>,
+}
+
+fn form_url(form: &PublishedForm) -> String {
+    format!("/t/{}/forms/{}", form.tenant.code, form.slug)
+}
+
+fn with_cookie(mut resp: Response, cookie: Option<header::HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+fn message(
+    form: &PublishedForm,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> AppResult<Response> {
+    let page = MessagePage {
+        tenant_name: &form.tenant.name,
+        heading,
+        message: text,
+        back: format!("/t/{}", form.tenant.code),
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+/// The tenant's list of forms.
+pub async fn tenant_forms(
+    State(ctx): State<Ctx>,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let tenant = madoguchi_kernel::tenants::find_tenant_by_code(&ctx.db, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let forms = forms_store::public_forms(&ctx.db, tenant.id).await?;
+    Ok(Html(
+        TenantFormsPage {
+            tenant_name: &tenant.name,
+            tenant_code: &tenant.code,
+            forms,
+        }
+        .render()?,
+    ))
+}
+
+/// Query of form pages: the draft to resume.
+#[derive(Deserialize)]
+pub struct DraftQuery {
+    /// Draft token.
+    #[serde(default)]
+    d: Option<String>,
+}
+
+fn render_form(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    form: &PublishedForm,
+    raw: &RawInput,
+    errors: Vec<FieldError>,
+    draft: &str,
+    notice: String,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (csrf, cookie) = csrf_token(headers, ctx.config.secure_cookies());
+    let page = FormPage {
+        tenant_name: &form.tenant.name,
+        def: &form.definition,
+        fields: render_fields(&form.definition, raw, &errors),
+        errors,
+        notice,
+        action: form_url(form),
+        csrf,
+        draft: draft.to_string(),
+    };
+    Ok(with_cookie(
+        (status, Html(page.render()?)).into_response(),
+        cookie,
+    ))
+}
+
+/// GET the input page (empty, or resuming a draft).
+pub async fn show_form(
+    State(ctx): State<Ctx>,
+    Path((code, slug)): Path<(String, String)>,
+    Query(q): Query<DraftQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let form = find_published(&ctx.db, &code, &slug).await?;
+    if let Some(reason) = form.closed_reason(now_ms()) {
+        return message(&form, StatusCode::OK, "受付期間外です", &reason);
+    }
+    let (raw, draft) = match q.d.as_deref() {
+        Some(d) => match drafts::load(&ctx.db, d).await? {
+            Some((_, raw)) => (raw, d.to_string()),
+            None => (RawInput::default(), String::new()),
+        },
+        None => (RawInput::default(), String::new()),
+    };
+    render_form(
+        &ctx,
+        &headers,
+        &form,
+        &raw,
+        Vec::new(),
+        &draft,
+        String::new(),
+        StatusCode::OK,
+    )
+}
+
+/// What the input page posted.
+struct Posted {
+    csrf: String,
+    draft: String,
+    action: String,
+    raw: RawInput,
+    uploads: Vec<Upload>,
+}
+
+async fn read_multipart(mut mp: Multipart) -> AppResult<Posted> {
+    let mut p = Posted {
+        csrf: String::new(),
+        draft: String::new(),
+        action: "confirm".into(),
+        raw: RawInput::default(),
+        uploads: Vec::new(),
+    };
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(
+                "送信されたデータが大きすぎます。添付ファイルの大きさを確認してください。".into(),
+            )
+        } else {
+            AppError::BadRequest("送信内容を読み取れませんでした。もう一度お試しください。".into())
+        }
+    };
+    while let Some(field) = mp.next_field().await.map_err(too_large)? {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(file_name) = field.file_name().map(String::from) {
+            let bytes = field.bytes().await.map_err(too_large)?;
+            if !file_name.is_empty() && !bytes.is_empty() {
+                p.uploads.push(Upload {
+                    field: name,
+                    file_name,
+                    bytes,
+                });
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(too_large)?;
+        match name.as_str() {
+            CSRF_FIELD => p.csrf = text,
+            "_draft" => p.draft = text,
+            "_action" => p.action = text,
+            "" => {}
+            _ => p.raw.push(name, text),
+        }
+    }
+    Ok(p)
+}
+
+/// Finds the part a (possibly group-item) field name belongs to.
+fn part_kind_of<'a>(def: &'a FormDefinition, field: &str) -> Option<(&'a PartKind, &'a str)> {
+    let mut parts = &def.parts;
+    let mut rest = field;
+    loop {
+        let (head, tail) = match rest.find('[') {
+            Some(i) => (&rest[..i], Some(&rest[i..])),
+            None => (rest, None),
+        };
+        let part = parts.iter().find(|p| p.key == head)?;
+        match (tail, &part.kind) {
+            (None, kind) => return Some((kind, part.label.as_str())),
+            (
+                Some(t),
+                PartKind::Group {
+                    parts: children, ..
+                },
+            ) => {
+                let after = t.split_once("].")?.1;
+                parts = children;
+                rest = after;
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn total_attached(raw: &RawInput) -> u64 {
+    raw.files.values().flatten().map(|f| f.size).sum()
+}
+
+/// Shifts group items down after removing item `i`.
+fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
+    let count = raw.group_items(group);
+    let prefix = format!("{group}[");
+    let renumber = |key: &str| -> Option<String> {
+        let rest = key.strip_prefix(&prefix)?;
+        let (n, tail) = rest.split_once(']')?;
+        let n: usize = n.parse().ok()?;
+        match n.cmp(&index) {
+            std::cmp::Ordering::Less => Some(key.to_string()),
+            std::cmp::Ordering::Equal => None,
+            std::cmp::Ordering::Greater => Some(format!("{prefix}{}]{tail}", n - 1)),
+        }
+    };
+    let fields = std::mem::take(&mut raw.fields);
+    for (k, v) in fields {
+        if k.starts_with(&prefix) {
+            if let Some(nk) = renumber(&k) {
+                raw.fields.insert(nk, v);
+            }
+        } else {
+            raw.fields.insert(k, v);
+        }
+    }
+    let files = std::mem::take(&mut raw.files);
+    for (k, v) in files {
+        if k.starts_with(&prefix) {
+            if let Some(nk) = renumber(&k) {
+                raw.files.insert(nk, v);
+            }
+        } else {
+            raw.files.insert(k, v);
+        }
+    }
+    raw.set(
+        format!("{group}.items"),
+        count.saturating_sub(1).to_string(),
+    );
+}
+
+/// POST from the input page: store uploads, apply add/remove actions, or validate and go to confirmation.
+pub async fn post_form(
+    State(ctx): State<Ctx>,
+    Path((code, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+    mp: Multipart,
+) -> AppResult<Response> {
+    let posted = read_multipart(mp).await?;
+    verify_csrf(&headers, &posted.csrf)?;
+    let form = find_published(&ctx.db, &code, &slug).await?;
+    if let Some(reason) = form.closed_reason(now_ms()) {
+        return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
+    }
+    let def = &form.definition;
+    let mut raw = posted.raw;
+    // Files stay with the draft: a browser cannot send them again after an error.
+    let mut draft_token = None;
+    if !posted.draft.is_empty()
+        && let Some((_, prev)) = drafts::load(&ctx.db, &posted.draft).await?
+    {
+        raw.files = prev.files;
+        draft_token = Some(posted.draft.clone());
+    }
+    let mut notice = String::new();
+    if let Some(rest) = posted.action.strip_prefix("remove_file:")
+        && let Some((field, id)) = rest.rsplit_once(':')
+        && let Some(list) = raw.files.get_mut(field)
+    {
+        list.retain(|f| f.id != id);
+        notice = "添付ファイルを削除しました。".into();
+    }
+    let mut upload_errors = Vec::new();
+    for upload in posted.uploads {
+        let Some((kind, label)) = part_kind_of(def, &upload.field) else {
+            continue;
+        };
+        let photo = matches!(kind, PartKind::Photo);
+        if !matches!(kind, PartKind::File { .. } | PartKind::Photo) {
+            continue;
+        }
+        let field = upload.field.clone();
+        match store_upload(
+            &ctx,
+            &def.attachments,
+            total_attached(&raw),
+            upload,
+            photo,
+            label,
+        )
+        .await
+        {
+            Ok(file) => {
+                let list = raw.files.entry(field).or_default();
+                if photo {
+                    list.clear();
+                }
+                list.push(file);
+            }
+            Err(AppError::BadRequest(m) | AppError::TooLarge(m)) => {
+                upload_errors.push(FieldError {
+                    anchor: field_id(&field),
+                    field,
+                    message: m,
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(group) = posted.action.strip_prefix("add:") {
+        let n = raw.group_items(group);
+        raw.set(format!("{group}.items"), (n + 1).max(1).to_string());
+        notice = "入力欄を追加しました。".into();
+    } else if let Some(rest) = posted.action.strip_prefix("remove:")
+        && let Some((group, i)) = rest.rsplit_once(':')
+        && let Ok(i) = i.parse::<usize>()
+    {
+        remove_group_item(&mut raw, group, i);
+        notice = "入力欄を削除しました。".into();
+    }
+    let token = drafts::save(
+        &ctx.db,
+        draft_token.as_deref(),
+        form.version_id,
+        &raw,
+        ctx.config.draft_hours,
+    )
+    .await?;
+    if posted.action != "confirm" {
+        return render_form(
+            &ctx,
+            &headers,
+            &form,
+            &raw,
+            upload_errors,
+            &token,
+            notice,
+            StatusCode::OK,
+        );
+    }
+    let mut errors = upload_errors;
+    if let Err(mut e) = validate(def, &raw) {
+        errors.append(&mut e);
+    }
+    if !errors.is_empty() {
+        return render_form(
+            &ctx,
+            &headers,
+            &form,
+            &raw,
+            errors,
+            &token,
+            String::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    Ok(Redirect::to(&format!("{}/confirm?d={token}", form_url(&form))).into_response())
+}
+
+/// GET the confirmation page for a draft.
+pub async fn show_confirm(
+    State(ctx): State<Ctx>,
+    Path((code, slug)): Path<(String, String)>,
+    Query(q): Query<DraftQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let form = find_published(&ctx.db, &code, &slug).await?;
+    let Some(token) = q.d else {
+        return Ok(Redirect::to(&form_url(&form)).into_response());
+    };
+    let Some((version_id, raw)) = drafts::load(&ctx.db, &token).await? else {
+        return message(
+            &form,
+            StatusCode::GONE,
+            "入力内容の有効期限が切れました",
+            "お手数ですが、最初から入力してください。",
+        );
+    };
+    let back = format!("{}?d={token}", form_url(&form));
+    let answers = match (version_id == form.version_id).then(|| validate(&form.definition, &raw)) {
+        Some(Ok(a)) => a,
+        _ => return Ok(Redirect::to(&back).into_response()),
+    };
+    let (csrf, cookie) = csrf_token(&headers, ctx.config.secure_cookies());
+    let page = ConfirmPage {
+        tenant_name: &form.tenant.name,
+        def: &form.definition,
+        rows: answer_rows(&form.definition, &answers),
+        file_base: String::new(),
+        submit_action: format!("{}/submit", form_url(&form)),
+        back,
+        csrf,
+        draft: token,
+    };
+    Ok(with_cookie(Html(page.render()?).into_response(), cookie))
+}
+
+/// The submit form's fields.
+#[derive(Deserialize)]
+pub struct SubmitForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(rename = "_draft", default)]
+    draft: String,
+}
+
+/// Every stored file referenced from answers.
+pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Ok(f) = serde_json::from_value::<FileRef>(v.clone()) {
+                    out.push(f.id);
+                    return;
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    answers.values().for_each(|v| walk(v, &mut out));
+    out
+}
+
+/// POST submit: store the submission and show the receipt number.
+pub async fn submit(
+    State(ctx): State<Ctx>,
+    Path((code, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<SubmitForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let form = find_published(&ctx.db, &code, &slug).await?;
+    if let Some(reason) = form.closed_reason(now_ms()) {
+        return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
+    }
+    let Some((version_id, raw)) = drafts::load(&ctx.db, &f.draft).await? else {
+        return message(
+            &form,
+            StatusCode::GONE,
+            "送信済みか、有効期限が切れています",
+            "この申請はすでに送信されたか、入力内容の有効期限が切れています。送信済みの場合は受付完了メールをご確認ください。",
+        );
+    };
+    let back = format!("{}?d={}", form_url(&form), f.draft);
+    if version_id != form.version_id {
+        return Ok(Redirect::to(&back).into_response());
+    }
+    let Ok(answers) = validate(&form.definition, &raw) else {
+        return Ok(Redirect::to(&back).into_response());
+    };
+    let outcome = insert_submission(
+        &ctx.db,
+        &form,
+        NewSubmission {
+            answers: &answers,
+            attachment_ids: attachment_ids(&answers),
+            draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
+        },
+        &ctx.config.public_url,
+    )
+    .await?;
+    ctx.jobs_wake.notify_one();
+    match outcome {
+        SubmitOutcome::Accepted { receipt_number } => {
+            Ok(Redirect::to(&format!("{}/done/{receipt_number}", form_url(&form))).into_response())
+        }
+        SubmitOutcome::Full => message(
+            &form,
+            StatusCode::CONFLICT,
+            "定員に達しました",
+            "申し訳ありません。定員に達したため、この申請は受け付けられませんでした。",
+        ),
+    }
+}
+
+/// GET the completion page.
+pub async fn done(
+    State(ctx): State<Ctx>,
+    Path((code, slug, receipt)): Path<(String, String, String)>,
+) -> AppResult<Html<String>> {
+    let form = find_published(&ctx.db, &code, &slug).await?;
+    if !crate::submissions::exists_receipt(&ctx.db, form.form_id, &receipt).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Html(
+        DonePage {
+            tenant_name: &form.tenant.name,
+            tenant_code: &form.tenant.code,
+            title: &form.definition.title,
+            receipt: &receipt,
+        }
+        .render()?,
+    ))
+}

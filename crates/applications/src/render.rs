@@ -1,0 +1,567 @@
+//! View models for form pages: what the templates need, computed once in Rust so templates stay simple.
+
+use madoguchi_forms::{
+    Condition, FieldError, FileRef, FormDefinition, Part, PartKind, RawInput, field_id,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// One choice as shown.
+pub struct ChoiceView {
+    /// Value.
+    pub value: String,
+    /// Label.
+    pub label: String,
+    /// Selected now.
+    pub checked: bool,
+    /// HTML id.
+    pub id: String,
+}
+
+/// One part as shown on the input page.
+pub struct PartView {
+    /// Part type name.
+    pub kind: &'static str,
+    /// Field name.
+    pub field: String,
+    /// HTML id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// Help text.
+    pub help: String,
+    /// Required.
+    pub required: bool,
+    /// Current value (first).
+    pub value: String,
+    /// Sub-field values (`name`, `furigana`, `kind`, `lat` …).
+    pub sub: HashMap<String, String>,
+    /// Choices.
+    pub choices: Vec<ChoiceView>,
+    /// Error for the main field.
+    pub error: String,
+    /// Errors for sub-fields.
+    pub sub_errors: HashMap<String, String>,
+    /// Number unit.
+    pub unit: String,
+    /// Number min/max/step attributes.
+    pub min: String,
+    /// Max attribute.
+    pub max: String,
+    /// Step attribute.
+    pub step: String,
+    /// maxlength attribute.
+    pub maxlength: String,
+    /// Files already attached.
+    pub files: Vec<FileRef>,
+    /// Most files.
+    pub max_files: u32,
+    /// Paragraph or consent text.
+    pub text: String,
+    /// Condition as JSON for the enhancing script.
+    pub show_if_json: String,
+    /// Condition in words, for pages without JavaScript.
+    pub show_if_text: String,
+    /// Group items.
+    pub items: Vec<ItemView>,
+    /// Group: may add an item.
+    pub can_add: bool,
+    /// Group: may remove an item.
+    pub can_remove: bool,
+    /// Postal code: id of the address input to fill.
+    pub address_target: String,
+    /// Date: 和暦 of the current value.
+    pub wareki: String,
+    /// Label for a group item ("1頭目").
+    pub item_unit: String,
+    /// Name: ask for furigana.
+    pub furigana: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "field.html")]
+struct FieldTemplate<'a> {
+    p: &'a PartView,
+}
+
+/// Renders one part to HTML.
+pub fn render_field(p: &PartView) -> String {
+    askama::Template::render(&FieldTemplate { p }).expect("field template renders")
+}
+
+/// Renders every part of a form to HTML.
+pub fn render_fields(def: &FormDefinition, raw: &RawInput, errors: &[FieldError]) -> String {
+    part_views(def, raw, errors)
+        .iter()
+        .map(render_field)
+        .collect()
+}
+
+impl PartView {
+    /// A sub-field's value.
+    pub fn sub(&self, key: &str) -> &str {
+        self.sub.get(key).map(String::as_str).unwrap_or("")
+    }
+    /// A sub-field's error.
+    pub fn sub_error(&self, key: &str) -> &str {
+        self.sub_errors.get(key).map(String::as_str).unwrap_or("")
+    }
+    /// Whether any error concerns this part.
+    pub fn has_error(&self) -> bool {
+        !self.error.is_empty() || !self.sub_errors.is_empty()
+    }
+    /// `aria-describedby` value for the main input.
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.help.is_empty() {
+            ids.push(format!("{}-help", self.id));
+        }
+        if !self.error.is_empty() {
+            ids.push(format!("{}-error", self.id));
+        }
+        ids.join(" ")
+    }
+}
+
+/// One item of a repeating group.
+pub struct ItemView {
+    /// 0-based index.
+    pub index: usize,
+    /// 1-based number for people.
+    pub number: usize,
+    /// The item's parts, rendered.
+    pub parts: Vec<String>,
+}
+
+/// Builds the views of a form's parts from raw input and errors.
+pub fn part_views(def: &FormDefinition, raw: &RawInput, errors: &[FieldError]) -> Vec<PartView> {
+    let errs: HashMap<&str, &str> = errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect();
+    views(&def.parts, "", raw, &errs)
+}
+
+fn views(
+    parts: &[Part],
+    prefix: &str,
+    raw: &RawInput,
+    errs: &HashMap<&str, &str>,
+) -> Vec<PartView> {
+    parts
+        .iter()
+        .map(|p| view(p, parts, prefix, raw, errs))
+        .collect()
+}
+
+fn view(
+    part: &Part,
+    siblings: &[Part],
+    prefix: &str,
+    raw: &RawInput,
+    errs: &HashMap<&str, &str>,
+) -> PartView {
+    let field = format!("{prefix}{}", part.key);
+    let id = field_id(&field);
+    let mut v = PartView {
+        kind: part.kind.type_name(),
+        id: id.clone(),
+        label: part.label.clone(),
+        help: part.help.clone(),
+        required: part.required,
+        value: raw.value(&field).to_string(),
+        sub: HashMap::new(),
+        choices: Vec::new(),
+        error: errs
+            .get(field.as_str())
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        sub_errors: HashMap::new(),
+        unit: String::new(),
+        min: String::new(),
+        max: String::new(),
+        step: String::new(),
+        maxlength: String::new(),
+        files: raw.files(&field).to_vec(),
+        max_files: 1,
+        text: String::new(),
+        show_if_json: part
+            .show_if
+            .as_ref()
+            .map(|c| serde_json::to_string(&prefixed(c, prefix, siblings)).unwrap_or_default())
+            .unwrap_or_default(),
+        show_if_text: part
+            .show_if
+            .as_ref()
+            .map(|c| describe(c, siblings))
+            .unwrap_or_default(),
+        items: Vec::new(),
+        can_add: false,
+        can_remove: false,
+        address_target: String::new(),
+        wareki: String::new(),
+        item_unit: String::new(),
+        furigana: matches!(part.kind, PartKind::Name { furigana: true }),
+        field,
+    };
+    for sub in [
+        "name",
+        "furigana",
+        "kind",
+        "corporate_name",
+        "representative",
+        "lat",
+        "lon",
+        "source",
+    ] {
+        let f = format!("{}.{sub}", v.field);
+        if let Some(val) = raw.fields.get(&f).and_then(|x| x.first()) {
+            v.sub.insert(sub.into(), val.clone());
+        }
+        if let Some(e) = errs.get(f.as_str()) {
+            v.sub_errors.insert(sub.into(), e.to_string());
+        }
+    }
+    let selected = raw.values(&v.field).to_vec();
+    match &part.kind {
+        PartKind::Text { max_length, .. } | PartKind::Textarea { max_length, .. } => {
+            v.maxlength = max_length.map(|m| m.to_string()).unwrap_or_default();
+        }
+        PartKind::Number {
+            unit,
+            min,
+            max,
+            integer,
+        } => {
+            v.unit = unit.clone().unwrap_or_default();
+            v.min = min.map(|m| m.to_string()).unwrap_or_default();
+            v.max = max.map(|m| m.to_string()).unwrap_or_default();
+            v.step = if *integer { "1".into() } else { "any".into() };
+        }
+        PartKind::PostalCode { address_part } => {
+            v.address_target = address_part
+                .as_ref()
+                .map(|k| field_id(&format!("{prefix}{k}")))
+                .unwrap_or_default();
+        }
+        PartKind::Date { min, max } => {
+            v.min = min.map(|d| d.to_string()).unwrap_or_default();
+            v.max = max.map(|d| d.to_string()).unwrap_or_default();
+            v.wareki = madoguchi_forms::validate::parse_date(&v.value)
+                .map(madoguchi_japanese::wareki::format_wareki)
+                .unwrap_or_default();
+        }
+        PartKind::Consent { text } | PartKind::Paragraph { text } => v.text = text.clone(),
+        PartKind::File { max_files } => v.max_files = *max_files,
+        PartKind::Group {
+            parts,
+            min_items,
+            max_items,
+            item_label,
+        } => {
+            let count = raw
+                .group_items(&v.field)
+                .max(*min_items as usize)
+                .max(if part.required { 1 } else { 0 });
+            v.item_unit = if item_label.is_empty() {
+                "件目".into()
+            } else {
+                item_label.clone()
+            };
+            v.items = (0..count)
+                .map(|i| ItemView {
+                    index: i,
+                    number: i + 1,
+                    parts: views(parts, &format!("{}[{i}].", v.field), raw, errs)
+                        .iter()
+                        .map(render_field)
+                        .collect(),
+                })
+                .collect();
+            v.value = count.to_string();
+            v.can_add = count < *max_items as usize;
+            v.can_remove = count > *min_items as usize;
+        }
+        _ => {}
+    }
+    if let Some(choices) = part.kind.choices() {
+        v.choices = choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChoiceView {
+                value: c.value.clone(),
+                label: c.label.clone(),
+                checked: selected.contains(&c.value),
+                // The first choice carries the part's id, so error links land on it.
+                id: if i == 0 {
+                    id.clone()
+                } else {
+                    format!("{id}-{i}")
+                },
+            })
+            .collect();
+    }
+    v
+}
+
+/// The condition with field names as the browser sees them (group item prefixes applied).
+fn prefixed(c: &Condition, prefix: &str, siblings: &[Part]) -> Value {
+    let name = |key: &str| {
+        let local = siblings.iter().find(|p| p.key == key);
+        let base = if local.is_some() {
+            format!("{prefix}{key}")
+        } else {
+            key.to_string()
+        };
+        match local.map(|p| &p.kind) {
+            Some(PartKind::Applicant) => format!("{base}.kind"),
+            _ => base,
+        }
+    };
+    match c {
+        Condition::All { all } => {
+            serde_json::json!({"all": all.iter().map(|x| prefixed(x, prefix, siblings)).collect::<Vec<_>>()})
+        }
+        Condition::Any { any } => {
+            serde_json::json!({"any": any.iter().map(|x| prefixed(x, prefix, siblings)).collect::<Vec<_>>()})
+        }
+        Condition::Not { not } => serde_json::json!({"not": prefixed(not, prefix, siblings)}),
+        Condition::In { part, values } => serde_json::json!({"field": name(part), "in": values}),
+        Condition::Filled { part, filled } => {
+            serde_json::json!({"field": name(part), "filled": filled})
+        }
+    }
+}
+
+/// A condition in Japanese words, for the page without JavaScript.
+fn describe(c: &Condition, siblings: &[Part]) -> String {
+    let label = |key: &str| {
+        siblings
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| p.label.clone())
+            .unwrap_or_else(|| key.into())
+    };
+    let choice = |key: &str, value: &str| {
+        siblings
+            .iter()
+            .find(|p| p.key == key)
+            .and_then(|p| p.kind.choices())
+            .and_then(|cs| cs.iter().find(|c| c.value == value))
+            .map(|c| c.label.clone())
+            .unwrap_or_else(|| match value {
+                "individual" => "個人".into(),
+                "corporation" => "法人".into(),
+                v => v.into(),
+            })
+    };
+    match c {
+        Condition::All { all } => all
+            .iter()
+            .map(|x| describe(x, siblings))
+            .collect::<Vec<_>>()
+            .join("、かつ"),
+        Condition::Any { any } => any
+            .iter()
+            .map(|x| describe(x, siblings))
+            .collect::<Vec<_>>()
+            .join("、または"),
+        Condition::Not { not } => format!("「{}」に当てはまらない場合", describe(not, siblings)),
+        Condition::In { part, values } => format!(
+            "「{}」で「{}」を選んだ場合",
+            label(part),
+            values
+                .iter()
+                .map(|v| choice(part, v))
+                .collect::<Vec<_>>()
+                .join("」または「")
+        ),
+        Condition::Filled { part, filled: true } => format!("「{}」を入力した場合", label(part)),
+        Condition::Filled {
+            part,
+            filled: false,
+        } => format!("「{}」が空の場合", label(part)),
+    }
+}
+
+/// One row of the confirmation page (and of the staff view of a submission).
+pub struct AnswerRow {
+    /// Label.
+    pub label: String,
+    /// Value as text (may have line breaks).
+    pub value: String,
+    /// Nesting depth (group items are 1).
+    pub depth: usize,
+    /// A section heading (group item), not a value.
+    pub heading: bool,
+    /// Attached files.
+    pub files: Vec<FileRef>,
+}
+
+/// Rows for validated answers, in definition order; parts without answers are shown as 未入力.
+pub fn answer_rows(
+    def: &FormDefinition,
+    answers: &serde_json::Map<String, Value>,
+) -> Vec<AnswerRow> {
+    let mut out = Vec::new();
+    rows(&def.parts, answers, 0, &mut out);
+    out
+}
+
+fn rows(
+    parts: &[Part],
+    answers: &serde_json::Map<String, Value>,
+    depth: usize,
+    out: &mut Vec<AnswerRow>,
+) {
+    for part in parts {
+        if !part.kind.has_value() {
+            continue;
+        }
+        let Some(value) = answers.get(&part.key) else {
+            continue;
+        };
+        let mut files = Vec::new();
+        let text = match (&part.kind, value) {
+            (
+                PartKind::Group {
+                    parts: children,
+                    item_label,
+                    ..
+                },
+                Value::Array(items),
+            ) => {
+                let unit = if item_label.is_empty() {
+                    "件目"
+                } else {
+                    item_label
+                };
+                out.push(AnswerRow {
+                    label: part.label.clone(),
+                    value: format!("{}件", items.len()),
+                    depth,
+                    heading: true,
+                    files: vec![],
+                });
+                for (i, item) in items.iter().enumerate() {
+                    out.push(AnswerRow {
+                        label: format!("{}{unit}", i + 1),
+                        value: String::new(),
+                        depth: depth + 1,
+                        heading: true,
+                        files: vec![],
+                    });
+                    if let Value::Object(m) = item {
+                        rows(children, m, depth + 1, out);
+                    }
+                }
+                continue;
+            }
+            (PartKind::Name { .. }, Value::Object(m)) => join_some(&[
+                m.get("name").and_then(Value::as_str).map(String::from),
+                m.get("furigana")
+                    .and_then(Value::as_str)
+                    .map(|f| format!("（{f}）")),
+            ]),
+            (PartKind::Applicant, Value::Object(m)) => {
+                match m.get("kind").and_then(Value::as_str) {
+                    Some("corporation") => format!(
+                        "法人: {}\n代表者: {}",
+                        m.get("corporate_name")
+                            .and_then(Value::as_str)
+                            .unwrap_or(""),
+                        m.get("representative")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                    ),
+                    _ => format!(
+                        "個人: {}{}",
+                        m.get("name").and_then(Value::as_str).unwrap_or(""),
+                        m.get("furigana")
+                            .and_then(Value::as_str)
+                            .map(|f| format!("（{f}）"))
+                            .unwrap_or_default()
+                    ),
+                }
+            }
+            (PartKind::Radio { choices } | PartKind::Select { choices }, Value::String(s)) => {
+                choices
+                    .iter()
+                    .find(|c| &c.value == s)
+                    .map(|c| c.label.clone())
+                    .unwrap_or_else(|| s.clone())
+            }
+            (PartKind::Checkboxes { choices, .. }, Value::Array(vs)) => vs
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| {
+                    choices
+                        .iter()
+                        .find(|c| c.value == s)
+                        .map(|c| c.label.clone())
+                        .unwrap_or_else(|| s.into())
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+            (PartKind::Consent { .. }, _) => "同意する".into(),
+            (PartKind::Date { .. }, Value::String(s)) => {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(|d| {
+                        format!(
+                            "{}（{}）",
+                            madoguchi_forms::validate::jp_date(d),
+                            madoguchi_japanese::wareki::format_wareki(d)
+                        )
+                    })
+                    .unwrap_or_else(|_| s.clone())
+            }
+            (PartKind::Number { unit, .. }, Value::Number(n)) => {
+                format!("{n}{}", unit.clone().unwrap_or_default())
+            }
+            (PartKind::File { .. }, Value::Array(_)) => {
+                files = serde_json::from_value(value.clone()).unwrap_or_default();
+                format!("{}件", files.len())
+            }
+            (PartKind::Photo, Value::Object(m)) => {
+                if let Some(f) = m
+                    .get("file")
+                    .and_then(|f| serde_json::from_value::<FileRef>(f.clone()).ok())
+                {
+                    files.push(f);
+                }
+                match (
+                    m.get("lat").and_then(Value::as_f64),
+                    m.get("lon").and_then(Value::as_f64),
+                ) {
+                    (Some(a), Some(o)) => {
+                        let src = match m.get("location_source").and_then(Value::as_str) {
+                            Some("exif") => "写真の位置情報",
+                            Some("browser") => "端末の位置情報",
+                            _ => "入力された座標",
+                        };
+                        format!("緯度 {a:.6}, 経度 {o:.6}（{src}）")
+                    }
+                    _ => "位置情報なし".into(),
+                }
+            }
+            (_, Value::String(s)) => s.clone(),
+            (_, other) => other.to_string(),
+        };
+        out.push(AnswerRow {
+            label: part.label.clone(),
+            value: text,
+            depth,
+            heading: false,
+            files,
+        });
+    }
+}
+
+fn join_some(parts: &[Option<String>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,654 @@
+//! Staff pages: login, inbox, submission review, forms (import, export of definitions), aggregation.
+
+use crate::forms_store::{self, FormSummary, PublishError};
+use crate::render::{AnswerRow, answer_rows};
+use crate::submissions::{self, InboxFilter, Status, SubmissionDetail};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use futures::TryStreamExt;
+use madoguchi_forms::PartKind;
+use madoguchi_kernel::time::{display_datetime, short_datetime};
+use madoguchi_kernel::web::{SESSION_COOKIE, cookie, csrf_token, set_cookie, verify_csrf};
+use madoguchi_kernel::{AppError, AppResult, Ctx, Role, StaffScope, audit, staff};
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    login: String,
+    error: String,
+}
+
+fn page_with_csrf(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(String) -> AppResult<String>,
+) -> AppResult<Response> {
+    let (csrf, c) = csrf_token(headers, ctx.config.secure_cookies());
+    let mut resp = (status, Html(render(csrf)?)).into_response();
+    if let Some(c) = c {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+/// GET `/staff/login`.
+pub async fn login_page(State(ctx): State<Ctx>, headers: HeaderMap) -> AppResult<Response> {
+    page_with_csrf(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(LoginPage {
+            csrf,
+            login: String::new(),
+            error: String::new(),
+        }
+        .render()?)
+    })
+}
+
+/// The login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// POST `/staff/login`.
+pub async fn login(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    match staff::login(
+        &ctx.db,
+        f.login.trim(),
+        &f.password,
+        ctx.config.session_minutes,
+    )
+    .await?
+    {
+        Some(token) => {
+            let mut resp = Redirect::to("/staff").into_response();
+            let c = set_cookie(
+                SESSION_COOKIE,
+                &token,
+                ctx.config.session_minutes * 60,
+                ctx.config.secure_cookies(),
+            );
+            resp.headers_mut().append(header::SET_COOKIE, c);
+            Ok(resp)
+        }
+        None => page_with_csrf(&ctx, &headers, StatusCode::UNAUTHORIZED, |csrf| {
+            Ok(LoginPage {
+                csrf,
+                login: f.login,
+                error: "ログインIDまたはパスワードが正しくありません。".into(),
+            }
+            .render()?)
+        }),
+    }
+}
+
+/// A form with only the CSRF field.
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+/// POST `/staff/logout`.
+pub async fn logout(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfOnly>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        staff::logout(&ctx.db, token).await?;
+    }
+    let mut resp = Redirect::to("/staff/login").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, ctx.config.secure_cookies()),
+    );
+    Ok(resp)
+}
+
+struct InboxView {
+    id: i64,
+    receipt_number: String,
+    form_title: String,
+    applicant_name: String,
+    status: Status,
+    when: String,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage<'a> {
+    scope: &'a StaffScope,
+    csrf: String,
+    forms: Vec<(i64, String, bool)>,
+    statuses: [Status; 6],
+    filter: InboxFilter,
+    rows: Vec<InboxView>,
+    readable: bool,
+}
+
+/// GET `/staff`: the inbox.
+pub async fn inbox(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Query(filter): Query<InboxFilterQuery>,
+) -> AppResult<Response> {
+    let filter = filter.into_filter();
+    let rows = submissions::inbox(&ctx.db, &scope, &filter, 200).await?;
+    let forms = forms_store::list_forms(&ctx.db, &scope)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.title, filter.form == Some(f.id)))
+        .collect();
+    let readable = scope.readable_departments().is_none_or(|d| !d.is_empty());
+    let rows = rows
+        .into_iter()
+        .map(|r| InboxView {
+            id: r.id,
+            receipt_number: r.receipt_number,
+            form_title: r.form_title,
+            applicant_name: r.applicant_name,
+            status: r.status,
+            when: short_datetime(r.submitted_at),
+        })
+        .collect();
+    page_with_csrf(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(InboxPage {
+            scope: &scope,
+            csrf,
+            forms,
+            statuses: Status::ALL,
+            filter,
+            rows,
+            readable,
+        }
+        .render()?)
+    })
+}
+
+/// Inbox query as sent by the filter form (empty fields arrive as empty strings).
+#[derive(Deserialize, Default)]
+pub struct InboxFilterQuery {
+    #[serde(default)]
+    form: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    q: String,
+}
+
+impl InboxFilterQuery {
+    fn into_filter(self) -> InboxFilter {
+        let some = |s: String| (!s.trim().is_empty()).then_some(s);
+        InboxFilter {
+            form: self.form.trim().parse().ok(),
+            status: some(self.status),
+            from: some(self.from),
+            to: some(self.to),
+            q: some(self.q),
+        }
+    }
+}
+
+struct EventView {
+    when: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "submission.html")]
+struct SubmissionPage<'a> {
+    scope: &'a StaffScope,
+    csrf: String,
+    sub: SubmissionDetail,
+    form_title: String,
+    version: i64,
+    submitted: String,
+    rows: Vec<AnswerRow>,
+    file_base: String,
+    next: &'static [Status],
+    events: Vec<EventView>,
+    audit: Vec<String>,
+    notice: String,
+}
+
+/// Query of the submission page.
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// GET `/staff/submissions/{id}`: the review page. The view is recorded in the audit log.
+pub async fn submission(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    let sub = submissions::find_for_staff(&ctx.db, &scope, id).await?;
+    audit::record(&ctx.db, &scope, "view", &format!("submission:{id}"), "").await?;
+    let (version, def) =
+        forms_store::definition_by_version_id(&ctx.db, sub.form_version_id).await?;
+    let events = submissions::events(&ctx.db, &sub)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let who = if e.staff_name.is_empty() {
+                "申請者".to_string()
+            } else {
+                e.staff_name.clone()
+            };
+            let text = match e.kind.as_str() {
+                "status" => match (e.from_status, e.to_status) {
+                    (None, Some(to)) => format!("{}（申請を受け付けました）", to.label()),
+                    (Some(f), Some(t)) => format!(
+                        "{who}: {} → {}{}",
+                        f.label(),
+                        t.label(),
+                        if e.body.is_empty() {
+                            String::new()
+                        } else {
+                            format!("（メッセージ: {}）", e.body)
+                        }
+                    ),
+                    _ => e.body.clone(),
+                },
+                "comment" => format!("{who}（内部コメント）: {}", e.body),
+                _ => format!("{who}: {}", e.body),
+            };
+            EventView {
+                when: short_datetime(e.at),
+                text,
+            }
+        })
+        .collect();
+    let audit = audit::for_subject(&ctx.db, &scope, &format!("submission:{id}"))
+        .await?
+        .into_iter()
+        .map(|a| {
+            let what = match a.action.as_str() {
+                "view" => "閲覧".to_string(),
+                "status" => format!(
+                    "状態変更（{}）",
+                    Status::parse(&a.detail).map(|s| s.label()).unwrap_or("")
+                ),
+                other => other.to_string(),
+            };
+            format!("{} {} {}", short_datetime(a.at), a.staff_name, what)
+        })
+        .collect();
+    let notice = match q.notice.as_str() {
+        "status" => "状態を変更しました。",
+        "comment" => "コメントを追加しました。",
+        _ => "",
+    }
+    .to_string();
+    let next = if scope.can_review(sub.department_id) {
+        sub.status.next()
+    } else {
+        &[]
+    };
+    page_with_csrf(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(SubmissionPage {
+            scope: &scope,
+            csrf,
+            form_title: def.title.clone(),
+            version,
+            submitted: display_datetime(sub.submitted_at),
+            rows: answer_rows(&def, &sub.answers),
+            file_base: format!("/staff/submissions/{id}/attachments/"),
+            next,
+            events,
+            audit,
+            notice,
+            sub,
+        }
+        .render()?)
+    })
+}
+
+/// The status form.
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// POST `/staff/submissions/{id}/status`.
+pub async fn change_status(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<StatusForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let to = Status::parse(&f.to)
+        .ok_or_else(|| AppError::BadRequest("新しい状態を選択してください。".into()))?;
+    submissions::change_status(&ctx.db, &scope, id, to, &f.message, &ctx.config.public_url).await?;
+    ctx.jobs_wake.notify_one();
+    Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=status")).into_response())
+}
+
+/// The comment form.
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// POST `/staff/submissions/{id}/comments`.
+pub async fn add_comment(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CommentForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    submissions::add_comment(&ctx.db, &scope, id, &f.body).await?;
+    Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=comment")).into_response())
+}
+
+/// GET `/staff/submissions/{id}/attachments/{file}`: download, recorded in the audit log.
+pub async fn attachment(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    Path((id, file)): Path<(i64, String)>,
+) -> AppResult<Response> {
+    let (name, content_type, bytes) =
+        crate::attachments::load_for_staff(&ctx, &scope, id, &file).await?;
+    audit::record(
+        &ctx.db,
+        &scope,
+        "download",
+        &format!("submission:{id}"),
+        &name,
+    )
+    .await?;
+    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "forms.html")]
+struct FormsPage<'a> {
+    scope: &'a StaffScope,
+    csrf: String,
+    tenant_code: String,
+    forms: Vec<FormSummary>,
+    can_import: bool,
+    errors: Vec<String>,
+    notice: String,
+    slug: String,
+    definition: String,
+}
+
+async fn forms_page(
+    ctx: &Ctx,
+    scope: &StaffScope,
+    headers: &HeaderMap,
+    status: StatusCode,
+    errors: Vec<String>,
+    notice: String,
+    slug: String,
+    definition: String,
+) -> AppResult<Response> {
+    let forms = forms_store::list_forms(&ctx.db, scope).await?;
+    let tenant = madoguchi_kernel::tenants::find_tenant(&ctx.db, scope.tenant_id).await?;
+    page_with_csrf(ctx, headers, status, |csrf| {
+        Ok(FormsPage {
+            scope,
+            csrf,
+            tenant_code: tenant.code,
+            forms,
+            can_import: matches!(scope.role, Role::Admin | Role::Editor),
+            errors,
+            notice,
+            slug,
+            definition,
+        }
+        .render()?)
+    })
+}
+
+/// GET `/staff/forms`.
+pub async fn forms(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    let notice = if q.notice.is_empty() {
+        String::new()
+    } else {
+        format!("{}を公開しました。", q.notice)
+    };
+    forms_page(
+        &ctx,
+        &scope,
+        &headers,
+        StatusCode::OK,
+        vec![],
+        notice,
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+/// The import form.
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    definition: String,
+}
+
+/// POST `/staff/forms/import`: publish a JSON definition as a new form or a new version.
+pub async fn import(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<ImportForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    scope.require(&[Role::Admin, Role::Editor])?;
+    let slug = f.slug.trim().to_string();
+    let result = match madoguchi_forms::parse_definition(&f.definition) {
+        Ok(def) => forms_store::publish(&ctx.db, &scope, &slug, &def)
+            .await
+            .map(|(_, v)| v),
+        Err(errors) => Err(PublishError::Invalid(errors)),
+    };
+    match result {
+        Ok(v) => Ok(Redirect::to(&format!(
+            "/staff/forms?notice={}",
+            percent_encoding::utf8_percent_encode(
+                &format!("{slug} 第{v}版"),
+                percent_encoding::NON_ALPHANUMERIC
+            )
+        ))
+        .into_response()),
+        Err(PublishError::Invalid(errors)) => {
+            let errors = errors.iter().map(|e| e.to_string()).collect();
+            forms_page(
+                &ctx,
+                &scope,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                String::new(),
+                slug,
+                f.definition,
+            )
+            .await
+        }
+        Err(PublishError::App(e)) => Err(e),
+    }
+}
+
+/// GET `/staff/forms/{id}/definition.json`: the current definition, for moving forms between installations.
+pub async fn definition_json(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let versions = forms_store::all_versions(&ctx.db, &scope, id).await?;
+    let (_, def) = versions.into_iter().next().ok_or(AppError::NotFound)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        def.to_json_pretty(),
+    )
+        .into_response())
+}
+
+struct Question {
+    label: String,
+    counts: Vec<(String, i64, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "summary.html")]
+struct SummaryPage<'a> {
+    scope: &'a StaffScope,
+    csrf: String,
+    title: String,
+    total: i64,
+    questions: Vec<Question>,
+    per_day: Vec<(String, i64)>,
+}
+
+/// GET `/staff/forms/{id}/summary`: counts per choice and submissions per day (no personal data).
+pub async fn summary(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let form = forms_store::find_form(&ctx.db, &scope, id).await?;
+    let allowed = scope.role == Role::Admin || scope.department_ids.contains(&form.department_id);
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    let versions = forms_store::all_versions(&ctx.db, &scope, id).await?;
+    let def = &versions[0].1;
+    let choice_parts: Vec<_> = def
+        .parts
+        .iter()
+        .filter(|p| p.kind.choices().is_some())
+        .collect();
+    let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); choice_parts.len()];
+    let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
+    let mut total = 0;
+    let mut rows = sqlx::query(
+        "SELECT answers, submitted_at FROM submissions WHERE tenant_id = $1 AND form_id = $2",
+    )
+    .bind(scope.tenant_id)
+    .bind(id)
+    .fetch(&ctx.db.read);
+    while let Some(row) = rows.try_next().await? {
+        total += 1;
+        let at: i64 = row.try_get("submitted_at")?;
+        *per_day
+            .entry(
+                madoguchi_kernel::time::jst(at)
+                    .format("%Y-%m-%d")
+                    .to_string(),
+            )
+            .or_default() += 1;
+        let answers: String = row.try_get("answers")?;
+        let answers: Value = serde_json::from_str(&answers).unwrap_or(Value::Null);
+        for (i, p) in choice_parts.iter().enumerate() {
+            match answers.get(&p.key) {
+                Some(Value::String(s)) => *counts[i].entry(s.clone()).or_default() += 1,
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .for_each(|s| *counts[i].entry(s.into()).or_default() += 1),
+                _ => {}
+            }
+        }
+    }
+    let questions = choice_parts
+        .iter()
+        .zip(counts)
+        .map(|(p, c)| {
+            let choices = p.kind.choices().unwrap_or(&[]);
+            let counts = choices
+                .iter()
+                .map(|ch| {
+                    let n = c.get(&ch.value).copied().unwrap_or(0);
+                    let pct = if total > 0 { n * 100 / total } else { 0 };
+                    (ch.label.clone(), n, pct)
+                })
+                .collect();
+            let multi = if matches!(p.kind, PartKind::Checkboxes { .. }) {
+                "（複数回答）"
+            } else {
+                ""
+            };
+            Question {
+                label: format!("{}{multi}", p.label),
+                counts,
+            }
+        })
+        .collect();
+    page_with_csrf(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(SummaryPage {
+            scope: &scope,
+            csrf,
+            title: form.title.clone(),
+            total,
+            questions,
+            per_day: per_day.into_iter().collect(),
+        }
+        .render()?)
+    })
+}

@@ -1,0 +1,610 @@
+//! Submissions and their review: storage, the status workflow, history, comments.
+//!
+//! Every query that reads a submission takes the caller's [`StaffScope`] and filters by its tenant and
+//! readable departments in SQL, so there is no way to load another tenant's or department's submission.
+
+use crate::forms_store::PublishedForm;
+use madoguchi_forms::Answers;
+use madoguchi_kernel::jobs::enqueue_in;
+use madoguchi_kernel::mail::SendMail;
+use madoguchi_kernel::{AppError, Db, StaffScope, now_ms};
+use serde_json::Value;
+use sqlx::Row;
+
+/// The review status of a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 受付: received, nobody has started.
+    Received,
+    /// 審査中: in review.
+    InReview,
+    /// 差戻し: returned to the applicant for correction.
+    Returned,
+    /// 承認: approved.
+    Approved,
+    /// 却下: rejected.
+    Rejected,
+    /// 完了: done.
+    Done,
+}
+
+impl Status {
+    /// Every status, in workflow order.
+    pub const ALL: [Status; 6] = [
+        Status::Received,
+        Status::InReview,
+        Status::Returned,
+        Status::Approved,
+        Status::Rejected,
+        Status::Done,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::InReview => "in_review",
+            Status::Returned => "returned",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Done => "done",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Name in Japanese.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Received => "受付",
+            Status::InReview => "審査中",
+            Status::Returned => "差戻し",
+            Status::Approved => "承認",
+            Status::Rejected => "却下",
+            Status::Done => "完了",
+        }
+    }
+
+    /// The statuses this one may move to.
+    pub fn next(self) -> &'static [Status] {
+        match self {
+            Status::Received => &[Status::InReview],
+            Status::InReview => &[Status::Returned, Status::Approved, Status::Rejected],
+            Status::Returned => &[Status::InReview],
+            Status::Approved | Status::Rejected => &[Status::Done],
+            Status::Done => &[],
+        }
+    }
+}
+
+/// What a new submission needs besides the form.
+pub struct NewSubmission<'a> {
+    /// Validated answers.
+    pub answers: &'a Answers,
+    /// Attachment ids already stored (linked to the submission in the same transaction).
+    pub attachment_ids: Vec<String>,
+    /// Draft to delete once submitted.
+    pub draft_token_hash: Option<String>,
+}
+
+/// The outcome of submitting.
+#[derive(Debug)]
+pub enum SubmitOutcome {
+    /// Stored; here is the receipt number.
+    Accepted {
+        /// 受付番号.
+        receipt_number: String,
+    },
+    /// The form's capacity is reached.
+    Full,
+}
+
+/// The applicant's name as typed (first name/applicant part), for the inbox and search.
+pub fn applicant_name(answers: &Answers) -> String {
+    for v in answers.values() {
+        if let Some(obj) = v.as_object() {
+            for k in ["name", "corporate_name"] {
+                if let Some(s) = obj.get(k).and_then(Value::as_str) {
+                    return s.to_string();
+                }
+            }
+        }
+    }
+    String::new()
+}
+
+fn search_text(answers: &Answers) -> String {
+    let mut parts = Vec::new();
+    for v in answers.values() {
+        if let Some(obj) = v.as_object() {
+            for k in ["name", "furigana", "corporate_name", "representative"] {
+                if let Some(s) = obj.get(k).and_then(Value::as_str) {
+                    parts.push(s);
+                }
+            }
+        }
+    }
+    madoguchi_japanese::search::search_key(&parts.join(" "))
+}
+
+/// The first mail address among the answers, for the receipt mail.
+pub fn applicant_email(form: &PublishedForm, answers: &Answers) -> Option<String> {
+    form.definition
+        .parts
+        .iter()
+        .filter(|p| matches!(p.kind, madoguchi_forms::PartKind::Email))
+        .find_map(|p| {
+            answers
+                .get(&p.key)
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
+}
+
+/// Stores a submission atomically: capacity check, the row, its attachments, the first history entry,
+/// the mail jobs, and the draft's removal all commit together or not at all.
+pub async fn insert_submission(
+    db: &Db,
+    form: &PublishedForm,
+    new: NewSubmission<'_>,
+    public_url: &str,
+) -> Result<SubmitOutcome, AppError> {
+    let now = now_ms();
+    let receipt = madoguchi_kernel::ids::new_receipt_number(now);
+    let email = applicant_email(form, new.answers);
+    let mut tx = db.write.begin().await?;
+    if form.definition.capacity.is_some() {
+        // One conditional UPDATE: the row lock (PostgreSQL) or the single writer (SQLite) makes it impossible
+        // to accept more than the capacity, however many arrive at once.
+        let n = sqlx::query(
+            "UPDATE forms SET accepted_count = accepted_count + 1
+             WHERE id = $1 AND (capacity IS NULL OR accepted_count < capacity)",
+        )
+        .bind(form.form_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(SubmitOutcome::Full);
+        }
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status,
+             answers, applicant_name, search_key, applicant_email, submitted_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(form.tenant.id)
+    .bind(form.department_id)
+    .bind(form.form_id)
+    .bind(form.version_id)
+    .bind(&receipt)
+    .bind(serde_json::to_string(new.answers).expect("answers serialise"))
+    .bind(applicant_name(new.answers))
+    .bind(search_text(new.answers))
+    .bind(email.clone())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    for att in &new.attachment_ids {
+        let n = sqlx::query(
+            "UPDATE attachments SET submission_id = $1 WHERE id = $2 AND submission_id IS NULL",
+        )
+        .bind(id)
+        .bind(att)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(AppError::BadRequest(
+                "添付ファイルが見つかりません。もう一度添付してください。".into(),
+            ));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO submission_events (submission_id, kind, to_status, body, at) VALUES ($1, 'status', 'received', '', $2)",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let title = &form.definition.title;
+    if let Some(to) = email {
+        let mail = SendMail {
+            to,
+            subject: format!("【受付完了】{title}（受付番号 {receipt}）"),
+            body: format!(
+                "{title} の申請を受け付けました。\n\n受付番号: {receipt}\n\nお問い合わせの際は受付番号をお知らせください。\n\
+                 このメールは送信専用です。\n\n{}\n{}/t/{}\n",
+                form.tenant.name, public_url, form.tenant.code
+            ),
+        };
+        enqueue_in(&mut tx, &mail).await?;
+    }
+    let contact = &form.definition.contact.email;
+    if !contact.is_empty() {
+        // The department's notice carries no personal data: staff open the inbox to see it.
+        let mail = SendMail {
+            to: contact.clone(),
+            subject: format!("【新着申請】{title}（受付番号 {receipt}）"),
+            body: format!(
+                "{title} に新しい申請がありました。\n\n受付番号: {receipt}\n\n{public_url}/staff\n"
+            ),
+        };
+        enqueue_in(&mut tx, &mail).await?;
+    }
+    if let Some(h) = new.draft_token_hash {
+        sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
+            .bind(h)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(SubmitOutcome::Accepted {
+        receipt_number: receipt,
+    })
+}
+
+/// A row of the staff inbox.
+#[derive(Debug, Clone)]
+pub struct InboxRow {
+    /// Submission id.
+    pub id: i64,
+    /// 受付番号.
+    pub receipt_number: String,
+    /// Form title (current).
+    pub form_title: String,
+    /// Applicant name.
+    pub applicant_name: String,
+    /// Status.
+    pub status: Status,
+    /// Submitted at (epoch ms).
+    pub submitted_at: i64,
+}
+
+/// Inbox filters.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct InboxFilter {
+    /// Form id.
+    #[serde(default)]
+    pub form: Option<i64>,
+    /// Status name.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// From date (YYYY-MM-DD, JST).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// To date inclusive.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Receipt number or name.
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// Start of a JST day in epoch ms.
+fn jst_day_start(date: &str) -> Option<i64> {
+    let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;
+    let t = d
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(madoguchi_kernel::time::jst_offset())
+        .single()?;
+    Some(t.timestamp_millis())
+}
+
+/// The submissions the caller may read, newest first, filtered.
+pub async fn inbox(
+    db: &Db,
+    scope: &StaffScope,
+    f: &InboxFilter,
+    limit: i64,
+) -> Result<Vec<InboxRow>, AppError> {
+    let mut sql = String::from(
+        "SELECT s.id, s.receipt_number, s.applicant_name, s.status, s.submitted_at, v.definition
+         FROM submissions s JOIN forms f ON f.id = s.form_id
+         JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+         WHERE s.tenant_id = $1",
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let depts = scope.readable_departments().map(|d| d.to_vec());
+    if let Some(d) = &depts {
+        if d.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<String> = d.iter().map(|x| x.to_string()).collect();
+        // Integers from the session, not user input.
+        sql.push_str(&format!(" AND s.department_id IN ({})", list.join(",")));
+    }
+    let mut binds: Vec<BindValue> = Vec::new();
+    if let Some(form) = f.form {
+        sql.push_str(&format!(" AND s.form_id = {}", next()));
+        binds.push(BindValue::Int(form));
+    }
+    if let Some(st) = f.status.as_deref().and_then(Status::parse) {
+        sql.push_str(&format!(" AND s.status = {}", next()));
+        binds.push(BindValue::Text(st.as_str().into()));
+    }
+    if let Some(from) = f.from.as_deref().and_then(jst_day_start) {
+        sql.push_str(&format!(" AND s.submitted_at >= {}", next()));
+        binds.push(BindValue::Int(from));
+    }
+    if let Some(to) = f.to.as_deref().and_then(jst_day_start) {
+        sql.push_str(&format!(" AND s.submitted_at < {}", next()));
+        binds.push(BindValue::Int(to + 86_400_000));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if madoguchi_kernel::ids::looks_like_receipt(q) {
+            sql.push_str(&format!(" AND s.receipt_number = {}", next()));
+            binds.push(BindValue::Text(q.to_uppercase()));
+        } else {
+            let key = madoguchi_japanese::search::search_key(q);
+            let escaped = key
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push_str(&format!(" AND s.search_key LIKE {} ESCAPE '\\'", next()));
+            binds.push(BindValue::Text(format!("%{escaped}%")));
+        }
+    }
+    sql.push_str(&format!(
+        " ORDER BY s.submitted_at DESC, s.id DESC LIMIT {limit}"
+    ));
+    let mut query = sqlx::query(&sql).bind(scope.tenant_id);
+    for b in binds {
+        query = match b {
+            BindValue::Int(i) => query.bind(i),
+            BindValue::Text(t) => query.bind(t),
+        };
+    }
+    let rows = query.fetch_all(&db.read).await?;
+    rows.iter()
+        .map(|r| {
+            let json: String = r.try_get("definition")?;
+            let title = serde_json::from_str::<Value>(&json)
+                .ok()
+                .and_then(|v| v.get("title").and_then(Value::as_str).map(String::from))
+                .unwrap_or_default();
+            let status: String = r.try_get("status")?;
+            Ok(InboxRow {
+                id: r.try_get("id")?,
+                receipt_number: r.try_get("receipt_number")?,
+                form_title: title,
+                applicant_name: r.try_get("applicant_name")?,
+                status: Status::parse(&status).unwrap_or(Status::Received),
+                submitted_at: r.try_get("submitted_at")?,
+            })
+        })
+        .collect()
+}
+
+enum BindValue {
+    Int(i64),
+    Text(String),
+}
+
+/// A submission with everything the review page shows.
+#[derive(Debug, Clone)]
+pub struct SubmissionDetail {
+    /// Id.
+    pub id: i64,
+    /// Form id.
+    pub form_id: i64,
+    /// Department id.
+    pub department_id: i64,
+    /// Version row id the submission was made with.
+    pub form_version_id: i64,
+    /// 受付番号.
+    pub receipt_number: String,
+    /// Status.
+    pub status: Status,
+    /// Answers.
+    pub answers: Answers,
+    /// Submitted at.
+    pub submitted_at: i64,
+    /// Applicant mail address.
+    pub applicant_email: Option<String>,
+}
+
+/// Loads a submission the caller may read; anything else is "not found" (its existence is not revealed).
+pub async fn find_for_staff(
+    db: &Db,
+    scope: &StaffScope,
+    id: i64,
+) -> Result<SubmissionDetail, AppError> {
+    let row = sqlx::query(
+        "SELECT id, form_id, department_id, form_version_id, receipt_number, status, answers, submitted_at,
+                applicant_email
+         FROM submissions WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(scope.tenant_id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let department_id: i64 = row.try_get("department_id")?;
+    if !scope.can_read_submissions_of(department_id) {
+        return Err(AppError::NotFound);
+    }
+    let answers: String = row.try_get("answers")?;
+    let status: String = row.try_get("status")?;
+    Ok(SubmissionDetail {
+        id: row.try_get("id")?,
+        form_id: row.try_get("form_id")?,
+        department_id,
+        form_version_id: row.try_get("form_version_id")?,
+        receipt_number: row.try_get("receipt_number")?,
+        status: Status::parse(&status).unwrap_or(Status::Received),
+        answers: serde_json::from_str(&answers).map_err(|e| AppError::Internal(e.into()))?,
+        submitted_at: row.try_get("submitted_at")?,
+        applicant_email: row.try_get("applicant_email")?,
+    })
+}
+
+/// One entry in a submission's history.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `status`, `comment` or `message`.
+    pub kind: String,
+    /// Staff name, empty for the applicant.
+    pub staff_name: String,
+    /// Previous status.
+    pub from_status: Option<Status>,
+    /// New status.
+    pub to_status: Option<Status>,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub at: i64,
+}
+
+/// The history of a submission already loaded through [`find_for_staff`].
+pub async fn events(db: &Db, sub: &SubmissionDetail) -> Result<Vec<Event>, AppError> {
+    let rows = sqlx::query(
+        "SELECT e.kind, COALESCE(s.name, '') AS staff_name, e.from_status, e.to_status, e.body, e.at
+         FROM submission_events e LEFT JOIN staff s ON s.id = e.staff_id
+         WHERE e.submission_id = $1 ORDER BY e.id",
+    )
+    .bind(sub.id)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let from: Option<String> = r.try_get("from_status")?;
+            let to: Option<String> = r.try_get("to_status")?;
+            Ok(Event {
+                kind: r.try_get("kind")?,
+                staff_name: r.try_get("staff_name")?,
+                from_status: from.as_deref().and_then(Status::parse),
+                to_status: to.as_deref().and_then(Status::parse),
+                body: r.try_get("body")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+/// Moves a submission to a new status. Invalid transitions are refused; returning for correction needs a
+/// message, which is mailed to the applicant (without personal data).
+pub async fn change_status(
+    db: &Db,
+    scope: &StaffScope,
+    id: i64,
+    to: Status,
+    message: &str,
+    public_url: &str,
+) -> Result<(), AppError> {
+    let sub = find_for_staff(db, scope, id).await?;
+    if !scope.can_review(sub.department_id) {
+        return Err(AppError::Forbidden);
+    }
+    if !sub.status.next().contains(&to) {
+        return Err(AppError::Conflict(format!(
+            "「{}」から「{}」には変更できません。",
+            sub.status.label(),
+            to.label()
+        )));
+    }
+    let message = message.trim();
+    if to == Status::Returned && message.is_empty() {
+        return Err(AppError::BadRequest(
+            "差戻しの理由（申請者へのメッセージ）を入力してください。".into(),
+        ));
+    }
+    let now = now_ms();
+    let mut tx = db.write.begin().await?;
+    // The status in the WHERE clause makes two reviewers acting at once unable to both succeed.
+    let n = sqlx::query("UPDATE submissions SET status = $1, updated_at = $2 WHERE id = $3 AND tenant_id = $4 AND status = $5")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(scope.tenant_id)
+        .bind(sub.status.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(AppError::Conflict(
+            "他の職員が先に状態を変更しました。画面を更新してください。".into(),
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO submission_events (submission_id, staff_id, kind, from_status, to_status, body, at)
+         VALUES ($1, $2, 'status', $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(scope.staff_id)
+    .bind(sub.status.as_str())
+    .bind(to.as_str())
+    .bind(message)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(email) = &sub.applicant_email {
+        let mail = SendMail {
+            to: email.clone(),
+            subject: format!(
+                "【状況のお知らせ】受付番号 {} は「{}」になりました",
+                sub.receipt_number,
+                to.label()
+            ),
+            body: format!(
+                "受付番号 {} の申請の状況が「{}」になりました。\n詳しくは担当所属からの連絡、またはマイページをご確認ください。\n\n{public_url}\n",
+                sub.receipt_number,
+                to.label()
+            ),
+        };
+        enqueue_in(&mut tx, &mail).await?;
+    }
+    tx.commit().await?;
+    madoguchi_kernel::audit::record(
+        db,
+        scope,
+        "status",
+        &format!("submission:{id}"),
+        to.as_str(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds an internal comment (not shown to the applicant).
+pub async fn add_comment(db: &Db, scope: &StaffScope, id: i64, body: &str) -> Result<(), AppError> {
+    let sub = find_for_staff(db, scope, id).await?;
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::BadRequest("コメントを入力してください。".into()));
+    }
+    if body.chars().count() > 2000 {
+        return Err(AppError::BadRequest(
+            "コメントは2000文字以内で入力してください。".into(),
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO submission_events (submission_id, staff_id, kind, body, at) VALUES ($1, $2, 'comment', $3, $4)",
+    )
+    .bind(sub.id)
+    .bind(scope.staff_id)
+    .bind(body)
+    .bind(now_ms())
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// Looks up a submission by receipt number for the public completion page: only the form title is shown.
+pub async fn exists_receipt(db: &Db, form_id: i64, receipt: &str) -> Result<bool, AppError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM submissions WHERE form_id = $1 AND receipt_number = $2",
+    )
+    .bind(form_id)
+    .bind(receipt)
+    .fetch_one(&db.read)
+    .await?;
+    Ok(n > 0)
+}

@@ -1,0 +1,136 @@
+//! Demo data: 高知県 with 高知市 and 南国市, their departments, staff accounts and the sample forms from the
+//! seed documents. Seeding is idempotent: an installation that already has 高知県 is left as it is.
+
+use madoguchi_japanese::local_gov::LocalGovCode;
+use madoguchi_kernel::Db;
+use madoguchi_kernel::staff::{Role, StaffScope, insert_staff};
+use madoguchi_kernel::tenants::{find_tenant_by_code, insert_department, insert_tenant};
+
+/// Demo forms: (slug, JSON definition), all owned by 高知県.
+pub const DEMO_FORMS: [(&str, &str); 5] = [
+    (
+        "jigyo-suishin-hojokin",
+        include_str!("../demo/forms/subsidy.json"),
+    ),
+    ("dx-seminar", include_str!("../demo/forms/seminar.json")),
+    ("kenmin-survey", include_str!("../demo/forms/survey.json")),
+    (
+        "road-damage",
+        include_str!("../demo/forms/road-damage.json"),
+    ),
+    (
+        "ton-netsu-vaccine",
+        include_str!("../demo/forms/swine-fever.json"),
+    ),
+];
+
+/// The demo password of every demo account (printed at start; never use it in production).
+pub const DEMO_PASSWORD: &str = "madoguchi-demo";
+
+/// Demo accounts: (login, name, role, tenant code, department codes).
+pub const DEMO_STAFF: [(&str, &str, Role, &str, &[&str]); 7] = [
+    ("pref-admin", "県 管理者", Role::Admin, "390003", &[]),
+    (
+        "pref-editor",
+        "県 フォーム作成者",
+        Role::Editor,
+        "390003",
+        &["shoko", "kikaku", "doro", "chikusan"],
+    ),
+    (
+        "shoko-reviewer",
+        "商工政策課 審査担当",
+        Role::Reviewer,
+        "390003",
+        &["shoko"],
+    ),
+    (
+        "doro-reviewer",
+        "道路課 審査担当",
+        Role::Reviewer,
+        "390003",
+        &["doro"],
+    ),
+    (
+        "pref-viewer",
+        "県 閲覧者",
+        Role::Viewer,
+        "390003",
+        &["kikaku"],
+    ),
+    (
+        "kochi-city-admin",
+        "高知市 管理者",
+        Role::Admin,
+        "392014",
+        &[],
+    ),
+    (
+        "kochi-city-reviewer",
+        "高知市 市民課 審査担当",
+        Role::Reviewer,
+        "392014",
+        &["shimin"],
+    ),
+];
+
+/// Seeds the demo data if 高知県 is not there yet. Returns whether anything was added.
+pub async fn seed(db: &Db) -> anyhow::Result<bool> {
+    if find_tenant_by_code(db, "390003").await?.is_some() {
+        return Ok(false);
+    }
+    let pref = insert_tenant(db, &LocalGovCode::parse("390003")?, "高知県", None).await?;
+    let city = insert_tenant(db, &LocalGovCode::parse("392014")?, "高知市", Some(pref.id)).await?;
+    let nankoku = insert_tenant(
+        db,
+        &LocalGovCode::from_five("39204")?,
+        "南国市",
+        Some(pref.id),
+    )
+    .await?;
+    let mut depts = std::collections::HashMap::new();
+    for (tenant, code, name) in [
+        (pref.id, "shoko", "商工労働部 商工政策課"),
+        (pref.id, "kikaku", "総務部 デジタル政策課"),
+        (pref.id, "doro", "土木部 道路課"),
+        (pref.id, "chikusan", "農業振興部 畜産振興課"),
+        (city.id, "shimin", "市民協働部 市民課"),
+        (nankoku.id, "somu", "総務課"),
+    ] {
+        let d = insert_department(db, tenant, code, name).await?;
+        depts.insert((tenant, code), d.id);
+    }
+    for (login, name, role, tenant_code, dept_codes) in DEMO_STAFF {
+        let tenant = if tenant_code == "390003" {
+            &pref
+        } else {
+            &city
+        };
+        let ids: Vec<i64> = dept_codes.iter().map(|c| depts[&(tenant.id, *c)]).collect();
+        insert_staff(db, tenant.id, login, name, role, DEMO_PASSWORD, &ids).await?;
+    }
+    // Forms are published as the prefecture's administrator would.
+    let admin = StaffScope {
+        staff_id: 1,
+        name: "県 管理者".into(),
+        tenant_id: pref.id,
+        tenant_name: pref.name.clone(),
+        role: Role::Admin,
+        department_ids: vec![],
+    };
+    for (slug, json) in DEMO_FORMS {
+        let def = madoguchi_forms::parse_definition(json).map_err(|e| {
+            anyhow::anyhow!(
+                "demo form {slug}: {}",
+                e.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+        madoguchi_applications::forms_store::publish(db, &admin, slug, &def)
+            .await
+            .map_err(|e| anyhow::anyhow!("publishing demo form {slug}: {e:?}"))?;
+    }
+    Ok(true)
+}
