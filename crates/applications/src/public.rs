@@ -123,26 +123,31 @@ pub struct DraftQuery {
     d: Option<String>,
 }
 
+/// What the input page shows besides the form itself.
+struct Entry<'a> {
+    raw: &'a RawInput,
+    errors: Vec<FieldError>,
+    draft: &'a str,
+    notice: String,
+}
+
 fn render_form(
     ctx: &Ctx,
     headers: &HeaderMap,
     form: &PublishedForm,
-    raw: &RawInput,
-    errors: Vec<FieldError>,
-    draft: &str,
-    notice: String,
+    entry: Entry<'_>,
     status: StatusCode,
 ) -> AppResult<Response> {
     let (csrf, cookie) = csrf_token(headers, ctx.config.secure_cookies());
     let page = FormPage {
         tenant_name: &form.tenant.name,
         def: &form.definition,
-        fields: render_fields(&form.definition, raw, &errors),
-        errors,
-        notice,
+        fields: render_fields(&form.definition, entry.raw, &entry.errors),
+        errors: entry.errors,
+        notice: entry.notice,
         action: form_url(form),
         csrf,
-        draft: draft.to_string(),
+        draft: entry.draft.to_string(),
     };
     Ok(with_cookie(
         (status, Html(page.render()?)).into_response(),
@@ -172,10 +177,12 @@ pub async fn show_form(
         &ctx,
         &headers,
         &form,
-        &raw,
-        Vec::new(),
-        &draft,
-        String::new(),
+        Entry {
+            raw: &raw,
+            errors: Vec::new(),
+            draft: &draft,
+            notice: String::new(),
+        },
         StatusCode::OK,
     )
 }
@@ -394,10 +401,12 @@ pub async fn post_form(
             &ctx,
             &headers,
             &form,
-            &raw,
-            upload_errors,
-            &token,
-            notice,
+            Entry {
+                raw: &raw,
+                errors: upload_errors,
+                draft: &token,
+                notice,
+            },
             StatusCode::OK,
         );
     }
@@ -410,10 +419,12 @@ pub async fn post_form(
             &ctx,
             &headers,
             &form,
-            &raw,
-            errors,
-            &token,
-            String::new(),
+            Entry {
+                raw: &raw,
+                errors,
+                draft: &token,
+                notice: String::new(),
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }

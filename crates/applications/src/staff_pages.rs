@@ -427,16 +427,28 @@ struct FormsPage<'a> {
     definition: String,
 }
 
+/// What the import part of the forms page shows.
+#[derive(Default)]
+struct ImportState {
+    errors: Vec<String>,
+    notice: String,
+    slug: String,
+    definition: String,
+}
+
 async fn forms_page(
     ctx: &Ctx,
     scope: &StaffScope,
     headers: &HeaderMap,
     status: StatusCode,
-    errors: Vec<String>,
-    notice: String,
-    slug: String,
-    definition: String,
+    state: ImportState,
 ) -> AppResult<Response> {
+    let ImportState {
+        errors,
+        notice,
+        slug,
+        definition,
+    } = state;
     let forms = forms_store::list_forms(&ctx.db, scope).await?;
     let tenant = madoguchi_kernel::tenants::find_tenant(&ctx.db, scope.tenant_id).await?;
     page_with_csrf(ctx, headers, status, |csrf| {
@@ -467,17 +479,11 @@ pub async fn forms(
     } else {
         format!("{}を公開しました。", q.notice)
     };
-    forms_page(
-        &ctx,
-        &scope,
-        &headers,
-        StatusCode::OK,
-        vec![],
+    let state = ImportState {
         notice,
-        String::new(),
-        String::new(),
-    )
-    .await
+        ..Default::default()
+    };
+    forms_page(&ctx, &scope, &headers, StatusCode::OK, state).await
 }
 
 /// The import form.
@@ -517,16 +523,18 @@ pub async fn import(
         ))
         .into_response()),
         Err(PublishError::Invalid(errors)) => {
-            let errors = errors.iter().map(|e| e.to_string()).collect();
+            let state = ImportState {
+                errors: errors.iter().map(|e| e.to_string()).collect(),
+                notice: String::new(),
+                slug,
+                definition: f.definition,
+            };
             forms_page(
                 &ctx,
                 &scope,
                 &headers,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                String::new(),
-                slug,
-                f.definition,
+                state,
             )
             .await
         }

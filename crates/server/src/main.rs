@@ -1,12 +1,8 @@
 //! `madoguchi`: the one binary. `serve` runs the service, `demo` seeds demo data and serves it, `migrate`
 //! prepares a database, `schema` prints the form definition JSON Schema, `check-form` checks a definition.
 
-mod app;
-mod demo;
-mod jobs;
-mod postal_data;
-
 use clap::{Args, Parser, Subcommand};
+use madoguchi::{app, demo, jobs, postal_data};
 use madoguchi_kernel::{Config, Ctx};
 use std::path::PathBuf;
 
@@ -142,10 +138,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    if demo {
-        if let Err(e) = postal_data::ensure(&config.data_dir) {
-            tracing::warn!(error = %e, "postal data not installed: address autofill is off (forms still work)");
-        }
+    if demo && let Err(e) = postal_data::ensure(&config.data_dir) {
+        tracing::warn!(error = %e, "postal data not installed: address autofill is off (forms still work)");
     }
     let ctx = Ctx::open(config).await?;
     if demo && demo::seed(&ctx.db).await? {

