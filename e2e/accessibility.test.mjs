@@ -34,6 +34,33 @@ async function check(page, label, found) {
   return violations;
 }
 
+/**
+ * Beyond axe: on an error page every summary link leads to a control on the page, and every
+ * control marked invalid has its message tied to it (its own aria-describedby or its fieldset's).
+ */
+async function checkErrorWiring(page, label, found) {
+  const problems = await page.evaluate(() => {
+    const out = [];
+    const links = [...document.querySelectorAll('#error-summary a[href^="#"]')];
+    if (!links.length) out.push('no links in #error-summary');
+    for (const a of links) {
+      if (!document.getElementById(decodeURIComponent(a.hash.slice(1)))) out.push(`summary link ${a.hash} leads nowhere`);
+    }
+    for (const el of document.querySelectorAll('[aria-invalid="true"]')) {
+      const ids = [el, el.closest('fieldset')].filter(Boolean)
+        .flatMap((x) => (x.getAttribute('aria-describedby') || '').split(/\s+/)).filter(Boolean);
+      const tied = ids.some((id) => document.getElementById(id)?.classList.contains('error-text'));
+      if (!tied) out.push(`${el.outerHTML.slice(0, 160)} is invalid but no error message describes it`);
+    }
+    for (const msg of document.querySelectorAll('main .error-text')) {
+      const hidden = msg.closest('[hidden]');
+      if (!hidden && !msg.querySelector('.visually-hidden')) out.push(`error text without a spoken "エラー:" prefix: ${msg.textContent}`);
+    }
+    return out;
+  });
+  if (problems.length) found.push(`[${label}] ${page.url()}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
 function report(found) {
   if (found.length) {
     const text = found.join('\n\n');
@@ -56,6 +83,7 @@ for (const [device, options] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     const res = await submitAndWait(page, page.getByRole('button', { name: '入力内容を確認する' }));
     assert.equal(res.status(), 422);
     await check(page, 'form with errors', found);
+    await checkErrorWiring(page, 'form with errors', found);
 
     await page.locator('#f-phone').fill('088-823-1111');
     await page.locator('#f-email').fill('taro@example.jp');
@@ -73,6 +101,32 @@ for (const [device, options] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     report(found);
   });
 }
+
+test('every error on an empty form is announced and tied to its control', async () => {
+  const found = [];
+  const context = await newContext(browser, { ...DESKTOP, baseURL: server.baseURL });
+  const page = await context.newPage();
+  await page.goto(FORM_PATH);
+  let res = await submitAndWait(page, page.getByRole('button', { name: '入力内容を確認する' }));
+  assert.equal(res.status(), 422);
+  assert.ok(await page.locator('#error-summary a').count() >= 8, 'every required part is reported');
+  await check(page, 'empty form', found);
+  await checkErrorWiring(page, 'empty form', found);
+
+  // A company without its name or representative, and a change without its reason.
+  await page.locator('#f-applicant-kind-1').check();
+  await page.locator('#f-kind-1').check();
+  res = await submitAndWait(page, page.getByRole('button', { name: '入力内容を確認する' }));
+  assert.equal(res.status(), 422);
+  const hrefs = await page.locator('#error-summary a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  for (const id of ['#f-applicant-corporate_name', '#f-applicant-representative', '#f-change_reason']) {
+    assert.ok(hrefs.includes(id), `summary links to ${id}: ${hrefs}`);
+  }
+  await check(page, 'company form with errors', found);
+  await checkErrorWiring(page, 'company form with errors', found);
+  await context.close();
+  report(found);
+});
 
 test('staff pages have no axe violations', async () => {
   const found = [];

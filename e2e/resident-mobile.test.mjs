@@ -67,6 +67,7 @@ test('a resident completes the subsidy form on a phone', async () => {
   assert.equal(await page.locator('#f-phone').getAttribute('aria-invalid'), 'true');
   assert.match(await page.locator('#f-phone').getAttribute('aria-describedby'), /\bf-phone-error\b/);
   assert.match(await page.locator('#f-consent-error').textContent(), /同意/);
+  assert.match(await page.locator('#f-consent').getAttribute('aria-describedby'), /\bf-consent-error\b/);
 
   // Everything typed is still there, and the uploaded file is kept.
   assert.equal(await page.locator('#f-applicant-kind').isChecked(), true);
@@ -106,6 +107,12 @@ test('a resident completes the subsidy form on a phone', async () => {
   await submitAndWait(page, page.getByRole('button', { name: '送信する' }));
   assert.equal(await page.locator('h1').textContent(), '送信が完了しました');
   const receipt = await readReceipt(page);
+  // The number is read out over the phone: on one line even on a phone.
+  const lines = await page.locator('#receipt-number').evaluate((el) => {
+    const style = getComputedStyle(el);
+    return Math.round(el.getBoundingClientRect().height / parseFloat(style.lineHeight));
+  });
+  assert.equal(lines, 1, 'receipt number fits on one line');
   await screenshot(page, 'done.png');
   console.log(`receipt number: ${receipt}`);
 

@@ -18,7 +18,10 @@ export function launch() {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--lang=ja'], // the browser's own strings (file picker, date fields) as a Japanese resident sees them
+      '--lang=ja'],
+    // The browser's own strings (file picker, date fields) as a Japanese resident sees them:
+    // on Linux Chromium takes its UI language from the environment (needs chromium-l10n).
+    env: { ...process.env, LANGUAGE: 'ja' },
   });
 }
 

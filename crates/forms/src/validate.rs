@@ -149,8 +149,7 @@ impl Validator<'_> {
                 min, max, integer, ..
             } => {
                 let text = self.required_text(part, field, label)?;
-                let ascii = digits::to_ascii_digits(&text).replace([',', '，', ' '], "");
-                let Ok(n) = ascii.parse::<f64>() else {
+                let Ok(n) = ascii_number(&text).parse::<f64>() else {
                     self.error(field, format!("{label}は数字で入力してください。"));
                     return None;
                 };
@@ -498,8 +497,8 @@ impl Validator<'_> {
         let (position, source) = if let Some(gps) = file.gps {
             (Some(gps), "exif")
         } else if !typed.0.is_empty() || !typed.1.is_empty() {
-            let lat = digits::to_ascii_digits(typed.0).parse::<f64>().ok();
-            let lon = digits::to_ascii_digits(typed.1).parse::<f64>().ok();
+            let lat = ascii_number(typed.0).parse::<f64>().ok();
+            let lon = ascii_number(typed.1).parse::<f64>().ok();
             match (lat, lon) {
                 (Some(a), Some(o))
                     if (-90.0..=90.0).contains(&a) && (-180.0..=180.0).contains(&o) =>
@@ -534,6 +533,14 @@ impl Validator<'_> {
         }
         Some(Value::Object(out))
     }
+}
+
+/// A number as typed, in ASCII: full-width digits, signs and decimal points converted (NFKC is safe for
+/// numbers, unlike names), thousands separators and spaces removed.
+fn ascii_number(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = text.nfkc().collect();
+    digits::to_ascii_digits(&folded).replace([',', ' ', '、'], "")
 }
 
 fn is_space(c: char) -> bool {
