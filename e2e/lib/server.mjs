@@ -46,13 +46,18 @@ async function startOnce(port) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  const echo = Boolean(process.env.E2E_SERVER_LOG); // E2E_SERVER_LOG=1 shows the server's log
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (d) => { output += d; if (echo) process.stderr.write(d); });
+  }
   let exited = null;
   const exit = new Promise((resolve) => child.on('exit', (code, signal) => {
     exited = { code, signal };
     resolve(exited);
   }));
+  // Should this process die without stopping it, take the server along.
+  const reap = () => { if (!exited) child.kill('SIGKILL'); };
+  process.once('exit', reap);
 
   const stop = async () => {
     if (!exited) {
@@ -61,6 +66,7 @@ async function startOnce(port) {
       await exit;
       clearTimeout(t);
     }
+    process.removeListener('exit', reap);
     rmSync(dataDir, { recursive: true, force: true });
   };
 

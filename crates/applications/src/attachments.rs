@@ -191,3 +191,102 @@ pub async fn load_for_staff(
         bytes,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exif::experimental::Writer;
+    use exif::{Field, In, Rational, Tag, Value};
+
+    /// A JPEG with EXIF (camera model, GPS 33°33'34.9"N 133°31'52"E), a comment and an XMP segment.
+    fn jpeg_with_metadata() -> Vec<u8> {
+        let fields = [
+            Field {
+                tag: Tag::Model,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![b"SecretPhone 15".to_vec()]),
+            },
+            Field {
+                tag: Tag::GPSLatitudeRef,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![b"N".to_vec()]),
+            },
+            Field {
+                tag: Tag::GPSLatitude,
+                ifd_num: In::PRIMARY,
+                value: Value::Rational(vec![
+                    Rational::from((33, 1)),
+                    Rational::from((33, 1)),
+                    Rational::from((349, 10)),
+                ]),
+            },
+            Field {
+                tag: Tag::GPSLongitudeRef,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![b"E".to_vec()]),
+            },
+            Field {
+                tag: Tag::GPSLongitude,
+                ifd_num: In::PRIMARY,
+                value: Value::Rational(vec![
+                    Rational::from((133, 1)),
+                    Rational::from((31, 1)),
+                    Rational::from((52, 1)),
+                ]),
+            },
+        ];
+        let mut w = Writer::new();
+        for f in &fields {
+            w.push_field(f);
+        }
+        let mut tiff = std::io::Cursor::new(Vec::new());
+        w.write(&mut tiff, false).unwrap();
+        let tiff = tiff.into_inner();
+        let mut jpeg = vec![0xFF, 0xD8];
+        let segment = |marker: u8, body: &[u8]| {
+            let mut s = vec![0xFF, marker];
+            s.extend(((body.len() + 2) as u16).to_be_bytes());
+            s.extend(body);
+            s
+        };
+        jpeg.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend(&tiff);
+        jpeg.extend(segment(0xE1, &app1));
+        jpeg.extend(segment(0xFE, b"owner: Taro Takasaki"));
+        jpeg.extend(segment(0xDA, &[1, 1, 0, 0, 63, 0]));
+        jpeg.extend([0x12, 0x34, 0x56, 0xFF, 0xD9]);
+        jpeg
+    }
+
+    #[test]
+    fn photo_gps_is_read_and_every_other_metadata_is_stripped() {
+        let original = jpeg_with_metadata();
+        let (lat, lon) = read_gps(&original).expect("GPS in EXIF");
+        assert!((lat - 33.559_694).abs() < 1e-5, "{lat}");
+        assert!((lon - 133.531_111).abs() < 1e-5, "{lon}");
+        let (cleaned, gps) = clean_photo(Bytes::from(original.clone()), "image/jpeg");
+        assert_eq!(gps, Some((lat, lon)));
+        let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+        assert!(has(&original, b"SecretPhone") && has(&original, b"Taro"));
+        assert!(!has(&cleaned, b"SecretPhone"), "camera model removed");
+        assert!(!has(&cleaned, b"Taro"), "comment removed");
+        assert!(!has(&cleaned, b"Exif"), "EXIF removed");
+        assert!(read_gps(&cleaned).is_none());
+        assert!(
+            has(&cleaned, b"JFIF") && cleaned.ends_with(&[0xFF, 0xD9]),
+            "the image itself is kept"
+        );
+    }
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(
+            sanitize_file_name("C:\\Users\\taro\\申請書.pdf"),
+            "申請書.pdf"
+        );
+        assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_file_name("a\u{0}b\nc.pdf"), "abc.pdf");
+        assert_eq!(sanitize_file_name(""), "file");
+    }
+}

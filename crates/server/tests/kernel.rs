@@ -1,0 +1,198 @@
+//! Shared machinery over real databases: the job queue and tenant isolation between prefecture and city.
+
+mod common;
+
+use common::{TestApp, login_with};
+use madoguchi_kernel::jobs::{self, ClaimedJob, Job, Runner};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+#[derive(Serialize, Deserialize)]
+struct Flaky {
+    n: i64,
+}
+
+impl Job for Flaky {
+    const KIND: &'static str = "flaky";
+    const MAX_ATTEMPTS: i64 = 2;
+}
+
+struct AlwaysFails;
+
+impl Runner for AlwaysFails {
+    async fn run(&self, _job: &ClaimedJob) -> anyhow::Result<()> {
+        anyhow::bail!("relay refused")
+    }
+}
+
+async fn enqueue(app: &TestApp, n: i64) {
+    let mut conn = app.ctx.db.write.acquire().await.unwrap();
+    jobs::enqueue_in(&mut conn, &Flaky { n }).await.unwrap();
+}
+
+async fn failed_jobs_are_retried_with_backoff_then_given_up(app: &TestApp) {
+    enqueue(app, 1).await;
+    assert_eq!(jobs::drain(&app.ctx.db, &AlwaysFails).await.unwrap(), 1);
+    // Backed off: not due again at once.
+    assert_eq!(jobs::drain(&app.ctx.db, &AlwaysFails).await.unwrap(), 0);
+    let err: String = sqlx::query_scalar("SELECT last_error FROM jobs")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    assert_eq!(err, "relay refused");
+    // Make it due now; the second failure is the last allowed attempt.
+    sqlx::query("UPDATE jobs SET run_at = 0")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    assert_eq!(jobs::drain(&app.ctx.db, &AlwaysFails).await.unwrap(), 1);
+    assert_eq!(jobs::counts(&app.ctx.db).await.unwrap(), (0, 1));
+    sqlx::query("DELETE FROM jobs")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+}
+
+struct Recorder(Mutex<Vec<i64>>);
+
+impl Runner for Recorder {
+    async fn run(&self, job: &ClaimedJob) -> anyhow::Result<()> {
+        let f: Flaky = job.decode()?;
+        self.0.lock().unwrap().push(f.n);
+        tokio::task::yield_now().await;
+        Ok(())
+    }
+}
+
+async fn concurrent_workers_never_run_the_same_job_twice(app: &TestApp) {
+    for n in 0..60 {
+        enqueue(app, n).await;
+    }
+    let recorder = std::sync::Arc::new(Recorder(Mutex::new(Vec::new())));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let db = app.ctx.db.clone();
+            let r = recorder.clone();
+            tokio::spawn(async move { jobs::drain(&db, r.as_ref()).await.unwrap() })
+        })
+        .collect();
+    let mut total = 0;
+    for w in workers {
+        total += w.await.unwrap();
+    }
+    let seen = recorder.0.lock().unwrap().clone();
+    assert_eq!(total, 60);
+    assert_eq!(
+        seen.iter().copied().collect::<HashSet<_>>().len(),
+        60,
+        "each job ran exactly once"
+    );
+    assert_eq!(seen.len(), 60);
+}
+
+async fn a_prefecture_administrator_never_sees_municipal_residents_data(app: &TestApp) {
+    // 高知市 publishes its own form; a resident applies.
+    let city = app.browser();
+    login_with(&city, app, "kochi-city-admin").await;
+    let page = city
+        .get(app.url("/staff/forms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let def = serde_json::json!({"title": "粗大ごみ収集の申込", "department": "shimin", "parts": [
+        {"key": "name", "type": "name", "label": "氏名", "required": true},
+        {"key": "address", "type": "address", "label": "住所", "required": true}]});
+    let r = city
+        .post(app.url("/staff/forms/import"))
+        .form(&[
+            ("_csrf", common::csrf_of(&page)),
+            ("slug", "sodai-gomi".into()),
+            ("definition", def.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let r = app
+        .client
+        .post(app.url("/api/v1/t/392014/forms/sodai-gomi/submissions"))
+        .json(&serde_json::json!({"answers": {"name": {"name": "高知 花子"}, "address": "高知市本町5-1-45"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let receipt = r.json::<serde_json::Value>().await.unwrap()["receipt_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM submissions WHERE receipt_number = $1")
+        .bind(&receipt)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    // The city's reviewer sees it; the prefecture's administrator does not, by any route.
+    let reviewer = app.browser();
+    login_with(&reviewer, app, "kochi-city-reviewer").await;
+    let inbox = reviewer
+        .get(app.url("/staff"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(inbox.contains(&receipt));
+    app.login("pref-admin").await;
+    let (_, inbox) = app.get_text(&format!("/staff?q={receipt}")).await;
+    assert!(!inbox.contains(&format!(">{receipt}</a>")));
+    assert_eq!(
+        app.get(&format!("/staff/submissions/{id}"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    let form_id: i64 = sqlx::query_scalar("SELECT form_id FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/staff/forms/{form_id}/export.csv"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    // A city form cannot be published into the prefecture by naming the city's department.
+    let page = app.get("/staff/forms").await.text().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/staff/forms/import"))
+        .form(&[
+            ("_csrf", common::csrf_of(&page)),
+            ("slug", "sodai-gomi".into()),
+            ("definition", def.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("所属コード「shimin」はこの団体にありません。")
+    );
+    app.drain_jobs().await;
+}
+
+both!(
+    failed_jobs_are_retried_with_backoff_then_given_up,
+    concurrent_workers_never_run_the_same_job_twice,
+    a_prefecture_administrator_never_sees_municipal_residents_data,
+);
