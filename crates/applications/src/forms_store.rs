@@ -107,13 +107,14 @@ pub async fn find_published(
     .await?
     .ok_or(AppError::NotFound)?;
     let definition: String = row.try_get("definition")?;
+    let version_id: i64 = row.try_get("version_id")?;
     Ok(PublishedForm {
         form_id: row.try_get("id")?,
         department_id: row.try_get("department_id")?,
         slug: row.try_get("slug")?,
-        version_id: row.try_get("version_id")?,
+        version_id,
         version: row.try_get("version")?,
-        definition: Arc::new(parse_stored(&definition)?),
+        definition: parse_cached(definition)?,
         accepted_count: row.try_get("accepted_count")?,
         tenant,
     })
@@ -122,6 +123,24 @@ pub async fn find_published(
 fn parse_stored(json: &str) -> Result<FormDefinition, AppError> {
     FormDefinition::from_json(json)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored definition: {e}")))
+}
+
+/// Parsed definitions keyed by their stored text. Versions are immutable, so the same text always parses to
+/// the same definition: no invalidation is needed, on any instance or database. Bounded by the number of
+/// distinct versions in use.
+type ParsedCache = std::sync::RwLock<std::collections::HashMap<String, Arc<FormDefinition>>>;
+static PARSED: std::sync::LazyLock<ParsedCache> = std::sync::LazyLock::new(Default::default);
+
+fn parse_cached(json: String) -> Result<Arc<FormDefinition>, AppError> {
+    if let Some(d) = PARSED.read().expect("cache lock").get(&json) {
+        return Ok(d.clone());
+    }
+    let def = Arc::new(parse_stored(&json)?);
+    PARSED
+        .write()
+        .expect("cache lock")
+        .insert(json, def.clone());
+    Ok(def)
 }
 
 /// A stored version's definition by its row id (for drafts and submissions).

@@ -154,6 +154,11 @@ pub async fn inbox(
 ) -> AppResult<Response> {
     let filter = filter.into_filter();
     let rows = submissions::inbox(&ctx.db, &scope, &filter, 200).await?;
+    if !rows.is_empty() {
+        // The list shows applicants' names: who looked at which list is recorded too.
+        let detail = format!("{}件 {:?}", rows.len(), filter);
+        audit::record(&ctx.db, &scope, "list", "inbox", &detail).await?;
+    }
     let forms = forms_store::list_forms(&ctx.db, &scope)
         .await?
         .into_iter()
