@@ -5,6 +5,7 @@
 //! - `submissions`: storage and the status workflow; `forms_store`: forms and versions.
 //! - `export`: streaming CSV (UTF-8 BOM / CP932 with unmappable characters reported).
 
+pub mod admin;
 pub mod api;
 pub mod attachments;
 pub mod drafts;
@@ -76,6 +77,9 @@ pub fn router(state: AppState) -> Router {
             "/staff/submissions/{id}/attachments/{file}",
             get(staff_pages::attachment),
         )
+        .route("/staff/admin", get(admin::page))
+        .route("/staff/admin/departments", post(admin::add_department))
+        .route("/staff/admin/staff", post(admin::add_staff))
         .route("/staff/forms", get(staff_pages::forms))
         .route(
             "/staff/forms/import",

@@ -268,3 +268,57 @@ where
             .ok_or(AppError::Unauthenticated)
     }
 }
+
+/// A staff account as listed for its tenant's administrator.
+#[derive(Debug, Clone)]
+pub struct StaffListing {
+    /// Id.
+    pub id: i64,
+    /// Login.
+    pub login: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Department names.
+    pub departments: Vec<String>,
+}
+
+/// The staff of the caller's tenant.
+pub async fn list_staff(db: &Db, scope: &StaffScope) -> Result<Vec<StaffListing>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT id, login, name, role FROM staff WHERE tenant_id = $1 ORDER BY id")
+            .bind(scope.tenant_id)
+            .fetch_all(&db.read)
+            .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        let role: String = r.try_get("role")?;
+        let departments = sqlx::query_scalar(
+            "SELECT d.name FROM staff_departments sd JOIN departments d ON d.id = sd.department_id
+             WHERE sd.staff_id = $1 AND d.tenant_id = $2 ORDER BY d.code",
+        )
+        .bind(id)
+        .bind(scope.tenant_id)
+        .fetch_all(&db.read)
+        .await?;
+        out.push(StaffListing {
+            id,
+            login: r.try_get("login")?,
+            name: r.try_get("name")?,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            departments,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether a login name is taken (logins are unique across the installation).
+pub async fn login_exists(db: &Db, login: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE login = $1")
+        .bind(login)
+        .fetch_one(&db.read)
+        .await?;
+    Ok(n > 0)
+}

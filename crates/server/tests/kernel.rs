@@ -191,7 +191,137 @@ async fn a_prefecture_administrator_never_sees_municipal_residents_data(app: &Te
     app.drain_jobs().await;
 }
 
+async fn a_tenant_administrator_adds_departments_and_staff(app: &TestApp) {
+    // Only administrators reach the page.
+    let reviewer = app.browser();
+    login_with(&reviewer, app, "shoko-reviewer").await;
+    assert_eq!(
+        reviewer
+            .get(app.url("/staff/admin"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    app.login("pref-admin").await;
+    let page = app.get("/staff/admin").await.text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    let r = app
+        .client
+        .post(app.url("/staff/admin/departments"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("code", "kankyo"),
+            ("name", "林業振興・環境部 環境対策課"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let r = app
+        .client
+        .post(app.url("/staff/admin/departments"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("code", "kankyo"),
+            ("name", "重複"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("所属コード「kankyo」はすでにあります。")
+    );
+    let dept: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = 'kankyo'")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    // Bad input is refused with every problem named; nothing is stored.
+    let body = format!("_csrf={csrf}&login=A&name=&role=boss&password=short");
+    let r = app
+        .client
+        .post(app.url("/staff/admin/staff"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    for m in [
+        "ログインIDは半角英小文字",
+        "氏名を100文字以内",
+        "役割を選択してください",
+        "初期パスワードは12文字以上",
+    ] {
+        assert!(html.contains(m), "{m}");
+    }
+    // A department of another tenant cannot be given.
+    let city_dept: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE code = 'shimin'")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    let body = format!(
+        "_csrf={csrf}&login=kankyo-reviewer&name=%E7%92%B0%E5%A2%83&role=reviewer&password=long-enough-password&departments={city_dept}"
+    );
+    let r = app
+        .client
+        .post(app.url("/staff/admin/staff"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let body = format!(
+        "_csrf={csrf}&login=kankyo-reviewer&name=%E7%92%B0%E5%A2%83&role=reviewer&password=long-enough-password&departments={dept}"
+    );
+    let r = app
+        .client
+        .post(app.url("/staff/admin/staff"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let new = app.browser();
+    let page = new
+        .get(app.url("/staff/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = new
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("_csrf", common::csrf_of(&page).as_str()),
+            ("login", "kankyo-reviewer"),
+            ("password", "long-enough-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "the new reviewer can log in");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('staff_add', 'department_add')"
+        )
+        .await,
+        2
+    );
+}
+
 both!(
+    a_tenant_administrator_adds_departments_and_staff,
     failed_jobs_are_retried_with_backoff_then_given_up,
     concurrent_workers_never_run_the_same_job_twice,
     a_prefecture_administrator_never_sees_municipal_residents_data,
