@@ -156,7 +156,20 @@ test('staff pages have no axe violations', async () => {
 
   await page.goto('/staff/forms');
   await check(page, 'forms', found);
-
   await context.close();
+
+  // The form editor sees the definition import form; the administrator the staff admin page.
+  for (const [login, path, label] of [['pref-editor', '/staff/forms', 'forms (editor)'], ['pref-admin', '/staff/admin', 'staff admin']]) {
+    const ctx = await newContext(browser, { ...DESKTOP, baseURL: server.baseURL });
+    const p = await ctx.newPage();
+    await staffLogin(p, login);
+    const offered = await p.locator(`nav a[href="${path}"]`).count();
+    if (offered) {
+      const res = await p.goto(path);
+      assert.equal(res.status(), 200, `${login} opens ${path}`);
+      await check(p, label, found);
+    }
+    await ctx.close();
+  }
   report(found);
 });
