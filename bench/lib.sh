@@ -25,7 +25,12 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # Release build of the server (no-op when up to date).
 build() {
     log "building madoguchi (release) into $CARGO_TARGET_DIR"
-    (cd "$REPO" && cargo build --release -p madoguchi --quiet)
+    mkdir -p "$WORK"
+    if ! (cd "$REPO" && cargo build --release -p madoguchi) >"$WORK/build.log" 2>&1; then
+        tail -n 40 "$WORK/build.log" >&2
+        log "build failed (full log: $WORK/build.log)"
+        return 1
+    fi
 }
 
 # oha from crates.io, installed once into a cache directory.
@@ -67,7 +72,7 @@ pg_drop() {
 start_server() {
     local port=$1 dir=$2 url=$3
     SERVER_LOG=${SERVER_LOG:-$(dirname "$dir")/server.log}
-    RUST_LOG=${RUST_LOG:-info,sqlx=warn} "$BIN" demo --listen "127.0.0.1:$port" --data-dir "$dir" \
+    NO_COLOR=1 RUST_LOG=${RUST_LOG:-info,sqlx=warn} "$BIN" demo --listen "127.0.0.1:$port" --data-dir "$dir" \
         --database-url "$url" >>"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     local i

@@ -516,7 +516,11 @@ fn rows(
                     .unwrap_or_else(|_| s.clone())
             }
             (PartKind::Number { unit, .. }, Value::Number(n)) => {
-                format!("{n}{}", unit.clone().unwrap_or_default())
+                format!(
+                    "{}{}",
+                    group_thousands(&n.to_string()),
+                    unit.clone().unwrap_or_default()
+                )
             }
             (PartKind::File { .. }, Value::Array(_)) => {
                 files = serde_json::from_value(value.clone()).unwrap_or_default();
@@ -564,4 +568,37 @@ fn join_some(parts: &[Option<String>]) -> String {
         .cloned()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `1500000` → `1,500,000` (the decimal part, if any, is left alone).
+pub fn group_thousands(number: &str) -> String {
+    let (sign, rest) = number
+        .strip_prefix('-')
+        .map(|r| ("-", r))
+        .unwrap_or(("", number));
+    let (int, frac) = rest
+        .split_once('.')
+        .map(|(i, f)| (i, Some(f)))
+        .unwrap_or((rest, None));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn amounts_are_grouped_by_thousands() {
+        assert_eq!(super::group_thousands("1500000"), "1,500,000");
+        assert_eq!(super::group_thousands("999"), "999");
+        assert_eq!(super::group_thousands("-1234.5"), "-1,234.5");
+    }
 }

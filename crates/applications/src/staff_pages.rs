@@ -238,6 +238,9 @@ struct SubmissionPage<'a> {
     events: Vec<EventView>,
     audit: Vec<String>,
     notice: String,
+    error: Option<(String, String)>,
+    message: String,
+    comment: String,
 }
 
 /// Query of the submission page.
@@ -255,8 +258,39 @@ pub async fn submission(
     Path(id): Path<i64>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let sub = submissions::find_for_staff(&ctx.db, &scope, id).await?;
-    audit::record(&ctx.db, &scope, "view", &format!("submission:{id}"), "").await?;
+    let notice = match q.notice.as_str() {
+        "status" => "状態を変更しました。",
+        "comment" => "コメントを追加しました。",
+        _ => "",
+    };
+    let shown = Shown {
+        notice: notice.into(),
+        ..Default::default()
+    };
+    render_submission(&ctx, &scope, &headers, id, shown).await
+}
+
+/// What the submission page shows besides the submission: a notice, or a refused action with its input.
+#[derive(Default)]
+struct Shown {
+    notice: String,
+    /// (anchor, message) of a refused action.
+    error: Option<(String, String)>,
+    message: String,
+    comment: String,
+    /// Status of the response (200 unless an action was refused).
+    status: StatusCode,
+}
+
+async fn render_submission(
+    ctx: &Ctx,
+    scope: &StaffScope,
+    headers: &HeaderMap,
+    id: i64,
+    shown: Shown,
+) -> AppResult<Response> {
+    let sub = submissions::find_for_staff(&ctx.db, scope, id).await?;
+    audit::record(&ctx.db, scope, "view", &format!("submission:{id}"), "").await?;
     let (version, def) =
         forms_store::definition_by_version_id(&ctx.db, sub.form_version_id).await?;
     let events = submissions::events(&ctx.db, &sub)
@@ -292,7 +326,7 @@ pub async fn submission(
             }
         })
         .collect();
-    let audit = audit::for_subject(&ctx.db, &scope, &format!("submission:{id}"))
+    let audit = audit::for_subject(&ctx.db, scope, &format!("submission:{id}"))
         .await?
         .into_iter()
         .map(|a| {
@@ -307,21 +341,18 @@ pub async fn submission(
             format!("{} {} {}", short_datetime(a.at), a.staff_name, what)
         })
         .collect();
-    let notice = match q.notice.as_str() {
-        "status" => "状態を変更しました。",
-        "comment" => "コメントを追加しました。",
-        _ => "",
-    }
-    .to_string();
     let next = if scope.can_review(sub.department_id) {
         sub.status.next()
     } else {
         &[]
     };
-    page_with_csrf(&ctx, &headers, StatusCode::OK, |csrf| {
+    page_with_csrf(ctx, headers, shown.status, |csrf| {
         Ok(SubmissionPage {
-            scope: &scope,
+            scope,
             csrf,
+            error: shown.error,
+            message: shown.message,
+            comment: shown.comment,
             form_title: def.title.clone(),
             version,
             submitted: display_datetime(sub.submitted_at),
@@ -330,7 +361,7 @@ pub async fn submission(
             next,
             events,
             audit,
-            notice,
+            notice: shown.notice,
             sub,
         }
         .render()?)
@@ -357,9 +388,36 @@ pub async fn change_status(
     axum::Form(f): axum::Form<StatusForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
-    let to = Status::parse(&f.to)
-        .ok_or_else(|| AppError::BadRequest("新しい状態を選択してください。".into()))?;
-    submissions::change_status(&ctx.db, &scope, id, to, &f.message, &ctx.config.public_url).await?;
+    let result = match Status::parse(&f.to) {
+        Some(to) => {
+            let url = &ctx.config.public_url;
+            submissions::change_status(&ctx.db, &scope, id, to, &f.message, url).await
+        }
+        None => Err(AppError::BadRequest(
+            "新しい状態を選択してください。".into(),
+        )),
+    };
+    match result {
+        Ok(()) => {}
+        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => {
+            // Shown again on the same page with what was typed, the refusal linked to its field.
+            let status = e.status();
+            let m = e.to_string();
+            let anchor = if m.contains("メッセージ") {
+                "message"
+            } else {
+                "new-status"
+            };
+            let shown = Shown {
+                error: Some((anchor.into(), m)),
+                message: f.message,
+                status,
+                ..Default::default()
+            };
+            return render_submission(&ctx, &scope, &headers, id, shown).await;
+        }
+        Err(e) => return Err(e),
+    }
     ctx.jobs_wake.notify_one();
     Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=status")).into_response())
 }
@@ -382,7 +440,19 @@ pub async fn add_comment(
     axum::Form(f): axum::Form<CommentForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
-    submissions::add_comment(&ctx.db, &scope, id, &f.body).await?;
+    match submissions::add_comment(&ctx.db, &scope, id, &f.body).await {
+        Ok(()) => {}
+        Err(AppError::BadRequest(m)) => {
+            let shown = Shown {
+                error: Some(("comment".into(), m)),
+                comment: f.body,
+                status: StatusCode::BAD_REQUEST,
+                ..Default::default()
+            };
+            return render_submission(&ctx, &scope, &headers, id, shown).await;
+        }
+        Err(e) => return Err(e),
+    }
     Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=comment")).into_response())
 }
 

@@ -410,11 +410,31 @@ async fn review_workflow_refuses_invalid_transitions(app: &TestApp) {
     assert_eq!(post("approved", "").await, 409, "受付 → 承認 skips review");
     assert_eq!(post("in_review", "").await, 303);
     assert_eq!(post("returned", "").await, 400, "差戻し needs a message");
+    let r = app
+        .client
+        .post(app.url(&format!("/staff/submissions/{id}/status")))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("to", "returned"),
+            ("message", "  "),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("href=\"#message\">差戻しの理由（申請者へのメッセージ）を入力してください。"),
+        "shown on the same page"
+    );
+    assert!(
+        html.contains("1,500,000円"),
+        "amounts are grouped by thousands"
+    );
     assert_eq!(
         post("returned", "見積書の金額を確認してください。").await,
         303
     );
-    assert_eq!(post("done", "").await, 409);
+    assert_eq!(post("done", "").await, 409, "差戻しから完了へは進めない");
     let (_, page) = app.get_text(&format!("/staff/submissions/{id}")).await;
     assert!(page.contains("見積書の金額を確認してください。"));
     assert!(page.contains("審査中 → 差戻し"));
