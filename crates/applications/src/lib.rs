@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod drafts;
 pub mod export;
 pub mod forms_store;
+pub mod maintenance;
 pub mod postal;
 pub mod public;
 pub mod render;

@@ -712,3 +712,79 @@ async fn postal_code_lookup_fills_the_address_from_offline_data() {
     );
     app.finish().await;
 }
+
+async fn expired_drafts_and_orphaned_uploads_are_swept(app: &TestApp) {
+    let page = app.get(SUBSIDY).await.text().await.unwrap();
+    let csrf = csrf_of(&page);
+    // An abandoned attempt: the upload is stored with the draft, nothing is submitted.
+    let r = app
+        .client
+        .post(app.url(SUBSIDY))
+        .multipart(multipart(
+            &csrf,
+            "",
+            &subsidy_fields("髙﨑 太郎", "abc", false),
+            true,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let receipt = submit_subsidy(app, "四万十 花子").await;
+    let id: String = sqlx::query_scalar("SELECT id FROM attachments WHERE submission_id IS NULL")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    // While the draft lives, nothing is removed.
+    let swept = madoguchi_applications::maintenance::sweep(&app.ctx)
+        .await
+        .unwrap();
+    assert_eq!((swept.drafts, swept.attachments), (0, 0));
+    // Once it has expired and the upload is older than a draft's lifetime, both go.
+    sqlx::query("UPDATE drafts SET expires_at = 0")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE attachments SET created_at = 0")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    let swept = madoguchi_applications::maintenance::sweep(&app.ctx)
+        .await
+        .unwrap();
+    assert_eq!((swept.drafts, swept.attachments), (1, 1));
+    assert!(
+        app.ctx
+            .storage
+            .get(&format!("attachments/{id}"))
+            .await
+            .is_err()
+    );
+    // The submitted application's attachment is untouched.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM attachments WHERE submission_id IS NOT NULL")
+            .await,
+        1
+    );
+    let sub_id = submission_id(app, &receipt).await;
+    app.login("shoko-reviewer").await;
+    let page = app
+        .get_text(&format!("/staff/submissions/{sub_id}"))
+        .await
+        .1;
+    let link = page
+        .split("/attachments/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = app
+        .get(&format!("/staff/submissions/{sub_id}/attachments/{link}"))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(&r.bytes().await.unwrap()[..], TINY_PDF);
+}
+
+both!(expired_drafts_and_orphaned_uploads_are_swept);
