@@ -208,45 +208,68 @@ pub async fn export_csv(
                 Ok(Bytes::from(text))
             }
         };
-        let mut buf: Vec<u8> = if sjis {
+        // One writer per chunk of ROWS_PER_CHUNK rows (a writer per row cost more than the rows).
+        let writer = |start: Vec<u8>| {
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(start)
+        };
+        let bom = if sjis {
             Vec::new()
         } else {
             b"\xEF\xBB\xBF".to_vec()
         };
-        buf.extend(csv_line(&header));
+        let mut out = writer(bom);
+        let write = |out: &mut csv::Writer<Vec<u8>>, cells: &[String]| {
+            out.write_record(cells).map_err(std::io::Error::other)
+        };
+        if let Err(e) = write(&mut out, &header) {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
         let mut rows = sqlx::query(EXPORT_SQL)
             .bind(tenant_id)
             .bind(form_id)
             .fetch(&db.read);
         let mut in_buf = 0;
         loop {
-            match rows.try_next().await {
-                Ok(Some(row)) => match row_cells(&row, &columns) {
-                    Ok(r) => {
-                        buf.extend(csv_line(&r.cells));
-                        in_buf += 1;
-                        if in_buf >= ROWS_PER_CHUNK {
-                            in_buf = 0;
-                            let chunk = encode(std::mem::take(&mut buf));
-                            let failed = chunk.is_err();
-                            if tx.send(chunk).await.is_err() || failed {
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(std::io::Error::other(e))).await;
-                        return;
-                    }
-                },
+            let row = match rows.try_next().await {
+                Ok(Some(row)) => row,
                 Ok(None) => break,
                 Err(e) => {
                     tracing::error!(error = %e, "export query failed");
                     let _ = tx.send(Err(std::io::Error::other(e))).await;
                     return;
                 }
+            };
+            let written = row_cells(&row, &columns)
+                .map_err(std::io::Error::other)
+                .and_then(|r| write(&mut out, &r.cells));
+            if let Err(e) = written {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            in_buf += 1;
+            if in_buf >= ROWS_PER_CHUNK {
+                in_buf = 0;
+                let full = std::mem::replace(&mut out, writer(Vec::with_capacity(256 * 1024)));
+                let chunk = full
+                    .into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    .and_then(encode);
+                let failed = chunk.is_err();
+                if tx.send(chunk).await.is_err() || failed {
+                    return;
+                }
             }
         }
+        let buf = match out.into_inner() {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                return;
+            }
+        };
         let _ = tx.send(encode(buf)).await;
     });
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
