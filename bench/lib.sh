@@ -24,6 +24,9 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # Release build of the server (no-op when up to date).
 build() {
+    if [[ -n ${BENCH_NO_BUILD:-} && -x $BIN ]]; then
+        return 0
+    fi
     log "building madoguchi (release) into $CARGO_TARGET_DIR"
     mkdir -p "$WORK"
     if ! (cd "$REPO" && cargo build --release -p madoguchi) >"$WORK/build.log" 2>&1; then
