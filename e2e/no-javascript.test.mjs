@@ -40,7 +40,7 @@ test('the subsidy form works without JavaScript', async () => {
   await page.locator('#f-amount').fill('800000');
   await confirmAndSend(page);
   const answers = await page.locator('main').textContent();
-  assert.ok(answers.includes(a.name) && answers.includes('800000'), 'confirmation shows the corrected answers');
+  assert.ok(answers.includes(a.name) && answers.includes('800,000円'), 'confirmation shows the corrected answers');
   // The change reason was left empty for 新規, and is not asked for.
   assert.ok(!answers.includes('変更の内容と理由'), 'no change reason for 新規');
 
