@@ -269,6 +269,23 @@ fn total_attached(raw: &RawInput) -> u64 {
     raw.files.values().flatten().map(|f| f.size).sum()
 }
 
+/// Applies `renumber` to the keys under `prefix` (dropping those it maps to `None`), keeping the others.
+fn renumbered<V>(
+    map: std::collections::BTreeMap<String, V>,
+    prefix: &str,
+    renumber: &impl Fn(&str) -> Option<String>,
+) -> std::collections::BTreeMap<String, V> {
+    map.into_iter()
+        .filter_map(|(k, v)| {
+            if k.starts_with(prefix) {
+                renumber(&k).map(|nk| (nk, v))
+            } else {
+                Some((k, v))
+            }
+        })
+        .collect()
+}
+
 /// Shifts group items down after removing item `i`.
 fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
     let count = raw.group_items(group);
@@ -283,26 +300,8 @@ fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
             std::cmp::Ordering::Greater => Some(format!("{prefix}{}]{tail}", n - 1)),
         }
     };
-    let fields = std::mem::take(&mut raw.fields);
-    for (k, v) in fields {
-        if k.starts_with(&prefix) {
-            if let Some(nk) = renumber(&k) {
-                raw.fields.insert(nk, v);
-            }
-        } else {
-            raw.fields.insert(k, v);
-        }
-    }
-    let files = std::mem::take(&mut raw.files);
-    for (k, v) in files {
-        if k.starts_with(&prefix) {
-            if let Some(nk) = renumber(&k) {
-                raw.files.insert(nk, v);
-            }
-        } else {
-            raw.files.insert(k, v);
-        }
-    }
+    raw.fields = renumbered(std::mem::take(&mut raw.fields), &prefix, &renumber);
+    raw.files = renumbered(std::mem::take(&mut raw.files), &prefix, &renumber);
     raw.set(
         format!("{group}.items"),
         count.saturating_sub(1).to_string(),

@@ -664,6 +664,32 @@ async fn repeating_groups_add_remove_and_validate_each_item(app: &TestApp) {
         "和暦 input is understood and shown"
     );
     assert!(page.contains("30頭"));
+    // Removing the first item moves the second into its place, without JavaScript.
+    let r = app
+        .client
+        .post(app.url(path))
+        .multipart(
+            base("remove:animals:0", &draft)
+                .text("animals.items", "2")
+                .text("animals[0].category", "fattening")
+                .text("animals[0].count", "120")
+                .text("animals[1].category", "piglet")
+                .text("animals[1].count", "30"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("name=\"animals[0].count\" value=\"30\""),
+        "the second item moved up"
+    );
+    assert!(
+        !html.contains("name=\"animals[1].count\""),
+        "only one item is left"
+    );
+    assert!(html.contains("name=\"animals.items\" value=\"1\""));
 }
 
 both!(
