@@ -28,6 +28,8 @@ pub struct PublishedForm {
     pub definition: Arc<FormDefinition>,
     /// Submissions counted against the capacity.
     pub accepted_count: i64,
+    /// The database it was loaded from (see `db_id`).
+    db_id: usize,
 }
 
 impl PublishedForm {
@@ -87,6 +89,43 @@ pub fn valid_slug(slug: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// How long a GET of a form page may use an already-loaded current version. A newly published version
+/// reaches residents within this time on every instance; submissions always load it fresh.
+const PAGE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+type PageCache = std::sync::RwLock<
+    std::collections::HashMap<(String, String), (std::time::Instant, PublishedForm)>,
+>;
+static PAGES: std::sync::LazyLock<PageCache> = std::sync::LazyLock::new(Default::default);
+
+/// [`find_published`] for showing a form page, allowed to be up to [`PAGE_CACHE_TTL`] old.
+pub async fn find_published_for_display(
+    db: &Db,
+    tenant_code: &str,
+    slug: &str,
+) -> Result<PublishedForm, AppError> {
+    let key = (tenant_code.to_string(), slug.to_string());
+    if let Some((at, form)) = PAGES.read().expect("cache lock").get(&key)
+        && at.elapsed() < PAGE_CACHE_TTL
+        && form.db_id == db_id(db)
+    {
+        return Ok(form.clone());
+    }
+    let form = find_published(db, tenant_code, slug).await?;
+    let mut pages = PAGES.write().expect("cache lock");
+    if pages.len() > 10_000 {
+        pages.clear();
+    }
+    pages.insert(key, (std::time::Instant::now(), form.clone()));
+    Ok(form)
+}
+
+/// Identifies the database a cached entry came from (one process may serve several, as in tests).
+fn db_id(db: &Db) -> usize {
+    // The pool's shared state lives as long as the pool; its address tells pools apart.
+    std::ptr::from_ref(db.read.options()) as usize
+}
+
 /// The current version of a tenant's form, by tenant code and slug.
 pub async fn find_published(
     db: &Db,
@@ -116,6 +155,7 @@ pub async fn find_published(
         version: row.try_get("version")?,
         definition: parse_cached(definition)?,
         accepted_count: row.try_get("accepted_count")?,
+        db_id: db_id(db),
         tenant,
     })
 }

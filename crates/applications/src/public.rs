@@ -3,7 +3,7 @@
 
 use crate::attachments::{Upload, store_upload};
 use crate::forms_store::{PublishedForm, find_published};
-use crate::render::{AnswerRow, answer_rows, render_fields};
+use crate::render::{AnswerRow, answer_rows, render_empty_fields, render_fields};
 use crate::submissions::{NewSubmission, SubmitOutcome, insert_submission};
 use crate::{drafts, forms_store};
 use askama::Template;
@@ -142,7 +142,11 @@ fn render_form(
     let page = FormPage {
         tenant_name: &form.tenant.name,
         def: &form.definition,
-        fields: render_fields(&form.definition, entry.raw, &entry.errors),
+        fields: if entry.errors.is_empty() && *entry.raw == RawInput::default() {
+            render_empty_fields(&form.definition).to_string()
+        } else {
+            render_fields(&form.definition, entry.raw, &entry.errors)
+        },
         errors: entry.errors,
         notice: entry.notice,
         action: form_url(form),
@@ -162,7 +166,7 @@ pub async fn show_form(
     Query(q): Query<DraftQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let form = find_published(&ctx.db, &code, &slug).await?;
+    let form = forms_store::find_published_for_display(&ctx.db, &code, &slug).await?;
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::OK, "受付期間外です", &reason);
     }

@@ -593,6 +593,22 @@ pub fn group_thousands(number: &str) -> String {
     }
 }
 
+type EmptyCache = std::sync::RwLock<std::collections::HashMap<usize, std::sync::Arc<str>>>;
+static EMPTY: std::sync::LazyLock<EmptyCache> = std::sync::LazyLock::new(Default::default);
+
+/// The parts of a form with nothing entered yet. The result depends only on the definition, so it is kept
+/// per parsed definition: those come from the never-emptied parse cache in `forms_store`, so their address
+/// identifies them for the life of the process.
+pub fn render_empty_fields(def: &std::sync::Arc<FormDefinition>) -> std::sync::Arc<str> {
+    let key = std::sync::Arc::as_ptr(def) as usize;
+    if let Some(html) = EMPTY.read().expect("cache lock").get(&key) {
+        return html.clone();
+    }
+    let html: std::sync::Arc<str> = render_fields(def, &RawInput::default(), &[]).into();
+    EMPTY.write().expect("cache lock").insert(key, html.clone());
+    html
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
