@@ -50,7 +50,7 @@ pub async fn submit(
         &ctx.db,
         &form,
         NewSubmission {
-            answers: &answers,
+            answers,
             attachment_ids: vec![],
             draft_token_hash: None,
         },

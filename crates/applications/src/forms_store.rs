@@ -237,8 +237,21 @@ impl<E: Into<AppError>> From<E> for PublishError {
 }
 
 /// Publishes a definition as the next version of the tenant's form `slug` (creating the form if new).
-/// Returns the form id and the new version number.
+/// Returns the form id and the new version number. Runs to completion even if the request is cancelled.
 pub async fn publish(
+    db: &Db,
+    scope: &StaffScope,
+    slug: &str,
+    def: &FormDefinition,
+) -> Result<(i64, i64), PublishError> {
+    let (db, scope, slug, def) = (db.clone(), scope.clone(), slug.to_string(), def.clone());
+    madoguchi_kernel::db::run_to_completion(async move {
+        publish_version(&db, &scope, &slug, &def).await
+    })
+    .await
+}
+
+async fn publish_version(
     db: &Db,
     scope: &StaffScope,
     slug: &str,

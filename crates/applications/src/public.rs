@@ -532,8 +532,8 @@ pub async fn submit(
         &ctx.db,
         &form,
         NewSubmission {
-            answers: &answers,
             attachment_ids: attachment_ids(&answers),
+            answers,
             draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
         },
         &ctx.config.public_url,

@@ -81,9 +81,9 @@ impl Status {
 }
 
 /// What a new submission needs besides the form.
-pub struct NewSubmission<'a> {
+pub struct NewSubmission {
     /// Validated answers.
-    pub answers: &'a Answers,
+    pub answers: Answers,
     /// Attachment ids already stored (linked to the submission in the same transaction).
     pub attachment_ids: Vec<String>,
     /// Draft to delete once submitted.
@@ -145,16 +145,30 @@ pub fn applicant_email(form: &PublishedForm, answers: &Answers) -> Option<String
 }
 
 /// Stores a submission atomically: capacity check, the row, its attachments, the first history entry,
-/// the mail jobs, and the draft's removal all commit together or not at all.
+/// the mail jobs, and the draft's removal all commit together or not at all. The work runs to completion
+/// even if the client disconnects meanwhile.
 pub async fn insert_submission(
     db: &Db,
     form: &PublishedForm,
-    new: NewSubmission<'_>,
+    new: NewSubmission,
+    public_url: &str,
+) -> Result<SubmitOutcome, AppError> {
+    let (db, form, public_url) = (db.clone(), form.clone(), public_url.to_string());
+    madoguchi_kernel::db::run_to_completion(async move {
+        store_submission(&db, &form, new, &public_url).await
+    })
+    .await
+}
+
+async fn store_submission(
+    db: &Db,
+    form: &PublishedForm,
+    new: NewSubmission,
     public_url: &str,
 ) -> Result<SubmitOutcome, AppError> {
     let now = now_ms();
     let receipt = madoguchi_kernel::ids::new_receipt_number(now);
-    let email = applicant_email(form, new.answers);
+    let email = applicant_email(form, &new.answers);
     let mut tx = db.write.begin().await?;
     if form.definition.capacity.is_some() {
         // One conditional UPDATE: the row lock (PostgreSQL) or the single writer (SQLite) makes it impossible
@@ -181,9 +195,9 @@ pub async fn insert_submission(
     .bind(form.form_id)
     .bind(form.version_id)
     .bind(&receipt)
-    .bind(serde_json::to_string(new.answers).expect("answers serialise"))
-    .bind(applicant_name(new.answers))
-    .bind(search_text(new.answers))
+    .bind(serde_json::to_string(&new.answers).expect("answers serialise"))
+    .bind(applicant_name(&new.answers))
+    .bind(search_text(&new.answers))
     .bind(email.clone())
     .bind(now)
     .fetch_one(&mut *tx)
@@ -490,8 +504,25 @@ pub async fn events(db: &Db, sub: &SubmissionDetail) -> Result<Vec<Event>, AppEr
 }
 
 /// Moves a submission to a new status. Invalid transitions are refused; returning for correction needs a
-/// message, which is mailed to the applicant (without personal data).
+/// message, which is mailed to the applicant (without personal data). Runs to completion even if the
+/// request is cancelled.
 pub async fn change_status(
+    db: &Db,
+    scope: &StaffScope,
+    id: i64,
+    to: Status,
+    message: &str,
+    public_url: &str,
+) -> Result<(), AppError> {
+    let (db, scope) = (db.clone(), scope.clone());
+    let (message, public_url) = (message.to_string(), public_url.to_string());
+    madoguchi_kernel::db::run_to_completion(async move {
+        apply_status(&db, &scope, id, to, &message, &public_url).await
+    })
+    .await
+}
+
+async fn apply_status(
     db: &Db,
     scope: &StaffScope,
     id: i64,

@@ -63,6 +63,14 @@ impl Db {
             }
         } else {
             let pool = AnyPoolOptions::new()
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // A safety net: a transaction left open by a bug cannot hold its locks for ever.
+                        conn.execute("SET idle_in_transaction_session_timeout = '30s'")
+                            .await?;
+                        Ok(())
+                    })
+                })
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
@@ -108,4 +116,16 @@ pub fn redact(url: &str) -> String {
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// Runs a database unit of work to completion on its own task, even if the request that started it is
+/// cancelled (the client went away): a dropped future must never leave a transaction half-done on a
+/// pooled connection.
+pub async fn run_to_completion<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    match tokio::spawn(work).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }

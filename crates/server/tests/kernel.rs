@@ -320,7 +320,43 @@ async fn a_tenant_administrator_adds_departments_and_staff(app: &TestApp) {
     );
 }
 
+async fn work_started_by_a_cancelled_request_still_completes(app: &TestApp) {
+    let db = app.ctx.db.clone();
+    let work = madoguchi_kernel::db::run_to_completion(async move {
+        let mut tx = db.write.begin().await.unwrap();
+        sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ('flaky', '{\"n\":7}', 0, 0)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tx.commit().await.unwrap();
+    });
+    // The request is dropped (client gone) while its transaction is open.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(20), work)
+            .await
+            .is_err()
+    );
+    // The unit of work finishes anyway and leaves no transaction open on a pooled connection.
+    let mut committed = 0;
+    for _ in 0..100 {
+        committed = app.scalar("SELECT COUNT(*) FROM jobs").await;
+        if committed == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(committed, 1);
+    let claimed = jobs::claim(&app.ctx.db)
+        .await
+        .unwrap()
+        .expect("the job is claimable");
+    jobs::complete(&app.ctx.db, claimed.id).await.unwrap();
+    assert_eq!(jobs::counts(&app.ctx.db).await.unwrap(), (0, 0));
+}
+
 both!(
+    work_started_by_a_cancelled_request_still_completes,
     a_tenant_administrator_adds_departments_and_staff,
     failed_jobs_are_retried_with_backoff_then_given_up,
     concurrent_workers_never_run_the_same_job_twice,
