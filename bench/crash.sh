@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 DB=${1:-sqlite}
-PORT=${CRASH_PORT:-18184}
+PORT=${CRASH_PORT:-$(free_port)}
 KILLS=${CRASH_KILLS:-6}
 API_CLIENTS=${CRASH_API_CLIENTS:-8}
 WEB_CLIENTS=${CRASH_WEB_CLIENTS:-2}
@@ -18,9 +18,8 @@ SLUG=subsidy-bench
 BASE=http://127.0.0.1:$PORT
 
 build
-W=$WORK/crash-$DB
-rm -rf "$W"
-mkdir -p "$W"
+W=$(workdir crash-$DB)
+log "scratch directory $W"
 SERVER_LOG=$W/server.log
 prepare_data_dir "$W/data"
 if [[ $DB == sqlite ]]; then URL=$(sqlite_url "$W/data"); else pg_reset; URL=$PG_URL; fi
@@ -30,6 +29,7 @@ cleanup() {
     [[ -n $CLIENT_PID ]] && wait "$CLIENT_PID" 2>/dev/null
     stop_server
     [[ $DB == postgres ]] && pg_drop
+    cleanup_workdir "$W"
     true
 }
 trap cleanup EXIT

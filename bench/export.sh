@@ -7,20 +7,19 @@
 # Env: BENCH_RUNS (3), EXPORT_ROWS (100000).
 source "$(dirname "$0")/lib.sh"
 
-PORT=${EXPORT_PORT:-18183}
+PORT=${EXPORT_PORT:-$(free_port)}
 ROWS=${EXPORT_ROWS:-100000}
 SLUG=subsidy-bench
 BASE=http://127.0.0.1:$PORT
 
 build
-W=$WORK/export
-rm -rf "$W"
-mkdir -p "$W"
+W=$(workdir export)
+log "scratch directory $W"
 SERVER_LOG=$W/server.log
 prepare_data_dir "$W/data"
 URL=$(sqlite_url "$W/data")
 DBFILE=$W/data/db.sqlite
-trap 'rm -f "$W/stop"; touch "$W/stop"; stop_server; true' EXIT
+trap 'touch "$W/stop"; stop_server; cleanup_workdir "$W"; true' EXIT
 
 # One real submission through the API, then (server stopped) copies of its row with new receipt numbers and
 # varied answers, written straight into the server's database.

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 DB=${1:-sqlite}
-PORT=${FORM_PAGE_PORT:-18182}
+PORT=${FORM_PAGE_PORT:-$(free_port)}
 SECS=${FORM_PAGE_SECONDS:-10}
 CLIENTS=64
 BASE=http://127.0.0.1:$PORT
@@ -16,13 +16,12 @@ PAGE=$BASE/t/$TENANT/forms/jigyo-suishin-hojokin
 
 build
 ensure_oha
-W=$WORK/form-page-$DB
-rm -rf "$W"
-mkdir -p "$W"
+W=$(workdir form-page-$DB)
+log "scratch directory $W"
 SERVER_LOG=$W/server.log
 prepare_data_dir "$W/data"
 if [[ $DB == sqlite ]]; then URL=$(sqlite_url "$W/data"); else pg_reset; URL=$PG_URL; fi
-trap 'stop_server; [[ $DB == postgres ]] && pg_drop; true' EXIT
+trap 'stop_server; [[ $DB == postgres ]] && pg_drop; cleanup_workdir "$W"; true' EXIT
 start_server "$PORT" "$W/data" "$URL"
 
 run() { "$OHA" --no-tui --output-format json -z "${2}s" -c "$CLIENTS" "$1" >"$3"; }

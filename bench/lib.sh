@@ -11,7 +11,8 @@ OHA=$TOOLS/bin/oha
 WORK=${BENCH_WORK:-/tmp/madoguchi-bench}
 RUNS=${BENCH_RUNS:-3}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
-PG_DB=${PG_DB:-bench_madoguchi}
+# One database per invocation, so two runs on the same machine never drop each other's data.
+PG_DB=${PG_DB:-bench_madoguchi_$$}
 PG_URL=${PG_ADMIN_URL%/*}/$PG_DB
 TENANT=390003
 PASSWORD=madoguchi-demo
@@ -61,13 +62,29 @@ prepare_data_dir() {
     fi
 }
 
+# A free TCP port on 127.0.0.1 (each run picks its own, so concurrent runs do not collide).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# workdir NAME: a fresh scratch directory for this invocation; its bulky data/ is removed at exit unless
+# BENCH_KEEP=1 (logs and load-tool outputs stay).
+workdir() {
+    local d=$WORK/$1-$(date +%Y%m%d-%H%M%S)-$$
+    mkdir -p "$d"
+    echo "$d"
+}
+cleanup_workdir() {
+    [[ -n ${BENCH_KEEP:-} ]] || rm -rf "$1/data" "$1"/*.sqlite* "$1"/*.csv
+}
+
 sqlite_url() { echo "sqlite://$1/db.sqlite?mode=rwc"; }
 
 pg_reset() {
-    psql -q -X "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB" >/dev/null
+    psql -q -X "$PG_ADMIN_URL" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB" >/dev/null
 }
 pg_drop() {
-    psql -q -X "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+    psql -q -X "$PG_ADMIN_URL" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
 }
 
 # start_server PORT DATA_DIR DATABASE_URL: starts `madoguchi demo` in the background (appending to

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 DB=${1:-sqlite}
 [[ $DB == sqlite || $DB == postgres ]] || { echo "usage: $0 sqlite|postgres" >&2; exit 2; }
-PORT=${SUBMIT_PORT:-18181}
+PORT=${SUBMIT_PORT:-$(free_port)}
 SECONDS_PER_RUN=${SUBMIT_SECONDS:-10}
 CLIENTS=32
 SLUG=subsidy-bench
@@ -17,9 +17,8 @@ BASE=http://127.0.0.1:$PORT
 
 build
 ensure_oha
-W=$WORK/submit-$DB
-rm -rf "$W"
-mkdir -p "$W"
+W=$(workdir submit-$DB)
+log "scratch directory $W"
 SERVER_LOG=$W/server.log
 prepare_data_dir "$W/data"
 if [[ $DB == sqlite ]]; then
@@ -28,7 +27,7 @@ else
     pg_reset
     URL=$PG_URL
 fi
-trap 'stop_server; [[ $DB == postgres ]] && pg_drop; true' EXIT
+trap 'stop_server; [[ $DB == postgres ]] && pg_drop; cleanup_workdir "$W"; true' EXIT
 
 start_server "$PORT" "$W/data" "$URL"
 $PY import-bench-form "$BASE" "$REPO/crates/server/demo/forms/subsidy.json" "$SLUG"
@@ -63,7 +62,7 @@ raw_baseline() {
     else
         local payload
         payload=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["answers"], ensure_ascii=False))' "$W/body.json")
-        psql -q -X "$PG_URL" -c "DROP TABLE IF EXISTS bench_raw" \
+        psql -q -X "$PG_URL" -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_raw" \
             -c "CREATE TABLE bench_raw (id BIGSERIAL PRIMARY KEY, receipt TEXT NOT NULL UNIQUE, answers TEXT NOT NULL, at BIGINT NOT NULL)" >/dev/null
         printf "INSERT INTO bench_raw (receipt, answers, at) VALUES (md5(random()::text || clock_timestamp()::text), '%s', 0);\n" \
             "$payload" >"$W/raw.sql"
