@@ -9,6 +9,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
+    /// The directory of the local store, which needs an explicit fsync (S3-compatible stores are durable on PUT).
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl Storage {
@@ -17,14 +19,27 @@ impl Storage {
         std::fs::create_dir_all(dir)?;
         Ok(Self {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+            local_root: Some(dir.canonicalize()?),
         })
     }
 
-    /// Stores bytes under a key; durable when this returns (the local store writes then renames).
+    /// Stores bytes under a key; durable when this returns, also across a power cut: the local store only
+    /// writes and renames, so the file and its directory are synced here before the receipt is given.
     pub async fn put(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
         self.store
             .put(&Path::from(key), PutPayload::from_bytes(bytes))
             .await?;
+        if let Some(root) = &self.local_root {
+            let file = root.join(key);
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                std::fs::File::open(&file)?.sync_all()?;
+                if let Some(dir) = file.parent() {
+                    std::fs::File::open(dir)?.sync_all()?;
+                }
+                Ok(())
+            })
+            .await??;
+        }
         Ok(())
     }
 
