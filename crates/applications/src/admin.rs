@@ -2,11 +2,11 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_kernel::staff::{self, Role, StaffListing};
 use madoguchi_kernel::tenants::{self, Department};
-use madoguchi_kernel::web::{csrf_token, verify_csrf};
+use madoguchi_kernel::web::verify_csrf;
 use madoguchi_kernel::{AppResult, Ctx, StaffScope, audit};
 use serde::Deserialize;
 
@@ -45,23 +45,20 @@ async fn render(
 ) -> AppResult<Response> {
     let departments = tenants::list_departments(&ctx.db, scope.tenant_id).await?;
     let staff = staff::list_staff(&ctx.db, scope).await?;
-    let (csrf, cookie) = csrf_token(headers, ctx.config.secure_cookies());
-    let page = AdminPage {
-        scope,
-        csrf,
-        departments,
-        staff,
-        roles: [Role::Admin, Role::Editor, Role::Reviewer, Role::Viewer],
-        errors,
-        notice,
-        form: forms.0,
-        dept_form: forms.1,
-    };
-    let mut resp = (status, Html(page.render()?)).into_response();
-    if let Some(c) = cookie {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(resp)
+    madoguchi_kernel::web::page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        let page = AdminPage {
+            scope,
+            csrf,
+            departments,
+            staff,
+            roles: [Role::Admin, Role::Editor, Role::Reviewer, Role::Viewer],
+            errors,
+            notice,
+            form: forms.0,
+            dept_form: forms.1,
+        };
+        Ok(page.render()?)
+    })
 }
 
 /// GET `/staff/admin`.

@@ -8,12 +8,12 @@ use crate::submissions::{NewSubmission, SubmitOutcome, insert_submission};
 use crate::{drafts, forms_store};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use madoguchi_forms::{
     FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
 };
-use madoguchi_kernel::web::{CSRF_FIELD, csrf_token, verify_csrf};
+use madoguchi_kernel::web::{CSRF_FIELD, page_with_csrf, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Ctx, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
@@ -74,13 +74,6 @@ fn form_url(form: &PublishedForm) -> String {
     format!("/t/{}/forms/{}", form.tenant.code, form.slug)
 }
 
-fn with_cookie(mut resp: Response, cookie: Option<header::HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    resp
-}
-
 fn message(
     form: &PublishedForm,
     status: StatusCode,
@@ -138,25 +131,23 @@ fn render_form(
     entry: Entry<'_>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (csrf, cookie) = csrf_token(headers, ctx.config.secure_cookies());
-    let page = FormPage {
-        tenant_name: &form.tenant.name,
-        def: &form.definition,
-        fields: if entry.errors.is_empty() && *entry.raw == RawInput::default() {
-            render_empty_fields(&form.definition).to_string()
-        } else {
-            render_fields(&form.definition, entry.raw, &entry.errors)
-        },
-        errors: entry.errors,
-        notice: entry.notice,
-        action: form_url(form),
-        csrf,
-        draft: entry.draft.to_string(),
-    };
-    Ok(with_cookie(
-        (status, Html(page.render()?)).into_response(),
-        cookie,
-    ))
+    page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        let page = FormPage {
+            tenant_name: &form.tenant.name,
+            def: &form.definition,
+            fields: if entry.errors.is_empty() && *entry.raw == RawInput::default() {
+                render_empty_fields(&form.definition).to_string()
+            } else {
+                render_fields(&form.definition, entry.raw, &entry.errors)
+            },
+            errors: entry.errors,
+            notice: entry.notice,
+            action: form_url(form),
+            csrf,
+            draft: entry.draft.to_string(),
+        };
+        Ok(page.render()?)
+    })
 }
 
 /// GET the input page (empty, or resuming a draft).
@@ -458,18 +449,24 @@ pub async fn show_confirm(
         Some(Ok(a)) => a,
         _ => return Ok(Redirect::to(&back).into_response()),
     };
-    let (csrf, cookie) = csrf_token(&headers, ctx.config.secure_cookies());
-    let page = ConfirmPage {
-        tenant_name: &form.tenant.name,
-        def: &form.definition,
-        rows: answer_rows(&form.definition, &answers),
-        file_base: String::new(),
-        submit_action: format!("{}/submit", form_url(&form)),
-        back,
-        csrf,
-        draft: token,
-    };
-    Ok(with_cookie(Html(page.render()?).into_response(), cookie))
+    page_with_csrf(
+        &headers,
+        ctx.config.secure_cookies(),
+        StatusCode::OK,
+        |csrf| {
+            let page = ConfirmPage {
+                tenant_name: &form.tenant.name,
+                def: &form.definition,
+                rows: answer_rows(&form.definition, &answers),
+                file_base: String::new(),
+                submit_action: format!("{}/submit", form_url(&form)),
+                back,
+                csrf,
+                draft: token,
+            };
+            Ok(page.render()?)
+        },
+    )
 }
 
 /// The submit form's fields.

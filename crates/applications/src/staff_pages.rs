@@ -6,11 +6,11 @@ use crate::submissions::{self, InboxFilter, Status, SubmissionDetail};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use futures::TryStreamExt;
 use madoguchi_forms::PartKind;
 use madoguchi_kernel::time::{display_datetime, short_datetime};
-use madoguchi_kernel::web::{SESSION_COOKIE, cookie, csrf_token, set_cookie, verify_csrf};
+use madoguchi_kernel::web::{SESSION_COOKIE, cookie, set_cookie, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Ctx, Role, StaffScope, audit, staff};
 use serde::Deserialize;
 use serde_json::Value;
@@ -31,12 +31,7 @@ fn page_with_csrf(
     status: StatusCode,
     render: impl FnOnce(String) -> AppResult<String>,
 ) -> AppResult<Response> {
-    let (csrf, c) = csrf_token(headers, ctx.config.secure_cookies());
-    let mut resp = (status, Html(render(csrf)?)).into_response();
-    if let Some(c) = c {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(resp)
+    madoguchi_kernel::web::page_with_csrf(headers, ctx.config.secure_cookies(), status, render)
 }
 
 /// GET `/staff/login`.

@@ -5,7 +5,8 @@
 //! account and for staff alike, on any instance behind a load balancer.
 
 use crate::error::AppError;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 
 /// Name of the CSRF cookie.
 pub const CSRF_COOKIE: &str = "madoguchi_csrf";
@@ -60,4 +61,20 @@ pub fn verify_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), AppError>
     } else {
         Err(AppError::Csrf)
     }
+}
+
+/// Renders an HTML page that carries the CSRF token: `render` gets the token, and the response sets the CSRF
+/// cookie when this browser had none yet.
+pub fn page_with_csrf(
+    headers: &HeaderMap,
+    secure: bool,
+    status: StatusCode,
+    render: impl FnOnce(String) -> Result<String, AppError>,
+) -> Result<Response, AppError> {
+    let (csrf, cookie) = csrf_token(headers, secure);
+    let mut resp = (status, Html(render(csrf)?)).into_response();
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
 }
