@@ -345,14 +345,24 @@ async fn publish_version(
 
 /// The tenant's forms that the caller may see.
 pub async fn list_forms(db: &Db, scope: &StaffScope) -> Result<Vec<FormSummary>, AppError> {
+    forms_of(db, scope, None).await
+}
+
+/// The tenant's forms, or only the one with `only` as its id.
+async fn forms_of(
+    db: &Db,
+    scope: &StaffScope,
+    only: Option<i64>,
+) -> Result<Vec<FormSummary>, AppError> {
     let rows = sqlx::query(
         "SELECT f.id, f.slug, f.department_id, d.name AS department_name, f.current_version, v.definition,
                 (SELECT COUNT(*) FROM submissions s WHERE s.form_id = f.id) AS n
          FROM forms f JOIN departments d ON d.id = f.department_id
          JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
-         WHERE f.tenant_id = $1 ORDER BY f.id",
+         WHERE f.tenant_id = $1 AND ($2 IS NULL OR f.id = $2) ORDER BY f.id",
     )
     .bind(scope.tenant_id)
+    .bind(only)
     .fetch_all(&db.read)
     .await?;
     let mut out = Vec::new();
@@ -374,10 +384,9 @@ pub async fn list_forms(db: &Db, scope: &StaffScope) -> Result<Vec<FormSummary>,
 
 /// A form of the caller's tenant by id: (slug, department id, current definition).
 pub async fn find_form(db: &Db, scope: &StaffScope, form_id: i64) -> Result<FormSummary, AppError> {
-    list_forms(db, scope)
+    forms_of(db, scope, Some(form_id))
         .await?
-        .into_iter()
-        .find(|f| f.id == form_id)
+        .pop()
         .ok_or(AppError::NotFound)
 }
 
