@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::forms_store::find_published;
-use crate::submissions::{NewSubmission, SubmitOutcome, insert_submission};
+use crate::submissions::{NewSubmission, SubmitOutcome};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -46,17 +46,17 @@ pub async fn submit(
     if !crate::public::attachment_ids(&answers).is_empty() {
         return Err(AppError::BadRequest("APIでは添付ファイルを受け付けません。".into()).into());
     }
-    let outcome = insert_submission(
-        &ctx.db,
-        &form,
-        NewSubmission {
-            answers,
-            attachment_ids: vec![],
-            draft_token_hash: None,
-        },
-        &ctx.config.public_url,
-    )
-    .await?;
+    let outcome = state
+        .committer
+        .submit(
+            &form,
+            NewSubmission {
+                answers,
+                attachment_ids: vec![],
+                draft_token_hash: None,
+            },
+        )
+        .await?;
     ctx.jobs_wake.notify_one();
     match outcome {
         SubmitOutcome::Accepted { receipt_number } => Ok((

@@ -30,6 +30,27 @@ pub struct AppState {
     pub ctx: Ctx,
     /// Postal code data, when installed.
     pub postal: Option<postal::Postal>,
+    /// The group-commit writer of new submissions.
+    pub committer: submissions::Committer,
+}
+
+impl AppState {
+    /// The state, with the submission writer started (needs a Tokio runtime).
+    pub fn new(ctx: Ctx, postal: Option<postal::Postal>) -> AppState {
+        let committer =
+            submissions::Committer::start(ctx.db.clone(), ctx.config.public_url.clone());
+        AppState {
+            ctx,
+            postal,
+            committer,
+        }
+    }
+}
+
+impl FromRef<AppState> for submissions::Committer {
+    fn from_ref(s: &AppState) -> submissions::Committer {
+        s.committer.clone()
+    }
 }
 
 impl FromRef<AppState> for Ctx {

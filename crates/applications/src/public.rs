@@ -4,7 +4,7 @@
 use crate::attachments::{Upload, store_upload};
 use crate::forms_store::{PublishedForm, find_published};
 use crate::render::{AnswerRow, answer_rows, render_empty_fields, render_fields};
-use crate::submissions::{NewSubmission, SubmitOutcome, insert_submission};
+use crate::submissions::{NewSubmission, SubmitOutcome};
 use crate::{drafts, forms_store};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -501,6 +501,7 @@ pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
 /// POST submit: store the submission and show the receipt number.
 pub async fn submit(
     State(ctx): State<Ctx>,
+    State(committer): State<crate::submissions::Committer>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
     axum::Form(f): axum::Form<SubmitForm>,
@@ -525,17 +526,16 @@ pub async fn submit(
     let Ok(answers) = validate(&form.definition, &raw) else {
         return Ok(Redirect::to(&back).into_response());
     };
-    let outcome = insert_submission(
-        &ctx.db,
-        &form,
-        NewSubmission {
-            attachment_ids: attachment_ids(&answers),
-            answers,
-            draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
-        },
-        &ctx.config.public_url,
-    )
-    .await?;
+    let outcome = committer
+        .submit(
+            &form,
+            NewSubmission {
+                attachment_ids: attachment_ids(&answers),
+                answers,
+                draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
+            },
+        )
+        .await?;
     ctx.jobs_wake.notify_one();
     match outcome {
         SubmitOutcome::Accepted { receipt_number } => {

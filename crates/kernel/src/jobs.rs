@@ -38,6 +38,35 @@ pub async fn enqueue_in<J: Job>(
     Ok(())
 }
 
+/// Queues several jobs of one kind with one statement inside an existing transaction (group commit of
+/// submissions queues the mails of a whole batch at once).
+pub async fn enqueue_many_in<J: Job>(
+    conn: &mut sqlx::AnyConnection,
+    jobs: &[J],
+) -> Result<(), sqlx::Error> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut sql =
+        String::from("INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES ");
+    for i in 0..jobs.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("($1, ${}, $2, $3, $2)", i + 4));
+    }
+    let mut q = sqlx::query(&sql)
+        .bind(J::KIND)
+        .bind(now)
+        .bind(J::MAX_ATTEMPTS);
+    for job in jobs {
+        q = q.bind(serde_json::to_string(job).expect("job payloads serialise"));
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
 /// A claimed job.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
@@ -146,17 +175,92 @@ pub trait Runner: Send + Sync + 'static {
     -> impl std::future::Future<Output = anyhow::Result<()>> + Send;
 }
 
-/// Runs due jobs until none is left; returns how many ran. Used by the worker loop and by tests.
-pub async fn drain<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
-    let mut n = 0;
-    while let Some(job) = claim(db).await? {
-        match runner.run(&job).await {
-            Ok(()) => complete(db, job.id).await?,
-            Err(e) => fail(db, &job, &format!("{e:#}")).await?,
-        }
-        n += 1;
+/// Jobs claimed at once by the worker.
+const CLAIM_BATCH: i64 = 32;
+/// Jobs of a claimed batch run at the same time (mail: SMTP sessions in flight).
+const CONCURRENCY: usize = 8;
+
+/// Claims up to `limit` due jobs at once, oldest first.
+pub async fn claim_batch(db: &Db, limit: i64) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    let now = now_ms();
+    let lock = match db.backend {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2
+                      AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, id LIMIT $3 {lock})
+         RETURNING id, kind, payload, attempts, max_attempts"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&db.write)
+        .await?;
+    let mut jobs = rows
+        .into_iter()
+        .map(|r| {
+            Ok(ClaimedJob {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+/// Marks several jobs done with one statement.
+pub async fn complete_many(db: &Db, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(n)
+    let list = (1..=ids.len())
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("DELETE FROM jobs WHERE id IN ({list})");
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&db.write).await?;
+    Ok(())
+}
+
+/// Runs due jobs until none is left; returns how many ran. Used by the worker loop and by tests.
+/// Jobs are claimed in batches and run a few at a time; the finished ones of a batch are deleted together.
+pub async fn drain<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
+    use futures::StreamExt;
+    let mut n = 0;
+    loop {
+        let jobs = claim_batch(db, CLAIM_BATCH).await?;
+        if jobs.is_empty() {
+            return Ok(n);
+        }
+        n += jobs.len();
+        let results: Vec<(ClaimedJob, anyhow::Result<()>)> = futures::stream::iter(jobs)
+            .map(|job| async move {
+                let result = runner.run(&job).await;
+                (job, result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut done = Vec::with_capacity(results.len());
+        for (job, result) in results {
+            match result {
+                Ok(()) => done.push(job.id),
+                Err(e) => fail(db, &job, &format!("{e:#}")).await?,
+            }
+        }
+        complete_many(db, &done).await?;
+    }
 }
 
 /// The worker loop: drains due jobs, then waits for a wake-up or a poll interval.

@@ -1,0 +1,186 @@
+//! Group commit of submissions (ADR 0007): a batch is written in one transaction, a bad submission does not take
+//! its batch down, capacity is counted inside a batch, and a rush of concurrent applicants each get their own
+//! receipt number with their own history entry and mail.
+
+mod common;
+
+use common::TestApp;
+use madoguchi_applications::forms_store::{PublishedForm, find_published};
+use madoguchi_applications::submissions::{NewSubmission, SubmitOutcome, store_submissions};
+use madoguchi_kernel::AppError;
+use std::collections::HashSet;
+
+fn seminar_answers(form: &PublishedForm, name: &str) -> madoguchi_forms::Answers {
+    let json = serde_json::json!({
+        "name": {"name": name, "furigana": "やまだ はなこ"},
+        "email": "hanako@example.jp", "attendance": "online", "consent": true});
+    let raw = madoguchi_forms::RawInput::from_answers_json(json.as_object().unwrap());
+    madoguchi_forms::validate(&form.definition, &raw).expect("valid answers")
+}
+
+fn item(
+    form: &PublishedForm,
+    name: &str,
+    attachment: Option<&str>,
+) -> (PublishedForm, NewSubmission) {
+    (
+        form.clone(),
+        NewSubmission {
+            answers: seminar_answers(form, name),
+            attachment_ids: attachment.into_iter().map(String::from).collect(),
+            draft_token_hash: None,
+        },
+    )
+}
+
+fn receipt(outcome: &Result<SubmitOutcome, AppError>) -> String {
+    match outcome {
+        Ok(SubmitOutcome::Accepted { receipt_number }) => receipt_number.clone(),
+        other => panic!("expected a receipt, got {other:?}"),
+    }
+}
+
+async fn seminar(app: &TestApp) -> PublishedForm {
+    find_published(&app.ctx.db, "390003", "dx-seminar")
+        .await
+        .unwrap()
+}
+
+async fn a_batch_writes_every_submission_with_its_history_and_mail(app: &TestApp) {
+    let form = seminar(app).await;
+    let names = [
+        "髙橋 一郎",
+        "山﨑 花子",
+        "渡辺 葛󠄀子",
+        "佐藤 〜",
+        "鈴木 次郎",
+    ];
+    let items = names.iter().map(|n| item(&form, n, None)).collect();
+    let outcomes = store_submissions(&app.ctx.db, "http://x", items).await;
+    let receipts: Vec<String> = outcomes.iter().map(receipt).collect();
+    assert_eq!(receipts.iter().collect::<HashSet<_>>().len(), names.len());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM submissions").await, 5);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM submission_events e JOIN submissions s ON s.id = e.submission_id
+             WHERE e.to_status = 'received'"
+        )
+        .await,
+        5
+    );
+    // One receipt mail each (the seminar's contact has no mail address).
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, 5);
+    // Each receipt number belongs to the answers it was given for, names stored exactly as typed.
+    for (r, n) in receipts.iter().zip(names) {
+        let name: String =
+            sqlx::query_scalar("SELECT applicant_name FROM submissions WHERE receipt_number = $1")
+                .bind(r)
+                .fetch_one(&app.ctx.db.read)
+                .await
+                .unwrap();
+        assert_eq!(name, n);
+    }
+    assert_eq!(app.drain_jobs().await, 5);
+}
+
+async fn one_bad_submission_does_not_take_its_batch_down(app: &TestApp) {
+    let form = seminar(app).await;
+    let items = vec![
+        item(&form, "一番 目", None),
+        item(&form, "二番 目", Some("no-such-attachment")),
+        item(&form, "三番 目", None),
+    ];
+    let outcomes = store_submissions(&app.ctx.db, "http://x", items).await;
+    receipt(&outcomes[0]);
+    match &outcomes[1] {
+        Err(AppError::BadRequest(m)) => assert!(m.contains("添付ファイルが見つかりません"), "{m}"),
+        other => panic!("expected the attachment error, got {other:?}"),
+    }
+    receipt(&outcomes[2]);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM submissions").await, 2);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM submission_events").await,
+        2
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, 2);
+}
+
+async fn capacity_is_counted_inside_a_batch(app: &TestApp) {
+    let mut form = seminar(app).await;
+    sqlx::query("UPDATE forms SET capacity = 2 WHERE id = $1")
+        .bind(form.form_id)
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    let mut def = (*form.definition).clone();
+    def.capacity = Some(2);
+    form.definition = std::sync::Arc::new(def);
+    let items = (0..4)
+        .map(|i| item(&form, &format!("申込 {i}"), None))
+        .collect();
+    let outcomes = store_submissions(&app.ctx.db, "http://x", items).await;
+    receipt(&outcomes[0]);
+    receipt(&outcomes[1]);
+    assert!(
+        matches!(outcomes[2], Ok(SubmitOutcome::Full)),
+        "{:?}",
+        outcomes[2]
+    );
+    assert!(
+        matches!(outcomes[3], Ok(SubmitOutcome::Full)),
+        "{:?}",
+        outcomes[3]
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM submissions").await, 2);
+    assert_eq!(
+        app.scalar("SELECT accepted_count FROM forms WHERE slug = 'dx-seminar'")
+            .await,
+        2
+    );
+}
+
+async fn a_rush_of_applicants_each_get_their_own_receipt(app: &TestApp) {
+    // 40 at once, below the demo seminar's capacity of 50.
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let client = app.browser();
+            let url = app.url("/api/v1/t/390003/forms/dx-seminar/submissions");
+            let body = serde_json::json!({"answers": {
+                "name": {"name": format!("申請者 {i}"), "furigana": "しんせいしゃ"},
+                "email": format!("a{i}@example.jp"), "attendance": "venue", "consent": true}});
+            tokio::spawn(async move {
+                let r = client.post(url).json(&body).send().await.unwrap();
+                assert_eq!(r.status().as_u16(), 201);
+                let v: serde_json::Value = r.json().await.unwrap();
+                (i, v["receipt_number"].as_str().unwrap().to_string())
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for t in tasks {
+        let (i, r) = t.await.unwrap();
+        assert!(seen.insert(r.clone()), "receipt {r} given twice");
+        let (name, events): (String, i64) = sqlx::query_as(
+            "SELECT s.applicant_name, (SELECT COUNT(*) FROM submission_events e WHERE e.submission_id = s.id)
+             FROM submissions s WHERE s.receipt_number = $1",
+        )
+        .bind(&r)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+        assert_eq!((name, events), (format!("申請者 {i}"), 1));
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM submissions").await, 40);
+    assert_eq!(app.drain_jobs().await, 40);
+    let mails = std::fs::read_dir(app.data_dir.join("mail"))
+        .unwrap()
+        .count();
+    assert_eq!(mails, 40);
+}
+
+both!(
+    a_batch_writes_every_submission_with_its_history_and_mail,
+    one_bad_submission_does_not_take_its_batch_down,
+    capacity_is_counted_inside_a_batch,
+    a_rush_of_applicants_each_get_their_own_receipt,
+);
