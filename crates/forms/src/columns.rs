@@ -206,6 +206,14 @@ fn part_columns(parts: &[Part], base: &[Seg], id_prefix: &str, out: &mut Vec<Col
 impl Column {
     /// The cell text for one submission's answers; empty when the submission has no such answer.
     pub fn cell(&self, answers: &Value) -> String {
+        let mut out = String::new();
+        self.write_cell(answers, &mut out);
+        out
+    }
+
+    /// Appends the cell text to `out` (the export reuses one buffer for every cell of every row).
+    pub fn write_cell(&self, answers: &Value, out: &mut String) {
+        use std::fmt::Write;
         let mut v = answers;
         for seg in &self.path {
             let next = match seg {
@@ -214,67 +222,82 @@ impl Column {
             };
             match next {
                 Some(n) => v = n,
-                None => return String::new(),
+                None => return,
             }
         }
+        let join = |out: &mut String, items: &mut dyn Iterator<Item = &str>| {
+            for (n, item) in items.enumerate() {
+                if n > 0 {
+                    out.push_str("; ");
+                }
+                out.push_str(item);
+            }
+        };
         match self.format {
-            Format::Count => v
-                .as_array()
-                .map(|a| a.len().to_string())
-                .unwrap_or_default(),
-            Format::Bool => match v {
-                Value::Bool(true) => "同意する".into(),
-                _ => String::new(),
-            },
+            Format::Count => {
+                if let Some(a) = v.as_array() {
+                    let _ = write!(out, "{}", a.len());
+                }
+            }
+            Format::Bool => {
+                if let Value::Bool(true) = v {
+                    out.push_str("同意する");
+                }
+            }
             Format::Kind => match v.as_str() {
-                Some("individual") => "個人".into(),
-                Some("corporation") => "法人".into(),
-                _ => String::new(),
+                Some("individual") => out.push_str("個人"),
+                Some("corporation") => out.push_str("法人"),
+                _ => {}
             },
             Format::Choice => {
-                let label = |s: &str| {
+                let label = |s: &'_ str| -> String {
                     self.choices
                         .get(s)
                         .cloned()
                         .unwrap_or_else(|| s.to_string())
                 };
                 match v {
-                    Value::Array(items) => items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(label)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    Value::String(s) => label(s),
-                    other => plain(other),
+                    Value::Array(items) => {
+                        let labels: Vec<String> =
+                            items.iter().filter_map(Value::as_str).map(label).collect();
+                        join(out, &mut labels.iter().map(String::as_str));
+                    }
+                    Value::String(s) => match self.choices.get(s.as_str()) {
+                        Some(l) => out.push_str(l),
+                        None => out.push_str(s),
+                    },
+                    other => write_plain(other, out),
                 }
             }
-            Format::Files => v
-                .as_array()
-                .map(|files| {
-                    files
-                        .iter()
-                        .filter_map(|f| f.get("name").and_then(Value::as_str))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default(),
-            Format::File => v
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
-            Format::Plain => plain(v),
+            Format::Files => {
+                if let Some(files) = v.as_array() {
+                    join(
+                        out,
+                        &mut files
+                            .iter()
+                            .filter_map(|f| f.get("name").and_then(Value::as_str)),
+                    );
+                }
+            }
+            Format::File => out.push_str(v.get("name").and_then(Value::as_str).unwrap_or("")),
+            Format::Plain => write_plain(v, out),
         }
     }
 }
 
-fn plain(v: &Value) -> String {
+fn write_plain(v: &Value, out: &mut String) {
+    use std::fmt::Write;
     match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
+        Value::Null => {}
+        Value::String(s) => out.push_str(s),
+        Value::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
