@@ -79,14 +79,19 @@ impl Mailer {
                 transport.send(message).await?;
             }
             Mailer::Files { dir, .. } => {
-                tokio::fs::create_dir_all(dir).await?;
                 let name = format!(
                     "{}-{}.eml",
                     crate::db::now_ms(),
                     &crate::ids::new_token()[..8]
                 );
-                tokio::fs::write(dir.join(name), message.formatted()).await?;
-                tracing::info!(to = %mail.to, subject = %mail.subject, "mail written to sink");
+                let (dir, bytes) = (dir.clone(), message.formatted());
+                // One trip to the blocking pool per mail, not one per file system call.
+                tokio::task::spawn_blocking(move || {
+                    std::fs::create_dir_all(&dir)?;
+                    std::fs::write(dir.join(name), bytes)
+                })
+                .await??;
+                tracing::debug!(to = %mail.to, subject = %mail.subject, "mail written to sink");
             }
         }
         Ok(())
