@@ -80,6 +80,13 @@ pub struct FormSummary {
     pub submissions: i64,
 }
 
+impl FormSummary {
+    /// The short code of the form's printed URL (`/f/{code}`).
+    pub fn short_code(&self) -> String {
+        crate::qr::short_code(self.id)
+    }
+}
+
 /// Whether a slug is usable in a URL: `[a-z0-9-]{1,64}`.
 pub fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()

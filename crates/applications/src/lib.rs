@@ -14,6 +14,7 @@ pub mod forms_store;
 pub mod maintenance;
 pub mod postal;
 pub mod public;
+pub mod qr;
 pub mod render;
 pub mod staff_pages;
 pub mod submissions;
@@ -73,6 +74,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_FORM_BODY)),
         )
         .route("/t/{code}/forms/{slug}/confirm", get(public::show_confirm))
+        .route("/t/{code}/forms/{slug}/qr.svg", get(qr::qr_svg_file))
+        .route("/t/{code}/forms/{slug}/qr.png", get(qr::qr_png_file))
+        .route("/f/{short}", get(qr::follow))
         .route("/t/{code}/forms/{slug}/submit", post(public::submit))
         .route("/t/{code}/forms/{slug}/done/{receipt}", get(public::done))
         .route(
