@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo run --release -p madoguchi-search --example faq_eval               # report
 //! cargo run --release -p madoguchi-search --example faq_eval -- --misses   # also list wrong first hits
-//! cargo run --release -p madoguchi-search --example faq_eval -- --set w_answer=0.3,min_coverage=0.6
+//! cargo run --release -p madoguchi-search --example faq_eval -- --set w_answer=0.3,conf_bias=-6
 //! cargo run --release -p madoguchi-search --example faq_eval -- --tune     # coordinate search on half the set
 //! ```
 //!
@@ -18,7 +18,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{Qa, Question, data_dir, documents, read_jsonl};
-use madoguchi_search::{Index, Params, SearchOptions, Synonyms};
+use madoguchi_search::{Index, Params, SearchOptions, Signals, Synonyms};
 
 #[derive(Debug, Default, Clone)]
 struct Tally {
@@ -126,81 +126,106 @@ struct Eval {
     synonyms: Synonyms,
 }
 
+/// One question's ranking: the Q&A ids best first and the confidence signals.
+struct Ranked {
+    question: usize,
+    ids: Vec<usize>,
+    scores: Vec<f32>,
+    signals: Signals,
+}
+
 impl Eval {
-    fn run(
-        &self,
-        params: &Params,
-        subset: impl Fn(usize) -> bool,
-        misses: bool,
-    ) -> (Tally, BTreeMap<String, Tally>) {
+    fn rank(&self, params: &Params, subset: impl Fn(usize) -> bool) -> Vec<Ranked> {
         let index = Index::build_with(documents(&self.qas), &self.synonyms, params.clone());
-        let mut all = Tally::default();
-        let mut by_note: BTreeMap<String, Tally> = BTreeMap::new();
-        for (i, q) in self
-            .questions
+        self.questions
             .iter()
             .enumerate()
             .filter(|(i, _)| subset(*i))
-        {
-            let _ = i;
-            let staff = q.note == "staff";
-            let opts = SearchOptions {
-                include_staff_only: staff,
-                staff_only: false,
-                limit: 10,
-            };
-            let answer = index.search(&q.query, &opts);
-            let ids: Vec<&str> = answer
-                .hits
-                .iter()
-                .map(|h| self.qas[h.id as usize].id.as_str())
-                .collect();
-            all.add(q, &ids, answer.confident);
+            .map(|(i, q)| {
+                let staff = q.note == "staff";
+                let opts = SearchOptions {
+                    include_staff_only: staff,
+                    staff_only: false,
+                    limit: 10,
+                };
+                let (answer, signals) = index.search_explained(&q.query, &opts);
+                Ranked {
+                    question: i,
+                    ids: answer.hits.iter().map(|h| h.id as usize).collect(),
+                    scores: answer.hits.iter().map(|h| h.score).collect(),
+                    signals,
+                }
+            })
+            .collect()
+    }
+
+    fn score(&self, ranked: &[Ranked], params: &Params) -> (Tally, BTreeMap<String, Tally>) {
+        let mut all = Tally::default();
+        let mut by_note: BTreeMap<String, Tally> = BTreeMap::new();
+        for r in ranked {
+            let q = &self.questions[r.question];
+            let ids: Vec<&str> = r.ids.iter().map(|&d| self.qas[d].id.as_str()).collect();
+            let confident = !ids.is_empty() && params.is_confident(&r.signals);
+            all.add(q, &ids, confident);
             by_note
                 .entry(q.note.clone())
                 .or_default()
-                .add(q, &ids, answer.confident);
-            if misses {
-                let top_ok = ids.first().is_some_and(|id| q.relevant.contains_key(*id));
-                let wrong = if q.relevant.is_empty() {
-                    answer.confident
-                } else {
-                    !top_ok || !answer.confident
-                };
-                if wrong {
-                    let top = answer.hits.first().map(|h| {
-                        let qa = &self.qas[h.id as usize];
-                        format!("{} {:.2} {}", qa.id, h.score, qa.question)
-                    });
-                    let want: Vec<String> = q
-                        .relevant
-                        .keys()
-                        .map(|id| {
-                            let q = self
-                                .qas
-                                .iter()
-                                .find(|qa| &qa.id == id)
-                                .map_or("?", |qa| qa.question.as_str());
-                            format!("{id} {q}")
-                        })
-                        .collect();
-                    println!(
-                        "MISS {} [{}] conf={} {}\n   got:  {}\n   want: {}",
-                        q.id,
-                        q.note,
-                        answer.confident,
-                        q.query,
-                        top.unwrap_or_else(|| "-".into()),
-                        if want.is_empty() {
-                            "(no answer)".into()
-                        } else {
-                            want.join(" | ")
-                        }
-                    );
-                }
-            }
+                .add(q, &ids, confident);
         }
         (all, by_note)
+    }
+
+    fn print_misses(&self, ranked: &[Ranked], params: &Params) {
+        for r in ranked {
+            let q = &self.questions[r.question];
+            let confident = !r.ids.is_empty() && params.is_confident(&r.signals);
+            let top_ok = r
+                .ids
+                .first()
+                .is_some_and(|&d| q.relevant.contains_key(&self.qas[d].id));
+            let wrong = if q.relevant.is_empty() {
+                confident
+            } else {
+                !top_ok || !confident
+            };
+            if !wrong {
+                continue;
+            }
+            let top = r.ids.first().map(|&d| {
+                let qa = &self.qas[d];
+                format!("{} {:.2} {}", qa.id, r.scores[0], qa.question)
+            });
+            let want: Vec<String> = q
+                .relevant
+                .keys()
+                .map(|id| {
+                    let q = self
+                        .qas
+                        .iter()
+                        .find(|qa| &qa.id == id)
+                        .map_or("?", |qa| qa.question.as_str());
+                    format!("{id} {q}")
+                })
+                .collect();
+            let s = &r.signals;
+            println!(
+                "MISS {} [{}] conf={} cov={:.2} qcov={:.2} score={:.1} 2nd={:.1} {}\n   got:  {}\n   want: {}",
+                q.id,
+                q.note,
+                confident,
+                s.coverage,
+                s.question_coverage,
+                s.score,
+                s.second_score,
+                q.query,
+                top.unwrap_or_else(|| "-".into()),
+                if want.is_empty() {
+                    "(no answer)".into()
+                } else {
+                    want.join(" | ")
+                }
+            );
+        }
     }
 }
 
@@ -211,10 +236,10 @@ fn set_param(p: &mut Params, name: &str, value: f32) {
         "b_answer" => p.b_answer = value,
         "w_question" => p.w_question = value,
         "w_answer" => p.w_answer = value,
+        "w_other_questions" => p.w_other_questions = value,
         "w_unigram" => p.w_unigram = value,
         "w_kana_bigram" => p.w_kana_bigram = value,
-        "min_coverage" => p.min_coverage = value,
-        "min_score" => p.min_score = value,
+        "conf_bias" => p.conf_bias = value,
         _ => panic!("unknown parameter {name}"),
     }
 }
@@ -226,10 +251,10 @@ fn get_param(p: &Params, name: &str) -> f32 {
         "b_answer" => p.b_answer,
         "w_question" => p.w_question,
         "w_answer" => p.w_answer,
+        "w_other_questions" => p.w_other_questions,
         "w_unigram" => p.w_unigram,
         "w_kana_bigram" => p.w_kana_bigram,
-        "min_coverage" => p.min_coverage,
-        "min_score" => p.min_score,
+        "conf_bias" => p.conf_bias,
         _ => panic!("unknown parameter {name}"),
     }
 }
@@ -315,51 +340,93 @@ fn main() {
         tune(&eval, params);
         return;
     }
-    let (all, by_note) = eval.run(&params, |_| true, misses);
+    let ranked = eval.rank(&params, |_| true);
+    if misses {
+        eval.print_misses(&ranked, &params);
+    }
+    if args.iter().any(|a| a == "--signals") {
+        println!("note\tlabel\tcoverage\tquestion_coverage\tscore\tsecond\tquery_weight");
+        for r in &ranked {
+            let q = &eval.questions[r.question];
+            let label = if q.relevant.is_empty() {
+                "none"
+            } else if r
+                .ids
+                .first()
+                .is_some_and(|&d| q.relevant.contains_key(&eval.qas[d].id))
+            {
+                "right"
+            } else {
+                "wrong"
+            };
+            let s = &r.signals;
+            println!(
+                "{}\t{label}\t{:.3}\t{:.3}\t{:.2}\t{:.2}\t{:.2}",
+                q.note, s.coverage, s.question_coverage, s.score, s.second_score, s.query_weight
+            );
+        }
+        return;
+    }
+    let (all, by_note) = eval.score(&ranked, &params);
     print_report(&all, &by_note, json);
 }
 
-/// Coordinate search on the even-numbered questions; the odd-numbered ones show whether it generalises.
-fn tune(eval: &Eval, mut params: Params) {
+/// The confidence bias that maximises the objective on already ranked questions (the weights come from
+/// `bench/faq/fit_confidence.py`).
+fn best_thresholds(eval: &Eval, ranked: &[Ranked], params: &Params) -> (Params, f64) {
+    let mut best = (params.clone(), f64::MIN);
+    for i in 0..=40 {
+        let conf_bias = params.conf_bias - 2.0 + i as f32 * 0.1;
+        let p = Params {
+            conf_bias,
+            ..params.clone()
+        };
+        let score = eval.score(ranked, &p).0.objective();
+        if score > best.1 + 1e-9 {
+            best = (p, score);
+        }
+    }
+    best
+}
+
+/// Coordinate search of the ranking parameters on the even-numbered questions, each candidate with its best
+/// confidence thresholds; the odd-numbered questions show whether it generalises.
+fn tune(eval: &Eval, params: Params) {
     let grid: &[(&str, &[f32])] = &[
         ("w_answer", &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0]),
+        ("w_other_questions", &[0.0, 0.1, 0.2, 0.3, 0.5]),
         ("w_unigram", &[0.0, 0.1, 0.2, 0.3, 0.5]),
         ("w_kana_bigram", &[0.0, 0.1, 0.2, 0.3, 0.5, 1.0]),
         ("b_question", &[0.0, 0.25, 0.5, 0.75, 1.0]),
         ("b_answer", &[0.25, 0.5, 0.75, 0.9]),
         ("k1", &[0.6, 0.9, 1.2, 1.6, 2.0]),
-        (
-            "min_coverage",
-            &[0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7],
-        ),
-        ("min_score", &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0]),
     ];
     let train = |i: usize| i.is_multiple_of(2);
     let test = |i: usize| !i.is_multiple_of(2);
-    let mut best = eval.run(&params, train, false).0.objective();
+    let (mut params, mut best) = best_thresholds(eval, &eval.rank(&params, train), &params);
     println!("start objective {best:.4}");
     for round in 0..2 {
         for (name, values) in grid {
-            let keep = get_param(&params, name);
-            let mut best_value = keep;
             for &v in *values {
                 let mut p = params.clone();
                 set_param(&mut p, name, v);
-                let score = eval.run(&p, train, false).0.objective();
+                let (p, score) = best_thresholds(eval, &eval.rank(&p, train), &p);
                 if score > best + 1e-9 {
                     best = score;
-                    best_value = v;
+                    params = p;
                 }
             }
-            set_param(&mut params, name, best_value);
-            println!("round {round} {name} = {best_value} → {best:.4}");
+            println!(
+                "round {round} {name} = {} → {best:.4}",
+                get_param(&params, name)
+            );
         }
     }
     println!("\n{params:?}");
     println!("\n== train (even) ==");
-    let (t, n) = eval.run(&params, train, false);
+    let (t, n) = eval.score(&eval.rank(&params, train), &params);
     print_report(&t, &n, false);
     println!("\n== test (odd) ==");
-    let (t, n) = eval.run(&params, test, false);
+    let (t, n) = eval.score(&eval.rank(&params, test), &params);
     print_report(&t, &n, false);
 }

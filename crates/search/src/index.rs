@@ -73,16 +73,25 @@ pub struct Params {
     pub b_answer: f32,
     /// Weight of the best-matching question or phrasing.
     pub w_question: f32,
+    /// Weight of the other questions and phrasings of the same Q&A (summed).
+    pub w_other_questions: f32,
     /// Weight of the answer (with the category appended).
     pub w_answer: f32,
     /// Query weight of single characters.
     pub w_unigram: f32,
     /// Query weight of bigrams of two hiragana.
     pub w_kana_bigram: f32,
-    /// Minimum share of the query's weight that the first hit must contain to be confident.
-    pub min_coverage: f32,
-    /// Minimum score of the first hit to be confident.
-    pub min_score: f32,
+    /// The confidence rule is a logistic model over [`Signals`] (fitted by `bench/faq/fit_confidence.py`):
+    /// confident when bias + Σ weight · signal ≥ 0.
+    pub conf_bias: f32,
+    pub conf_coverage: f32,
+    pub conf_question_coverage: f32,
+    /// Weight of (first score − second score) ÷ first score.
+    pub conf_margin: f32,
+    /// Weight of ln(1 + first score).
+    pub conf_log_score: f32,
+    /// Weight of first score ÷ the query's idf weight.
+    pub conf_score_per_weight: f32,
 }
 
 impl Default for Params {
@@ -92,12 +101,50 @@ impl Default for Params {
             b_question: 0.5,
             b_answer: 0.75,
             w_question: 1.0,
-            w_answer: 0.4,
-            w_unigram: 0.2,
-            w_kana_bigram: 0.3,
-            min_coverage: 0.5,
-            min_score: 3.0,
+            w_other_questions: 0.2,
+            w_answer: 0.5,
+            w_unigram: 0.5,
+            w_kana_bigram: 0.2,
+            conf_bias: -6.68,
+            conf_coverage: 4.594,
+            conf_question_coverage: 0.383,
+            conf_margin: 4.644,
+            conf_log_score: 1.581,
+            conf_score_per_weight: -0.427,
         }
+    }
+}
+
+/// What the confidence rule looks at, about the first hit.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Signals {
+    /// Score of the first hit.
+    pub score: f32,
+    /// Score of the second hit (0 when there is none).
+    pub second_score: f32,
+    /// Share of the query's idf weight found anywhere in the first hit (question, phrasings, answer).
+    pub coverage: f32,
+    /// Share of the query's idf weight found in the first hit's best-covering question or phrasing.
+    pub question_coverage: f32,
+    /// The query's total idf weight.
+    pub query_weight: f32,
+}
+
+impl Params {
+    /// The confidence rule.
+    pub fn is_confident(&self, s: &Signals) -> bool {
+        if s.score <= 0.0 || s.query_weight <= 0.0 {
+            return false;
+        }
+        let margin = (s.score - s.second_score) / s.score;
+        let z = self.conf_bias
+            + self.conf_coverage * s.coverage
+            + self.conf_question_coverage * s.question_coverage
+            + self.conf_margin * margin
+            + self.conf_log_score * s.score.ln_1p()
+            + self.conf_score_per_weight * s.score / s.query_weight;
+        z >= 0.0
     }
 }
 
@@ -342,6 +389,12 @@ impl Index {
     /// Searches the Q&As allowed by `opts`. Empty or punctuation-only queries give no hits; queries longer than
     /// [`MAX_QUERY_CHARS`] characters are cut.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Answer {
+        self.search_explained(query, opts).0
+    }
+
+    /// [`Index::search`] with the signals its confidence was decided on (evaluation harness).
+    #[doc(hidden)]
+    pub fn search_explained(&self, query: &str, opts: &SearchOptions) -> (Answer, Signals) {
         let query = match query.char_indices().nth(MAX_QUERY_CHARS) {
             Some((at, _)) => &query[..at],
             None => query,
@@ -361,12 +414,13 @@ impl Index {
             *e = e.max(w);
         }
         if weights.is_empty() || self.ids.is_empty() {
-            return Answer::default();
+            return (Answer::default(), Signals::default());
         }
         // Unknown terms count at the highest idf: a question about something no Q&A mentions is not covered.
         let max_idf = idf(0, self.ids.len());
         let mut total_weight = 0.0;
         let mut entry_score = vec![0.0f32; self.entry_doc.len()];
+        let mut entry_covered = vec![0.0f32; self.entry_doc.len()];
         let mut answer_score = vec![0.0f32; self.ids.len()];
         let mut covered = vec![0.0f32; self.ids.len()];
         let mut last_term = vec![u32::MAX; self.ids.len()];
@@ -384,6 +438,7 @@ impl Index {
                 let tf = tf as f32;
                 entry_score[e as usize] +=
                     idf_q * tf * k1p1 / (tf + self.questions.norm[e as usize]);
+                entry_covered[e as usize] += cover;
                 let d = self.entry_doc[e as usize] as usize;
                 if last_term[d] != t {
                     last_term[d] = t;
@@ -402,17 +457,23 @@ impl Index {
                 }
             }
         }
+        // Per document: the best question entry's score and coverage.
         let mut best_entry = vec![0.0f32; self.ids.len()];
-        for (e, &s) in entry_score.iter().enumerate() {
+        let mut best_entry_covered = vec![0.0f32; self.ids.len()];
+        let mut entry_sum = vec![0.0f32; self.ids.len()];
+        for (e, (&s, &c)) in entry_score.iter().zip(&entry_covered).enumerate() {
             let d = self.entry_doc[e] as usize;
-            if s > best_entry[d] {
-                best_entry[d] = s;
-            }
+            best_entry[d] = best_entry[d].max(s);
+            entry_sum[d] += s;
+            best_entry_covered[d] = best_entry_covered[d].max(c);
         }
         let mut ranked: Vec<(f32, u32)> = (0..self.ids.len())
             .filter(|&d| self.allowed(d, opts))
             .filter_map(|d| {
-                let s = p.w_question * best_entry[d] + p.w_answer * answer_score[d];
+                let others = entry_sum[d] - best_entry[d];
+                let s = p.w_question * best_entry[d]
+                    + p.w_other_questions * others
+                    + p.w_answer * answer_score[d];
                 (s > 0.0).then_some((s, d as u32))
             })
             .collect();
@@ -420,31 +481,32 @@ impl Index {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.ids[a.1 as usize].cmp(&self.ids[b.1 as usize]))
         };
-        let keep = opts.limit.max(1);
+        let keep = opts.limit.max(2);
         if ranked.len() > keep {
             ranked.select_nth_unstable_by(keep - 1, order);
             ranked.truncate(keep);
         }
         ranked.sort_unstable_by(order);
-        let confident = ranked.first().is_some_and(|&(score, d)| {
-            let coverage = if total_weight > 0.0 {
-                covered[d as usize] / total_weight
-            } else {
-                0.0
-            };
-            coverage >= p.min_coverage && score >= p.min_score
-        });
+        let signals = match ranked.first() {
+            Some(&(score, d)) if total_weight > 0.0 => Signals {
+                score,
+                second_score: ranked.get(1).map_or(0.0, |h| h.0),
+                coverage: covered[d as usize] / total_weight,
+                question_coverage: best_entry_covered[d as usize] / total_weight,
+                query_weight: total_weight,
+            },
+            _ => Signals::default(),
+        };
+        let confident = !ranked.is_empty() && p.is_confident(&signals);
         ranked.truncate(opts.limit);
-        Answer {
-            hits: ranked
-                .into_iter()
-                .map(|(score, d)| Hit {
-                    id: self.ids[d as usize],
-                    score,
-                })
-                .collect(),
-            confident,
-        }
+        let hits = ranked
+            .into_iter()
+            .map(|(score, d)| Hit {
+                id: self.ids[d as usize],
+                score,
+            })
+            .collect();
+        (Answer { hits, confident }, signals)
     }
 
     fn allowed(&self, d: usize, opts: &SearchOptions) -> bool {

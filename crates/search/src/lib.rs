@@ -29,7 +29,7 @@ mod synonyms;
 mod terms;
 
 pub use cluster::group_similar;
-pub use index::{Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SearchOptions};
+pub use index::{Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SearchOptions, Signals};
 pub use mask::{MASK, mask_personal_data};
 pub use normalize::normalize;
 pub use synonyms::{MAX_TERM_CHARS, SynonymError, Synonyms};
