@@ -315,7 +315,10 @@ fn print_report(all: &Tally, by_note: &BTreeMap<String, Tally>, json: bool) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = data_dir();
-    let synonyms = Synonyms::builtin();
+    let mut synonyms = Synonyms::builtin();
+    if let Some(readings) = common::readings_from_args(&args) {
+        synonyms = synonyms.with_readings(readings);
+    }
     let eval = Eval {
         qas: read_jsonl(&dir.join("qa.jsonl")),
         questions: read_jsonl(&dir.join("questions.jsonl")),

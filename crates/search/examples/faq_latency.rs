@@ -124,9 +124,13 @@ fn main() {
     let base: Vec<Qa> = read_jsonl(&dir.join("qa.jsonl"));
     let questions: Vec<Question> = read_jsonl(&dir.join("questions.jsonl"));
     assert!(!base.is_empty(), "bench/faq/qa.jsonl is empty");
-    let synonyms = Synonyms::builtin();
-
+    let readings = common::readings_from_args(&args);
     let rss_before = rss_kib("VmRSS:");
+    let mut synonyms = Synonyms::builtin();
+    if let Some(readings) = readings {
+        synonyms = synonyms.with_readings(readings);
+    }
+
     let docs: Vec<Document> = (0..n_docs)
         .map(|k| vary(&base[k % base.len()], k / base.len(), k))
         .collect();

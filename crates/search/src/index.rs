@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::normalize::units;
+use crate::normalize::{Class, Unit, units};
 use crate::synonyms::Synonyms;
 use crate::terms::{Kind, terms};
 
@@ -313,15 +313,20 @@ impl Index {
             ids.push(doc.id);
             staff_only.push(doc.staff_only);
             for text in std::iter::once(&doc.question).chain(doc.phrasings.iter()) {
-                buf.clear();
-                terms(&synonyms.apply(units(text)), &mut buf);
-                if buf.is_empty() {
-                    continue;
+                let text = synonyms.apply(units(text));
+                // The question as written, and (with a lexicon) in kana, as a separate entry.
+                let reading = synonyms.readings().read(&text);
+                for variant in std::iter::once(&text).chain(reading.as_ref()) {
+                    buf.clear();
+                    terms(variant, &mut buf);
+                    if buf.is_empty() {
+                        continue;
+                    }
+                    let entry = entry_doc.len() as u32;
+                    entry_doc.push(d);
+                    entry_len.push(buf.len() as u32);
+                    b.add(&buf, d, entry, false);
                 }
-                let entry = entry_doc.len() as u32;
-                entry_doc.push(d);
-                entry_len.push(buf.len() as u32);
-                b.add(&buf, d, entry, false);
             }
             buf.clear();
             terms(&synonyms.apply(units(&doc.answer)), &mut buf);
@@ -384,6 +389,7 @@ impl Index {
             + self.ids.capacity() * 8
             + self.staff_only.capacity()
             + self.idf_any.capacity() * 4
+            + self.synonyms.readings().memory_bytes()
     }
 
     /// Searches the Q&As allowed by `opts`. Empty or punctuation-only queries give no hits; queries longer than
@@ -401,13 +407,19 @@ impl Index {
         };
         let p = &self.params;
         let mut raw = Vec::new();
-        terms(&self.synonyms.apply(units(query)), &mut raw);
+        let text = self.synonyms.apply(units(query));
+        terms(&text, &mut raw);
+        // A question typed only in hiragana (じどうてあて いつ) carries its meaning in kana: no discount.
+        let kana_only = !text
+            .iter()
+            .any(|u| matches!(u, Unit::Char(_, c) if *c != Class::Hiragana));
+        let kana_weight = if kana_only { 1.0 } else { p.w_kana_bigram };
         // Each distinct term counts once, with the weight of its kind.
         let mut weights: FxHashMap<u64, f32> = FxHashMap::default();
         for (key, kind) in raw {
             let w = match kind {
                 Kind::Bigram | Kind::Word => 1.0,
-                Kind::KanaBigram => p.w_kana_bigram,
+                Kind::KanaBigram => kana_weight,
                 Kind::Unigram => p.w_unigram,
             };
             let e = weights.entry(key).or_insert(0.0);

@@ -25,6 +25,7 @@ mod cluster;
 mod index;
 mod mask;
 mod normalize;
+mod readings;
 mod synonyms;
 mod terms;
 
@@ -32,4 +33,5 @@ pub use cluster::group_similar;
 pub use index::{Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SearchOptions, Signals};
 pub use mask::{MASK, mask_personal_data};
 pub use normalize::normalize;
+pub use readings::{IPADIC_FILES, Readings};
 pub use synonyms::{MAX_TERM_CHARS, SynonymError, Synonyms};

@@ -8,6 +8,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::normalize::{Unit, units};
+use crate::readings::Readings;
 
 /// Why a synonym dictionary was rejected; the message is shown to staff as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +53,8 @@ pub struct Synonyms {
     by_first: FxHashMap<char, Vec<(Vec<char>, u32)>>,
     /// The normalised units of each group's first term: what every term of the group is rewritten to.
     canonical: Vec<Vec<Unit>>,
+    /// Optional kana readings of kanji words (see [`Synonyms::with_readings`]).
+    readings: Readings,
 }
 
 /// The starter dictionary: common 表記ゆれ and everyday words for municipal procedures.
@@ -168,6 +171,7 @@ impl Synonyms {
             groups: out_groups,
             by_first,
             canonical,
+            readings: Readings::default(),
         }
     }
 
@@ -180,6 +184,18 @@ impl Synonyms {
     /// The text of the starter dictionary, in the format [`Synonyms::parse`] reads, e.g. to seed an editable copy.
     pub fn builtin_text() -> &'static str {
         BUILTIN
+    }
+
+    /// Adds kana readings of kanji words: an index built with these synonyms also indexes every question and
+    /// phrasing in its reading, so questions typed in kana find Q&As written in kanji.
+    pub fn with_readings(mut self, readings: Readings) -> Synonyms {
+        self.readings = readings;
+        self
+    }
+
+    /// The readings given with [`Synonyms::with_readings`] (empty by default).
+    pub fn readings(&self) -> &Readings {
+        &self.readings
     }
 
     /// The groups after merging, as written.

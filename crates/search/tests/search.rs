@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use madoguchi_search::{Document, Index, SearchOptions, Synonyms};
+use madoguchi_search::{Document, Index, Readings, SearchOptions, Synonyms};
 
 fn doc(id: i64, question: &str, phrasings: &[&str], answer: &str, category: &str) -> Document {
     Document {
@@ -287,4 +287,22 @@ fn the_index_is_shared_across_threads_and_reports_its_size() {
     for h in handles {
         assert_eq!(h.join().unwrap(), 4);
     }
+}
+
+#[test]
+fn questions_typed_in_kana_find_kanji_answers_with_a_reading_lexicon() {
+    // Lines in the IPADIC CSV format (surface, ids, cost, part of speech …, reading, pronunciation).
+    let lexicon = "粗大,1285,1285,3000,名詞,一般,*,*,*,*,粗大,ソダイ,ソダイ\n\
+        転出,1283,1283,3000,名詞,サ変接続,*,*,*,*,転出,テンシュツ,テンシュツ\n\
+        届,1285,1285,3000,名詞,一般,*,*,*,*,届,トドケ,トドケ\n\
+        出し方,1285,1285,3000,名詞,一般,*,*,*,*,出し方,ダシカタ,ダシカタ\n";
+    let without = index();
+    assert_ne!(top(&without, "てんしゅつとどけ"), Some(6));
+    let synonyms = Synonyms::builtin().with_readings(Readings::from_ipadic_csv([lexicon]));
+    let with = Index::build(base(), &synonyms);
+    assert_eq!(top(&with, "てんしゅつとどけ"), Some(6));
+    assert_eq!(top(&with, "ﾃﾝｼｭﾂﾄﾄﾞｹ"), Some(6));
+    assert_eq!(top(&with, "そだいごみのだしかた"), Some(4));
+    // Kanji questions still work as before.
+    assert_eq!(top(&with, "転出届の出し方"), Some(6));
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use madoguchi_search::Document;
+use madoguchi_search::{Document, IPADIC_FILES, Readings};
 use serde::Deserialize;
 
 /// One Q&A line of `qa.jsonl`.
@@ -72,4 +72,30 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The readings of the IPADIC sources in the directory given with `--ipadic DIR` (EUC-JP CSV files, as in
+/// Debian's `mecab-ipadic` package), or none.
+pub fn readings_from_args(args: &[String]) -> Option<Readings> {
+    let dir = args
+        .iter()
+        .position(|a| a == "--ipadic")
+        .and_then(|i| args.get(i + 1))?;
+    let t = std::time::Instant::now();
+    let texts: Vec<String> = IPADIC_FILES
+        .iter()
+        .map(|f| {
+            let bytes =
+                std::fs::read(Path::new(dir).join(f)).unwrap_or_else(|e| panic!("{dir}/{f}: {e}"));
+            encoding_rs::EUC_JP.decode(&bytes).0.into_owned()
+        })
+        .collect();
+    let readings = Readings::from_ipadic_csv(texts.iter().map(String::as_str));
+    eprintln!(
+        "readings: {} words from {dir} in {:.2} s, {:.1} MB",
+        readings.len(),
+        t.elapsed().as_secs_f64(),
+        readings.memory_bytes() as f64 / 1_048_576.0
+    );
+    Some(readings)
 }
