@@ -97,14 +97,14 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            k1: 1.2,
-            b_question: 0.5,
-            b_answer: 0.75,
+            k1: 0.9,
+            b_question: 0.25,
+            b_answer: 0.9,
             w_question: 1.0,
             w_other_questions: 0.2,
             w_answer: 0.5,
             w_unigram: 0.5,
-            w_kana_bigram: 0.2,
+            w_kana_bigram: 0.5,
             conf_bias: -6.68,
             conf_coverage: 4.594,
             conf_question_coverage: 0.383,
