@@ -11,8 +11,8 @@
 //!
 //! Printed as `name value` lines: rebuild time (median of `rounds` after one warm-up build), answer latency
 //! p50/p99/max over every evaluation question × `passes` (after one warm-up pass), `memory_bytes`, and the
-//! process RSS growth from before the documents were generated to after the index was built and the documents
-//! dropped (an upper bound: it includes what the allocator keeps).
+//! process RSS growth from before the lexicon (`--ipadic DIR`) was loaded and the documents were generated to
+//! after the index was built and the documents dropped (an upper bound: it includes what the allocator keeps).
 
 mod common;
 
@@ -124,8 +124,8 @@ fn main() {
     let base: Vec<Qa> = read_jsonl(&dir.join("qa.jsonl"));
     let questions: Vec<Question> = read_jsonl(&dir.join("questions.jsonl"));
     assert!(!base.is_empty(), "bench/faq/qa.jsonl is empty");
-    let readings = common::readings_from_args(&args);
     let rss_before = rss_kib("VmRSS:");
+    let readings = common::readings_from_args(&args);
     let mut synonyms = Synonyms::builtin();
     if let Some(readings) = readings {
         synonyms = synonyms.with_readings(readings);
