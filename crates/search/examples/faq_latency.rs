@@ -19,7 +19,7 @@ mod common;
 use std::time::Instant;
 
 use common::{Qa, Question, data_dir, percentile, read_jsonl};
-use madoguchi_search::{Document, Index, SearchOptions, Synonyms};
+use madoguchi_search::{Document, Index, MAX_QUERY_CHARS, SearchOptions, Synonyms};
 
 const CITIES: [&str; 20] = [
     "高知市",
@@ -171,6 +171,20 @@ fn main() {
         }
     }
     lat.sort_by(f64::total_cmp);
+    // The worst case a resident can send: a question cut at MAX_QUERY_CHARS, made of Q&A text (every term known).
+    let long: String = base
+        .iter()
+        .flat_map(|qa| qa.answer.chars())
+        .take(MAX_QUERY_CHARS)
+        .collect();
+    let mut long_lat: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(index.search(&long, &SearchOptions::default()));
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    long_lat.sort_by(f64::total_cmp);
 
     println!("docs {}", index.len());
     println!("avg_chars_per_doc {chars}");
@@ -182,6 +196,7 @@ fn main() {
         "answer_max_ms {:.3}",
         lat.last().copied().unwrap_or(f64::NAN)
     );
+    println!("longest_query_ms {:.3}", long_lat[long_lat.len() / 2]);
     println!(
         "memory_bytes_mb {:.1}",
         index.memory_bytes() as f64 / 1_048_576.0
