@@ -5,6 +5,9 @@
 //! cargo run --release -p madoguchi-search --example faq_eval -- --misses   # also list wrong first hits
 //! cargo run --release -p madoguchi-search --example faq_eval -- --set w_answer=0.3,conf_bias=-6
 //! cargo run --release -p madoguchi-search --example faq_eval -- --tune     # coordinate search on half the set
+//! cargo run --release -p madoguchi-search --example faq_eval -- --part B   # one part's Q&As and questions only
+//! cargo run --release -p madoguchi-search --example faq_eval -- --helpdesk # staff Q&As and questions only
+//! cargo run --release -p madoguchi-search --example faq_eval -- --ipadic /usr/share/mecab/dic/ipadic
 //! ```
 //!
 //! Metrics over questions that have an answer (non-empty `relevant`): P@1 (first hit relevant), P@5 (relevant
@@ -319,9 +322,35 @@ fn main() {
     if let Some(readings) = common::readings_from_args(&args) {
         synonyms = synonyms.with_readings(readings);
     }
+    let mut qas: Vec<Qa> = read_jsonl(&dir.join("qa.jsonl"));
+    let mut questions: Vec<Question> = read_jsonl(&dir.join("questions.jsonl"));
+    // `--part A`: a smaller base (one part's Q&As and its questions), to check that the confidence rule holds
+    // for a tenant with a few hundred Q&As.
+    if let Some(part) = args
+        .iter()
+        .position(|a| a == "--part")
+        .and_then(|i| args.get(i + 1))
+    {
+        qas.retain(|qa| qa.id.starts_with(part.as_str()));
+        let ids: std::collections::BTreeSet<String> = qas.iter().map(|qa| qa.id.clone()).collect();
+        questions.retain_mut(|q| {
+            if !q.id.starts_with(&format!("Q{part}-")) {
+                return false;
+            }
+            let had = !q.relevant.is_empty();
+            q.relevant.retain(|id, _| ids.contains(id));
+            !had || !q.relevant.is_empty()
+        });
+    }
+    // `--helpdesk`: the staff helpdesk alone (staff-only Q&As and the staff questions), as the web crate indexes it.
+    if args.iter().any(|a| a == "--helpdesk") {
+        qas.retain(|qa| qa.audience == "staff");
+        let ids: std::collections::BTreeSet<String> = qas.iter().map(|qa| qa.id.clone()).collect();
+        questions.retain(|q| q.note == "staff" && q.relevant.keys().all(|id| ids.contains(id)));
+    }
     let eval = Eval {
-        qas: read_jsonl(&dir.join("qa.jsonl")),
-        questions: read_jsonl(&dir.join("questions.jsonl")),
+        qas,
+        questions,
         synonyms,
     };
     let mut params = Params::default();
