@@ -65,6 +65,8 @@ impl Synonyms {
     /// Errors name the line.
     pub fn parse(text: &str) -> Result<Synonyms, SynonymError> {
         let mut groups = Vec::new();
+        // A file saved by a spreadsheet or Windows editor may start with a byte-order mark.
+        let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let content = raw.split(['#', '＃']).next().unwrap_or("");
@@ -281,6 +283,13 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s.groups()[0], vec!["子ども", "子供", "こども"]);
         assert_eq!(s.groups()[1], vec!["PC", "パソコン", "端末"]);
+    }
+
+    #[test]
+    fn parse_accepts_a_byte_order_mark_and_crlf_lines() {
+        let s = Synonyms::parse("\u{FEFF}子ども、子供\r\nごみ、廃棄物\r\n").unwrap();
+        assert_eq!(s.groups()[0], vec!["子ども", "子供"]);
+        assert_eq!(s.groups()[1], vec!["ごみ", "廃棄物"]);
     }
 
     #[test]
