@@ -17,7 +17,7 @@ pub struct Document {
     pub phrasings: Vec<String>,
     /// The answer text (plain text; markup should be stripped by the caller).
     pub answer: String,
-    /// The category (子育て, 税 …), matched with a low weight.
+    /// The category (子育て, 税 …), matched as part of the answer.
     pub category: String,
     /// Staff helpdesk Q&A, never shown to residents.
     pub staff_only: bool,
