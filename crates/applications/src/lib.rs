@@ -18,6 +18,7 @@ pub mod qr;
 pub mod render;
 pub mod staff_pages;
 pub mod submissions;
+pub mod versions;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -116,6 +117,8 @@ pub fn router(state: AppState) -> Router {
             get(staff_pages::definition_json),
         )
         .route("/staff/forms/{id}/summary", get(staff_pages::summary))
+        .route("/staff/forms/{id}/versions", get(versions::versions))
+        .route("/staff/forms/{id}/rollback", post(versions::rollback))
         .route("/staff/forms/{id}/export.csv", get(export::export_csv))
         .route("/staff/forms/{id}/codebook.csv", get(export::codebook))
         .with_state(state)

@@ -9,6 +9,7 @@ pub mod check;
 pub mod columns;
 mod condition;
 pub mod definition;
+pub mod diff;
 pub mod input;
 pub mod validate;
 
@@ -17,6 +18,7 @@ pub use columns::{Column, columns};
 pub use definition::{
     AttachmentLimits, Choice, Condition, Contact, FormDefinition, Part, PartKind,
 };
+pub use diff::{Change, ChangeKind, diff};
 pub use input::{FileRef, RawInput, field_id};
 pub use validate::{Answers, FieldError, validate};
 

@@ -338,3 +338,61 @@ fn the_published_schema_is_the_one_the_code_uses() {
         "regenerate with `cargo run -- schema > docs/form-schema.json`"
     );
 }
+
+#[test]
+fn diff_names_what_changed_between_versions() {
+    use madoguchi_forms::{ChangeKind, diff, parse_definition};
+    let v1 = parse_definition(r#"{"title":"講習会","department":"shoko","contact":{"name":"商工政策課"},
+        "capacity": 50,
+        "parts":[
+          {"key":"name","type":"name","label":"氏名","required":true},
+          {"key":"age","type":"number","label":"年齢","min":0},
+          {"key":"course","type":"radio","label":"コース","choices":[{"value":"a","label":"午前"},{"value":"b","label":"午後"}]},
+          {"key":"memo","type":"textarea","label":"備考"}]}"#).unwrap();
+    let v2 = parse_definition(r#"{"title":"講習会（第2回）","department":"shoko","contact":{"name":"商工政策課"},
+        "capacity": 80,
+        "parts":[
+          {"key":"name","type":"name","label":"お名前","required":true},
+          {"key":"course","type":"radio","label":"コース","choices":[{"value":"a","label":"午前の部"},{"value":"c","label":"夜間"}]},
+          {"key":"age","type":"number","label":"年齢","min":18},
+          {"key":"email","type":"email","label":"メールアドレス","required":true}]}"#).unwrap();
+    let changes = diff(&v1, &v2);
+    let text: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}|{}|{}|{}",
+                c.kind.label(),
+                c.key,
+                c.label,
+                c.details.join("/")
+            )
+        })
+        .collect();
+    let all = text.join("\n");
+    assert!(
+        all.contains("フォームの設定|||タイトル: 「講習会」→「講習会（第2回）」/定員: 50 → 80"),
+        "{all}"
+    );
+    assert!(
+        all.contains("変更|name|お名前|項目名: 「氏名」→「お名前」"),
+        "{all}"
+    );
+    assert!(all.contains("変更|course|コース|選択肢の表示名: 「午前」→「午前の部」/選択肢を追加: 「夜間」/選択肢を削除: 「午後」"), "{all}");
+    assert!(
+        all.contains("変更|age|年齢|制限・その他の設定を変更"),
+        "{all}"
+    );
+    assert!(
+        all.contains("追加|email|メールアドレス|種類: email"),
+        "{all}"
+    );
+    assert!(
+        all.contains("削除|memo|備考|以前の申請の回答とCSVの列は残ります"),
+        "{all}"
+    );
+    assert!(all.contains("項目の並び順を変更"), "{all}");
+    // No differences between a version and itself.
+    assert!(diff(&v2, &v2).is_empty());
+    assert!(changes.iter().any(|c| c.kind == ChangeKind::Removed));
+}
