@@ -10,6 +10,7 @@ pub mod api;
 pub mod attachments;
 pub mod drafts;
 pub mod export;
+pub mod form_templates;
 pub mod forms_store;
 pub mod maintenance;
 pub mod postal;
@@ -118,6 +119,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/forms/{id}/summary", get(staff_pages::summary))
         .route("/staff/forms/{id}/versions", get(versions::versions))
+        .route(
+            "/staff/templates",
+            get(form_templates::templates).post(form_templates::share_post),
+        )
+        .route(
+            "/staff/templates/{id}/use",
+            get(form_templates::use_page).post(form_templates::use_post),
+        )
         .route("/staff/forms/{id}/rollback", post(versions::rollback))
         .route("/staff/forms/{id}/export.csv", get(export::export_csv))
         .route("/staff/forms/{id}/codebook.csv", get(export::codebook))

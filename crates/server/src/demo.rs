@@ -24,6 +24,39 @@ pub const DEMO_FORMS: [(&str, &str); 5] = [
     ),
 ];
 
+/// Demo templates shared by 高知県: (slug of a demo form, or `@event` for the template of its own; category;
+/// summary).
+pub const DEMO_TEMPLATES: [(&str, &str, &str); 5] = [
+    (
+        "dx-seminar",
+        "セミナー・講座",
+        "定員付きの参加申込。会場/オンラインの選択と配慮事項の欄があります。",
+    ),
+    (
+        "kenmin-survey",
+        "アンケート",
+        "回答に応じて質問が変わる県民・市民向けアンケート。",
+    ),
+    (
+        "jigyo-suishin-hojokin",
+        "補助金・助成",
+        "個人/法人の申請者情報、申請金額、申請書類の添付、同意。",
+    ),
+    (
+        "road-damage",
+        "通報・報告",
+        "写真と位置情報（写真のGPS、端末の位置、または住所入力）付きの通報。",
+    ),
+    (
+        "@event",
+        "イベント",
+        "家族での参加人数と参加日の選択がある、地域イベントの参加申込。",
+    ),
+];
+
+/// The event participation template, which is not a demo form of its own.
+const EVENT_TEMPLATE: &str = include_str!("../demo/templates/event.json");
+
 /// The demo password of every demo account (printed at start; never use it in production).
 pub const DEMO_PASSWORD: &str = "madoguchi-demo";
 
@@ -131,6 +164,23 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
         madoguchi_applications::forms_store::publish(db, &admin, slug, &def)
             .await
             .map_err(|e| anyhow::anyhow!("publishing demo form {slug}: {e:?}"))?;
+    }
+    for (source, category, summary) in DEMO_TEMPLATES {
+        let (def, form_id) = if source == "@event" {
+            let def = madoguchi_forms::parse_definition(EVENT_TEMPLATE)
+                .map_err(|e| anyhow::anyhow!("event template: {e:?}"))?;
+            (def, None)
+        } else {
+            let form = madoguchi_applications::forms_store::find_published(db, "390003", source)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo form {source}: {e}"))?;
+            ((*form.definition).clone(), Some(form.form_id))
+        };
+        madoguchi_applications::form_templates::insert(
+            db, pref.id, &def, category, summary, form_id, None,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo template {source}: {e}"))?;
     }
     Ok(true)
 }
