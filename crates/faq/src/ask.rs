@@ -100,7 +100,11 @@ pub struct Reply {
 }
 
 /// Shows an entry: its answer, form links and contact.
-pub async fn entry_view(state: &FaqState, tenant: &Tenant, e: &Entry) -> Result<EntryView, AppError> {
+pub async fn entry_view(
+    state: &FaqState,
+    tenant: &Tenant,
+    e: &Entry,
+) -> Result<EntryView, AppError> {
     let db = &state.ctx.db;
     let fallback = store::tenant_contact(db, tenant.id, &tenant.name).await?;
     let mut forms = Vec::new();
@@ -130,7 +134,13 @@ pub async fn ask(
 ) -> Result<Reply, AppError> {
     let index = state.indexes.get(&state.ctx.db, tenant.id).await?;
     let found = index.search(audience, query, 6);
-    let live = |id: i64| index.entries.get(&id).filter(|e| e.audience == audience).cloned();
+    let live = |id: i64| {
+        index
+            .entries
+            .get(&id)
+            .filter(|e| e.audience == audience)
+            .cloned()
+    };
     let best = if found.confident {
         found.hits.first().and_then(|h| live(h.id))
     } else {

@@ -174,8 +174,15 @@ impl Indexes {
         let entries = store::live_entries(db, tenant_id).await?;
         let synonyms = tenant_synonyms(db, tenant_id).await?;
         let started = Instant::now();
-        let index = tokio::task::spawn_blocking(move || TenantIndex::build(generation, entries, &synonyms)).await?;
-        tracing::debug!(tenant_id, entries = index.entries.len(), ms = started.elapsed().as_millis() as u64, "FAQ index built");
+        let index =
+            tokio::task::spawn_blocking(move || TenantIndex::build(generation, entries, &synonyms))
+                .await?;
+        tracing::debug!(
+            tenant_id,
+            entries = index.entries.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "FAQ index built"
+        );
         Ok(index)
     }
 

@@ -77,7 +77,11 @@ pub fn group(list: &[Logged]) -> Vec<Group> {
 }
 
 /// GET `/staff/faq/unanswered`.
-pub async fn unanswered(State(state): State<FaqState>, scope: StaffScope, headers: HeaderMap) -> AppResult<Response> {
+pub async fn unanswered(
+    State(state): State<FaqState>,
+    scope: StaffScope,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let list = questions::unanswered(&state.ctx.db, &scope, 1000).await?;
     let groups = tokio::task::spawn_blocking(move || group(&list))
         .await
@@ -135,8 +139,11 @@ pub struct Resolution {
 
 fn resolution(category: String, qs: &[&Logged]) -> Resolution {
     let count = |f: Feedback| qs.iter().filter(|q| q.feedback == Some(f)).count();
-    let (resolved, unresolved, contacted) =
-        (count(Feedback::Resolved), count(Feedback::Unresolved), count(Feedback::Contacted));
+    let (resolved, unresolved, contacted) = (
+        count(Feedback::Resolved),
+        count(Feedback::Unresolved),
+        count(Feedback::Contacted),
+    );
     let rated = resolved + unresolved + contacted;
     Resolution {
         category,
@@ -213,7 +220,10 @@ pub fn analyse(log: &[Logged]) -> Analytics {
     }
     let all: Vec<&Logged> = log.iter().collect();
     let overall = resolution("全体".into(), &all);
-    let mut categories: Vec<Resolution> = by_category.into_iter().map(|(c, qs)| resolution(c, &qs)).collect();
+    let mut categories: Vec<Resolution> = by_category
+        .into_iter()
+        .map(|(c, qs)| resolution(c, &qs))
+        .collect();
     categories.sort_by(|a, b| b.asked.cmp(&a.asked));
     let n = log.len();
     let answered: Vec<&Logged> = log.iter().filter(|q| q.outcome == "answered").collect();
@@ -222,12 +232,37 @@ pub fn analyse(log: &[Logged]) -> Analytics {
     let steps: Vec<(&'static str, &'static str, usize, usize)> = vec![
         ("質問", "回答あり", answered.len(), n),
         ("質問", "回答なし", none.len(), n),
-        ("回答あり", "解決した", fb(&answered, Some(Feedback::Resolved)), answered.len()),
-        ("回答あり", "解決しなかった", fb(&answered, Some(Feedback::Unresolved)), answered.len()),
-        ("回答あり", "問い合わせた", fb(&answered, Some(Feedback::Contacted)), answered.len()),
+        (
+            "回答あり",
+            "解決した",
+            fb(&answered, Some(Feedback::Resolved)),
+            answered.len(),
+        ),
+        (
+            "回答あり",
+            "解決しなかった",
+            fb(&answered, Some(Feedback::Unresolved)),
+            answered.len(),
+        ),
+        (
+            "回答あり",
+            "問い合わせた",
+            fb(&answered, Some(Feedback::Contacted)),
+            answered.len(),
+        ),
         ("回答あり", "評価なし", fb(&answered, None), answered.len()),
-        ("回答なし", "問い合わせた", fb(&none, Some(Feedback::Contacted)), none.len()),
-        ("回答なし", "評価なし", none.len() - fb(&none, Some(Feedback::Contacted)), none.len()),
+        (
+            "回答なし",
+            "問い合わせた",
+            fb(&none, Some(Feedback::Contacted)),
+            none.len(),
+        ),
+        (
+            "回答なし",
+            "評価なし",
+            none.len() - fb(&none, Some(Feedback::Contacted)),
+            none.len(),
+        ),
     ];
     let transitions = steps
         .into_iter()
@@ -254,7 +289,12 @@ pub fn analyse(log: &[Logged]) -> Analytics {
             Chart {
                 title: "曜日別の質問数",
                 id: "by-weekday",
-                bars: bars(DAYS.iter().zip(weekdays).map(|(d, c)| (format!("{d}曜日"), c)).collect()),
+                bars: bars(
+                    DAYS.iter()
+                        .zip(weekdays)
+                        .map(|(d, c)| (format!("{d}曜日"), c))
+                        .collect(),
+                ),
             },
             Chart {
                 title: "時間帯別の質問数（日本時間）",
@@ -282,7 +322,11 @@ pub struct AnalyticsQuery {
 
 impl AnalyticsQuery {
     fn audience(&self) -> &'static str {
-        if self.audience == "staff" { "staff" } else { "public" }
+        if self.audience == "staff" {
+            "staff"
+        } else {
+            "public"
+        }
     }
     fn since(&self) -> (i64, i64) {
         let months = self.months.unwrap_or(12).clamp(1, 36);
@@ -340,21 +384,47 @@ pub async fn log_csv(
 ) -> AppResult<Response> {
     let (_, since) = q.since();
     let log = questions::since(&state.ctx.db, &scope, since).await?;
-    audit::record(&state.ctx.db, &scope, "faq_log_export", "faq:questions", &format!("{}件", log.len())).await?;
+    audit::record(
+        &state.ctx.db,
+        &scope,
+        "faq_log_export",
+        "faq:questions",
+        &format!("{}件", log.len()),
+    )
+    .await?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(["日時", "対象", "会話ID", "質問（個人情報はマスク済み）", "回答したQ&A", "カテゴリ", "結果", "評価"])
-        .map_err(anyhow::Error::from)?;
+    w.write_record([
+        "日時",
+        "対象",
+        "会話ID",
+        "質問（個人情報はマスク済み）",
+        "回答したQ&A",
+        "カテゴリ",
+        "結果",
+        "評価",
+    ])
+    .map_err(anyhow::Error::from)?;
     for x in &log {
         w.write_record([
             short_datetime(x.asked_at),
-            if x.audience == "staff" { "職員" } else { "住民" }.to_string(),
+            if x.audience == "staff" {
+                "職員"
+            } else {
+                "住民"
+            }
+            .to_string(),
             x.conversation.chars().take(8).collect(),
             x.question.clone(),
             x.entry_id.map(|i| i.to_string()).unwrap_or_default(),
             x.category.clone(),
-            if x.outcome == "answered" { "回答あり" } else { "回答なし" }.to_string(),
+            if x.outcome == "answered" {
+                "回答あり"
+            } else {
+                "回答なし"
+            }
+            .to_string(),
             match x.feedback {
                 Some(Feedback::Resolved) => "解決した",
                 Some(Feedback::Unresolved) => "解決しなかった",
@@ -369,7 +439,10 @@ pub async fn log_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"faq-log.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"faq-log.csv\"",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         body,

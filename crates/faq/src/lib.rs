@@ -67,11 +67,20 @@ pub fn router(state: FaqState) -> Router {
         .route("/api/v1/t/{code}/faq/feedback", post(public::api_feedback))
         .route("/staff/faq", get(staff::list))
         .route("/staff/faq/new", get(staff::new_page).post(staff::create))
-        .route("/staff/faq/entries/{id}", get(staff::edit_page).post(staff::update))
+        .route(
+            "/staff/faq/entries/{id}",
+            get(staff::edit_page).post(staff::update),
+        )
         .route("/staff/faq/entries/{id}/archive", post(staff::archive))
         .route("/staff/faq/entries/{id}/publish", post(shared::publish))
-        .route("/staff/faq/synonyms", get(staff::synonyms_page).post(staff::save_synonyms))
-        .route("/staff/faq/contacts", get(staff::contacts_page).post(staff::save_contacts))
+        .route(
+            "/staff/faq/synonyms",
+            get(staff::synonyms_page).post(staff::save_synonyms),
+        )
+        .route(
+            "/staff/faq/contacts",
+            get(staff::contacts_page).post(staff::save_contacts),
+        )
         .route("/staff/faq/helpdesk", get(staff::helpdesk))
         .route("/staff/faq/export.csv", get(transfer::export_csv))
         .route("/staff/faq/export.json", get(transfer::export_json))

@@ -118,7 +118,8 @@ async fn chat_page(
         query = raw.to_string();
         match check_query(raw) {
             Ok(text) => {
-                reply = Some(ask::ask(&state, &tenant, Audience::Public, &text, &conversation).await?)
+                reply =
+                    Some(ask::ask(&state, &tenant, Audience::Public, &text, &conversation).await?)
             }
             Err(e) => {
                 error = e;
@@ -143,23 +144,28 @@ async fn chat_page(
         Some(d @ ("resolved" | "unresolved" | "contacted")) => d.to_string(),
         _ => String::new(),
     };
-    page_with_csrf(&headers, state.ctx.config.secure_cookies(), status, |csrf| {
-        Ok(ChatPage {
-            tenant_name: tenant.name.clone(),
-            tenant_code: tenant.code.clone(),
-            embed,
-            csrf,
-            base,
-            conversation,
-            query,
-            error,
-            reply,
-            related,
-            done,
-            contact,
-        }
-        .render()?)
-    })
+    page_with_csrf(
+        &headers,
+        state.ctx.config.secure_cookies(),
+        status,
+        |csrf| {
+            Ok(ChatPage {
+                tenant_name: tenant.name.clone(),
+                tenant_code: tenant.code.clone(),
+                embed,
+                csrf,
+                base,
+                conversation,
+                query,
+                error,
+                reply,
+                related,
+                done,
+                contact,
+            }
+            .render()?)
+        },
+    )
 }
 
 /// The feedback form.
@@ -241,21 +247,28 @@ pub async fn api_feedback(
     Json(f): Json<ApiFeedback>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let tenant = tenant(&state, &code).await?;
-    let fb = Feedback::parse(&f.result)
-        .ok_or_else(|| AppError::BadRequest("result は resolved / unresolved / contacted のいずれかです".into()))?;
+    let fb = Feedback::parse(&f.result).ok_or_else(|| {
+        AppError::BadRequest("result は resolved / unresolved / contacted のいずれかです".into())
+    })?;
     if !valid_conversation(&f.conversation)
-        || !questions::give_feedback(&state.ctx.db, tenant.id, f.question_id, &f.conversation, fb).await?
+        || !questions::give_feedback(&state.ctx.db, tenant.id, f.question_id, &f.conversation, fb)
+            .await?
     {
         return Err(AppError::NotFound.into());
     }
     let contact = store::tenant_contact(&state.ctx.db, tenant.id, &tenant.name).await?;
-    Ok(Json(serde_json::json!({"ok": true, "result": fb.as_str(), "contact": contact})))
+    Ok(Json(
+        serde_json::json!({"ok": true, "result": fb.as_str(), "contact": contact}),
+    ))
 }
 
 fn script(body: String, max_age: u32) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8".to_string(),
+            ),
             (header::CACHE_CONTROL, format!("public, max-age={max_age}")),
         ],
         body,
@@ -264,16 +277,22 @@ fn script(body: String, max_age: u32) -> Response {
 }
 
 /// GET `/t/{code}/faq/widget.js`: one `<script>` tag on another site adds a button that opens the chat.
-pub async fn widget_js(State(state): State<FaqState>, Path(code): Path<String>) -> AppResult<Response> {
+pub async fn widget_js(
+    State(state): State<FaqState>,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
     let code = code.trim_end_matches(".js").to_string();
     let tenant = tenant(&state, &code).await?;
-    let body = WIDGET_JS
-        .replace("__TENANT_CODE__", &tenant.code)
-        .replace("__TENANT_NAME__", &tenant.name.replace(['\\', '\'', '"', '<', '>'], ""));
+    let body = WIDGET_JS.replace("__TENANT_CODE__", &tenant.code).replace(
+        "__TENANT_NAME__",
+        &tenant.name.replace(['\\', '\'', '"', '<', '>'], ""),
+    );
     let mut resp = script(body, 300);
     // Other sites load this script: allow it explicitly.
-    resp.headers_mut()
-        .insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    resp.headers_mut().insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
     Ok(resp)
 }
 

@@ -126,8 +126,7 @@ fn logged_from(r: &sqlx::any::AnyRow) -> Result<Logged, sqlx::Error> {
     })
 }
 
-const COLUMNS: &str =
-    "id, audience, conversation, question, entry_id, category, outcome, feedback, handled_entry_id, asked_at";
+const COLUMNS: &str = "id, audience, conversation, question, entry_id, category, outcome, feedback, handled_entry_id, asked_at";
 
 /// The caller's tenant's questions asked since `since` (epoch ms), oldest first.
 pub async fn since(db: &Db, scope: &StaffScope, since: i64) -> Result<Vec<Logged>, sqlx::Error> {
@@ -142,7 +141,11 @@ pub async fn since(db: &Db, scope: &StaffScope, since: i64) -> Result<Vec<Logged
 }
 
 /// Questions with no good answer or marked 解決しなかった that no Q&A was written from yet, newest first.
-pub async fn unanswered(db: &Db, scope: &StaffScope, limit: i64) -> Result<Vec<Logged>, sqlx::Error> {
+pub async fn unanswered(
+    db: &Db,
+    scope: &StaffScope,
+    limit: i64,
+) -> Result<Vec<Logged>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM faq_questions
          WHERE tenant_id = $1 AND handled_entry_id IS NULL
@@ -158,24 +161,33 @@ pub async fn unanswered(db: &Db, scope: &StaffScope, limit: i64) -> Result<Vec<L
 
 /// One question of the caller's tenant.
 pub async fn find(db: &Db, scope: &StaffScope, id: i64) -> Result<Logged, AppError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM faq_questions WHERE tenant_id = $1 AND id = $2"))
-        .bind(scope.tenant_id)
-        .bind(id)
-        .fetch_optional(&db.read)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM faq_questions WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(scope.tenant_id)
+    .bind(id)
+    .fetch_optional(&db.read)
+    .await?
+    .ok_or(AppError::NotFound)?;
     Ok(logged_from(&row)?)
 }
 
 /// Marks questions of the caller's tenant as answered by a newly written entry.
-pub async fn mark_handled(db: &Db, scope: &StaffScope, ids: &[i64], entry_id: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_handled(
+    db: &Db,
+    scope: &StaffScope,
+    ids: &[i64],
+    entry_id: i64,
+) -> Result<(), sqlx::Error> {
     for id in ids {
-        sqlx::query("UPDATE faq_questions SET handled_entry_id = $1 WHERE id = $2 AND tenant_id = $3")
-            .bind(entry_id)
-            .bind(*id)
-            .bind(scope.tenant_id)
-            .execute(&db.write)
-            .await?;
+        sqlx::query(
+            "UPDATE faq_questions SET handled_entry_id = $1 WHERE id = $2 AND tenant_id = $3",
+        )
+        .bind(entry_id)
+        .bind(*id)
+        .bind(scope.tenant_id)
+        .execute(&db.write)
+        .await?;
     }
     Ok(())
 }

@@ -17,7 +17,11 @@ use serde::Deserialize;
 use sqlx::Row;
 
 /// The pool id of an entry the caller's tenant publishes (not withdrawn).
-pub async fn shared_id_of(db: &Db, scope: &StaffScope, entry_id: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn shared_id_of(
+    db: &Db,
+    scope: &StaffScope,
+    entry_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM faq_shared WHERE source_entry_id = $1 AND source_tenant_id = $2 AND withdrawn = 0",
     )
@@ -61,7 +65,9 @@ pub async fn publish(
         "共有プールから取り下げました"
     } else {
         if e.audience != Audience::Public {
-            return Err(AppError::Conflict("職員向けのQ&Aは共有プールに公開できません。".into()));
+            return Err(AppError::Conflict(
+                "職員向けのQ&Aは共有プールに公開できません。".into(),
+            ));
         }
         let phrasings = serde_json::to_string(&e.phrasings).map_err(anyhow::Error::from)?;
         let forms = serde_json::to_string(&e.forms).map_err(anyhow::Error::from)?;
@@ -101,7 +107,11 @@ pub async fn publish(
         "共有プールに公開しました"
     };
     audit::record(db, &scope, "faq_publish", &format!("faq:{id}"), notice).await?;
-    Ok(Redirect::to(&format!("/staff/faq/entries/{id}?notice={}", crate::public::enc(notice))).into_response())
+    Ok(Redirect::to(&format!(
+        "/staff/faq/entries/{id}?notice={}",
+        crate::public::enc(notice)
+    ))
+    .into_response())
 }
 
 /// An entry of the pool as another tenant sees it.
@@ -144,14 +154,20 @@ struct PoolPage<'a> {
 }
 
 async fn subscriptions(db: &Db, tenant_id: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT category FROM faq_subscriptions WHERE tenant_id = $1 ORDER BY category")
-        .bind(tenant_id)
-        .fetch_all(&db.read)
-        .await
+    sqlx::query_scalar(
+        "SELECT category FROM faq_subscriptions WHERE tenant_id = $1 ORDER BY category",
+    )
+    .bind(tenant_id)
+    .fetch_all(&db.read)
+    .await
 }
 
 /// GET `/staff/faq/shared`.
-pub async fn pool(State(state): State<FaqState>, scope: StaffScope, headers: HeaderMap) -> AppResult<Response> {
+pub async fn pool(
+    State(state): State<FaqState>,
+    scope: StaffScope,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let db = &state.ctx.db;
     let subscribed = subscriptions(db, scope.tenant_id).await?;
     let mut all: Vec<String> = sqlx::query_scalar(
@@ -205,7 +221,13 @@ pub async fn pool(State(state): State<FaqState>, scope: StaffScope, headers: Hea
     .fetch_all(&db.read)
     .await?
     .iter()
-    .map(|r| Ok((r.try_get("source_entry_id")?, r.try_get("question")?, r.try_get("version")?)))
+    .map(|r| {
+        Ok((
+            r.try_get("source_entry_id")?,
+            r.try_get("question")?,
+            r.try_get("version")?,
+        ))
+    })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let departments: Vec<(i64, String, String)> = store::departments(db, scope.tenant_id)
         .await?
@@ -233,7 +255,11 @@ pub async fn subscribe(
     headers: HeaderMap,
     axum::Form(f): axum::Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let csrf = f.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    let csrf = f
+        .iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
     verify_csrf(&headers, csrf)?;
     if !is_editor(&scope) {
         return Err(AppError::Forbidden);
@@ -294,13 +320,15 @@ pub async fn adopt(
     .await?
     .ok_or(AppError::NotFound)?;
     let version: i64 = row.try_get("version")?;
-    let existing: Option<(i64, i64)> = sqlx::query("SELECT id, department_id FROM faq_entries WHERE shared_id = $1 AND tenant_id = $2")
-        .bind(id)
-        .bind(scope.tenant_id)
-        .fetch_optional(&db.read)
-        .await?
-        .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("department_id")?)))
-        .transpose()?;
+    let existing: Option<(i64, i64)> = sqlx::query(
+        "SELECT id, department_id FROM faq_entries WHERE shared_id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(scope.tenant_id)
+    .fetch_optional(&db.read)
+    .await?
+    .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("department_id")?)))
+    .transpose()?;
     let department_id = match existing {
         Some((_, d)) => d,
         None => store::departments(db, scope.tenant_id)
@@ -314,13 +342,18 @@ pub async fn adopt(
         department_id,
         category: row.try_get("category")?,
         question: row.try_get("question")?,
-        phrasings: serde_json::from_str(&row.try_get::<String, _>("phrasings")?).unwrap_or_default(),
+        phrasings: serde_json::from_str(&row.try_get::<String, _>("phrasings")?)
+            .unwrap_or_default(),
         answer: row.try_get("answer")?,
         forms: serde_json::from_str(&row.try_get::<String, _>("forms")?).unwrap_or_default(),
         audience: Audience::Public,
         review_date: String::new(),
     };
-    let note = if existing.is_some() { "共同利用の更新を取り込み" } else { "共同利用から採用" };
+    let note = if existing.is_some() {
+        "共同利用の更新を取り込み"
+    } else {
+        "共同利用から採用"
+    };
     let (entry_id, _) = store::save_entry(
         db,
         &scope,

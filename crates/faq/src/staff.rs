@@ -179,7 +179,10 @@ impl EntryPage<'_> {
 }
 
 /// Departments this person may file entries under.
-async fn own_departments(state: &FaqState, scope: &StaffScope) -> AppResult<Vec<(i64, String, String)>> {
+async fn own_departments(
+    state: &FaqState,
+    scope: &StaffScope,
+) -> AppResult<Vec<(i64, String, String)>> {
     Ok(store::departments(&state.ctx.db, scope.tenant_id)
         .await?
         .into_iter()
@@ -196,7 +199,10 @@ pub struct NewQuery {
 }
 
 fn parse_ids(s: &str) -> Vec<i64> {
-    s.split(',').filter_map(|x| x.trim().parse().ok()).take(200).collect()
+    s.split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .take(200)
+        .collect()
 }
 
 /// GET `/staff/faq/new`.
@@ -294,7 +300,8 @@ async fn save(
         Ok(input) => {
             let note = if id.is_some() { "編集" } else { "作成" };
             let (id, version) =
-                store::save_entry(&state.ctx.db, &scope, id, &input, note, Origin::default()).await?;
+                store::save_entry(&state.ctx.db, &scope, id, &input, note, Origin::default())
+                    .await?;
             let handled = parse_ids(&f.from_questions);
             if !handled.is_empty() {
                 questions::mark_handled(&state.ctx.db, &scope, &handled, id).await?;
@@ -332,7 +339,11 @@ async fn save(
     }
 }
 
-async fn version_views(state: &FaqState, scope: &StaffScope, id: i64) -> AppResult<Vec<VersionView>> {
+async fn version_views(
+    state: &FaqState,
+    scope: &StaffScope,
+    id: i64,
+) -> AppResult<Vec<VersionView>> {
     Ok(store::versions(&state.ctx.db, scope, id)
         .await?
         .into_iter()
@@ -368,7 +379,11 @@ pub async fn edit_page(
     let editable = store::can_edit(&scope, entry.department_id);
     let mut departments = own_departments(&state, &scope).await?;
     if !departments.iter().any(|d| d.0 == entry.department_id) {
-        departments.push((entry.department_id, entry.department_code.clone(), entry.department_name.clone()));
+        departments.push((
+            entry.department_id,
+            entry.department_code.clone(),
+            entry.department_name.clone(),
+        ));
     }
     let versions = version_views(&state, &scope, id).await?;
     let shared_id: Option<i64> = crate::shared::shared_id_of(&state.ctx.db, &scope, id).await?;
@@ -426,7 +441,11 @@ pub async fn archive(
     let archived = f.archived == "1";
     let v = store::set_archived(&state.ctx.db, &scope, id, archived).await?;
     state.indexes.invalidate(scope.tenant_id);
-    let what = if archived { "アーカイブしました" } else { "復元しました" };
+    let what = if archived {
+        "アーカイブしました"
+    } else {
+        "復元しました"
+    };
     Ok(Redirect::to(&format!(
         "/staff/faq/entries/{id}?notice={}",
         crate::public::enc(&format!("{what}（第{v}版）"))
@@ -496,8 +515,16 @@ pub async fn save_synonyms(
     let body = f.body.replace("\r\n", "\n");
     match madoguchi_search::Synonyms::parse(&body) {
         Ok(_) => {
-            store::save_synonyms(&state.ctx.db, scope.tenant_id, Some(scope.staff_id), &body).await?;
-            madoguchi_kernel::audit::record(&state.ctx.db, &scope, "faq_synonyms", "faq:synonyms", "").await?;
+            store::save_synonyms(&state.ctx.db, scope.tenant_id, Some(scope.staff_id), &body)
+                .await?;
+            madoguchi_kernel::audit::record(
+                &state.ctx.db,
+                &scope,
+                "faq_synonyms",
+                "faq:synonyms",
+                "",
+            )
+            .await?;
             state.indexes.invalidate(scope.tenant_id);
             Ok(Redirect::to(&format!(
                 "/staff/faq/synonyms?notice={}",
@@ -564,7 +591,9 @@ pub async fn save_contacts(
     let get = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let name = get("name");
     if name.is_empty() {
-        return Err(AppError::BadRequest("問い合わせ先の名称を入力してください。".into()));
+        return Err(AppError::BadRequest(
+            "問い合わせ先の名称を入力してください。".into(),
+        ));
     }
     let contact = Contact {
         name,
@@ -573,7 +602,10 @@ pub async fn save_contacts(
     };
     store::save_tenant_contact(&state.ctx.db, scope.tenant_id, &contact).await?;
     for d in store::department_contacts(&state.ctx.db, &scope).await? {
-        let (p, h) = (get(&format!("phone_{}", d.id)), get(&format!("hours_{}", d.id)));
+        let (p, h) = (
+            get(&format!("phone_{}", d.id)),
+            get(&format!("hours_{}", d.id)),
+        );
         if p != d.phone || h != d.hours {
             store::save_department_contact(&state.ctx.db, &scope, d.id, &p, &h).await?;
         }

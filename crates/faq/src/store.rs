@@ -157,7 +157,10 @@ fn slug_ok(slug: &str) -> bool {
 
 impl RawEntry {
     /// Checks the fields; `departments` are (id, code, name) of the tenant.
-    pub fn check(&self, departments: &[(i64, String, String)]) -> Result<EntryInput, Vec<FieldError>> {
+    pub fn check(
+        &self,
+        departments: &[(i64, String, String)],
+    ) -> Result<EntryInput, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut err = |field, message: String| errors.push(FieldError { field, message });
         let dept = self.department.trim();
@@ -171,7 +174,10 @@ impl RawEntry {
                 0
             }
             None => {
-                err("department", format!("所属「{dept}」はこの団体にありません"));
+                err(
+                    "department",
+                    format!("所属「{dept}」はこの団体にありません"),
+                );
                 0
             }
         };
@@ -185,7 +191,10 @@ impl RawEntry {
         if question.is_empty() {
             err("question", "質問を入力してください".into());
         } else if question.chars().count() > MAX_SHORT {
-            err("question", format!("質問は{MAX_SHORT}文字以内で入力してください"));
+            err(
+                "question",
+                format!("質問は{MAX_SHORT}文字以内で入力してください"),
+            );
         }
         let phrasings: Vec<String> = self
             .phrasings
@@ -196,14 +205,20 @@ impl RawEntry {
         if let Some(p) = phrasings.iter().find(|p| p.chars().count() > MAX_SHORT) {
             err(
                 "phrasings",
-                format!("言い換え「{}…」は{MAX_SHORT}文字以内にしてください", p.chars().take(10).collect::<String>()),
+                format!(
+                    "言い換え「{}…」は{MAX_SHORT}文字以内にしてください",
+                    p.chars().take(10).collect::<String>()
+                ),
             );
         }
         let answer = self.answer.trim().replace("\r\n", "\n");
         if answer.is_empty() {
             err("answer", "回答を入力してください".into());
         } else if answer.chars().count() > MAX_ANSWER {
-            err("answer", format!("回答は{MAX_ANSWER}文字以内で入力してください"));
+            err(
+                "answer",
+                format!("回答は{MAX_ANSWER}文字以内で入力してください"),
+            );
         }
         let forms: Vec<String> = self
             .forms
@@ -214,13 +229,18 @@ impl RawEntry {
         if let Some(bad) = forms.iter().find(|s| !slug_ok(s)) {
             err(
                 "forms",
-                format!("関連フォーム「{bad}」は英小文字・数字・ハイフンの識別子で指定してください"),
+                format!(
+                    "関連フォーム「{bad}」は英小文字・数字・ハイフンの識別子で指定してください"
+                ),
             );
         }
         let audience = match Audience::parse(&self.audience) {
             Some(a) => a,
             None => {
-                err("audience", "公開範囲は「公開」または「職員向け」を指定してください".into());
+                err(
+                    "audience",
+                    "公開範囲は「公開」または「職員向け」を指定してください".into(),
+                );
                 Audience::Public
             }
         };
@@ -228,7 +248,10 @@ impl RawEntry {
         if !review_date.is_empty()
             && chrono::NaiveDate::parse_from_str(&review_date, "%Y-%m-%d").is_err()
         {
-            err("review_date", "見直し日は 2027-03-31 の形式で入力してください".into());
+            err(
+                "review_date",
+                "見直し日は 2027-03-31 の形式で入力してください".into(),
+            );
         }
         if errors.is_empty() {
             Ok(EntryInput {
@@ -336,7 +359,10 @@ pub fn can_edit(scope: &StaffScope, department_id: i64) -> bool {
 }
 
 /// The departments of the caller's tenant as (id, code, name).
-pub async fn departments(db: &Db, tenant_id: i64) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+pub async fn departments(
+    db: &Db,
+    tenant_id: i64,
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
     Ok(madoguchi_kernel::tenants::list_departments(db, tenant_id)
         .await?
         .into_iter()
@@ -349,11 +375,12 @@ pub async fn bump_generation(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     tenant_id: i64,
 ) -> Result<(), sqlx::Error> {
-    let n = sqlx::query("UPDATE faq_generations SET generation = generation + 1 WHERE tenant_id = $1")
-        .bind(tenant_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+    let n =
+        sqlx::query("UPDATE faq_generations SET generation = generation + 1 WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
     if n == 0 {
         sqlx::query("INSERT INTO faq_generations (tenant_id, generation) VALUES ($1, 1)")
             .bind(tenant_id)
@@ -537,7 +564,12 @@ pub async fn save_entry(
 }
 
 /// Archives (or restores) an entry: it stays with its history but is no longer searched.
-pub async fn set_archived(db: &Db, scope: &StaffScope, id: i64, archived: bool) -> Result<i64, AppError> {
+pub async fn set_archived(
+    db: &Db,
+    scope: &StaffScope,
+    id: i64,
+    archived: bool,
+) -> Result<i64, AppError> {
     let e = find_entry(db, scope, id).await?;
     if !can_edit(scope, e.department_id) {
         return Err(AppError::Forbidden);
@@ -565,8 +597,22 @@ pub async fn set_archived(db: &Db, scope: &StaffScope, id: i64, archived: bool) 
         audience: e.audience,
         review_date: e.review_date,
     };
-    let note = if archived { "アーカイブ" } else { "復元" };
-    record_version(&mut tx, id, version, &input, archived, note, Some(scope.staff_id), now).await?;
+    let note = if archived {
+        "アーカイブ"
+    } else {
+        "復元"
+    };
+    record_version(
+        &mut tx,
+        id,
+        version,
+        &input,
+        archived,
+        note,
+        Some(scope.staff_id),
+        now,
+    )
+    .await?;
     bump_generation(&mut tx, scope.tenant_id).await?;
     tx.commit().await?;
     Ok(version)
@@ -604,7 +650,8 @@ pub async fn versions(db: &Db, scope: &StaffScope, id: i64) -> Result<Vec<Versio
     rows.iter()
         .map(|r| {
             let snapshot: String = r.try_get("snapshot")?;
-            let value: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+            let value: serde_json::Value =
+                serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
             Ok(Version {
                 version: r.try_get("version")?,
                 archived: value["archived"].as_bool().unwrap_or(false),
@@ -626,16 +673,23 @@ pub async fn synonyms_text(db: &Db, tenant_id: i64) -> Result<Option<String>, sq
 }
 
 /// Replaces the tenant's synonym dictionary (already parsed by the caller).
-pub async fn save_synonyms(db: &Db, tenant_id: i64, staff_id: Option<i64>, body: &str) -> Result<(), sqlx::Error> {
+pub async fn save_synonyms(
+    db: &Db,
+    tenant_id: i64,
+    staff_id: Option<i64>,
+    body: &str,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.write.begin().await?;
-    let n = sqlx::query("UPDATE faq_synonyms SET body = $1, updated_at = $2, updated_by = $3 WHERE tenant_id = $4")
-        .bind(body)
-        .bind(now_ms())
-        .bind(staff_id)
-        .bind(tenant_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE faq_synonyms SET body = $1, updated_at = $2, updated_by = $3 WHERE tenant_id = $4",
+    )
+    .bind(body)
+    .bind(now_ms())
+    .bind(staff_id)
+    .bind(tenant_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if n == 0 {
         sqlx::query("INSERT INTO faq_synonyms (tenant_id, body, updated_at, updated_by) VALUES ($1, $2, $3, $4)")
             .bind(tenant_id)
@@ -671,11 +725,17 @@ impl Contact {
 }
 
 /// The tenant's general contact; a sensible fallback naming the tenant when none is set.
-pub async fn tenant_contact(db: &Db, tenant_id: i64, tenant_name: &str) -> Result<Contact, sqlx::Error> {
-    let row = sqlx::query("SELECT contact_name, contact_phone, contact_hours FROM faq_settings WHERE tenant_id = $1")
-        .bind(tenant_id)
-        .fetch_optional(&db.read)
-        .await?;
+pub async fn tenant_contact(
+    db: &Db,
+    tenant_id: i64,
+    tenant_name: &str,
+) -> Result<Contact, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT contact_name, contact_phone, contact_hours FROM faq_settings WHERE tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(&db.read)
+    .await?;
     Ok(match row {
         Some(r) => Contact {
             name: r.try_get("contact_name")?,
@@ -735,8 +795,12 @@ pub async fn department_contact(
             let hours: Option<String> = r.try_get("hours")?;
             Contact {
                 name: r.try_get("name")?,
-                phone: phone.filter(|p| !p.is_empty()).unwrap_or_else(|| fallback.phone.clone()),
-                hours: hours.filter(|h| !h.is_empty()).unwrap_or_else(|| fallback.hours.clone()),
+                phone: phone
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| fallback.phone.clone()),
+                hours: hours
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| fallback.hours.clone()),
             }
         }
         None => fallback.clone(),
@@ -752,11 +816,12 @@ pub async fn save_department_contact(
     hours: &str,
 ) -> Result<(), AppError> {
     let mut tx = db.write.begin().await?;
-    let owned: Option<i64> = sqlx::query_scalar("SELECT id FROM departments WHERE id = $1 AND tenant_id = $2")
-        .bind(department_id)
-        .bind(scope.tenant_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let owned: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM departments WHERE id = $1 AND tenant_id = $2")
+            .bind(department_id)
+            .bind(scope.tenant_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if owned.is_none() {
         return Err(AppError::NotFound);
     }
@@ -788,7 +853,10 @@ pub struct DepartmentContact {
 }
 
 /// The departments of the caller's tenant with their contacts.
-pub async fn department_contacts(db: &Db, scope: &StaffScope) -> Result<Vec<DepartmentContact>, sqlx::Error> {
+pub async fn department_contacts(
+    db: &Db,
+    scope: &StaffScope,
+) -> Result<Vec<DepartmentContact>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT d.id, d.name, COALESCE(c.phone, '') AS phone, COALESCE(c.hours, '') AS hours
          FROM departments d LEFT JOIN faq_department_contacts c ON c.department_id = d.id
@@ -811,7 +879,11 @@ pub async fn department_contacts(db: &Db, scope: &StaffScope) -> Result<Vec<Depa
 
 /// Title and URL of a published form that a Q&A links to: the tenant's own form with that slug, else its
 /// prefecture's (municipalities share the prefecture's procedures).
-pub async fn form_link(db: &Db, tenant_id: i64, slug: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+pub async fn form_link(
+    db: &Db,
+    tenant_id: i64,
+    slug: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT t.code, v.definition, CASE WHEN f.tenant_id = $1 THEN 0 ELSE 1 END AS rank
          FROM forms f JOIN tenants t ON t.id = f.tenant_id

@@ -18,8 +18,12 @@ pub fn escape(s: &str) -> String {
 }
 
 fn safe_url(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://") || (url.starts_with('/') && !url.starts_with("//")))
-        && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+    (url.starts_with("https://")
+        || url.starts_with("http://")
+        || (url.starts_with('/') && !url.starts_with("//")))
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
 }
 
 fn link(url: &str, label: &str) -> String {
@@ -27,8 +31,10 @@ fn link(url: &str, label: &str) -> String {
 }
 
 fn url_end(s: &str) -> usize {
-    s.find(|c: char| c.is_whitespace() || !c.is_ascii() || matches!(c, '<' | '>' | '"' | ')' | '（' | '）'))
-        .unwrap_or(s.len())
+    s.find(|c: char| {
+        c.is_whitespace() || !c.is_ascii() || matches!(c, '<' | '>' | '"' | ')' | '（' | '）')
+    })
+    .unwrap_or(s.len())
 }
 
 fn render_line(line: &str) -> String {
@@ -36,7 +42,10 @@ fn render_line(line: &str) -> String {
     let mut rest = line;
     while !rest.is_empty() {
         let md = rest.find('[');
-        let bare = ["https://", "http://"].iter().filter_map(|p| rest.find(p)).min();
+        let bare = ["https://", "http://"]
+            .iter()
+            .filter_map(|p| rest.find(p))
+            .min();
         match (md, bare) {
             (Some(i), b) if b.is_none_or(|b| i < b) => {
                 let after = &rest[i + 1..];
@@ -94,7 +103,9 @@ mod tests {
 
     #[test]
     fn links_and_escaping() {
-        let html = render_answer("詳しくは[市のページ](https://example.jp/a?b=1&c=2)へ。<script>\n次の行 https://x.jp/y です\n\n段落2");
+        let html = render_answer(
+            "詳しくは[市のページ](https://example.jp/a?b=1&c=2)へ。<script>\n次の行 https://x.jp/y です\n\n段落2",
+        );
         assert_eq!(
             html,
             "<p>詳しくは<a href=\"https://example.jp/a?b=1&amp;c=2\">市のページ</a>へ。&lt;script&gt;<br>次の行 <a href=\"https://x.jp/y\">https://x.jp/y</a> です</p><p>段落2</p>"

@@ -147,9 +147,21 @@ pub async fn export_csv(
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
     let entries = store::all_entries(&state.ctx.db, &scope).await?;
-    let mut rows = vec![COLUMNS.iter().map(|(h, _)| h.to_string()).collect::<Vec<_>>()];
+    let mut rows = vec![
+        COLUMNS
+            .iter()
+            .map(|(h, _)| h.to_string())
+            .collect::<Vec<_>>(),
+    ];
     rows.extend(entries.iter().map(|e| cells(e).to_vec()));
-    audit::record(&state.ctx.db, &scope, "faq_export", "faq:entries", &format!("CSV {}件", entries.len())).await?;
+    audit::record(
+        &state.ctx.db,
+        &scope,
+        "faq_export",
+        "faq:entries",
+        &format!("CSV {}件", entries.len()),
+    )
+    .await?;
     let bytes = csv_bytes(&rows)?;
     if q.encoding == "sjis" {
         let mut problems = Vec::new();
@@ -177,7 +189,11 @@ pub async fn export_csv(
         }
         let text = String::from_utf8(bytes).map_err(anyhow::Error::from)?;
         let sjis = encode_cp932(&for_cp932(&text)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        return Ok(attachment("text/csv; charset=Shift_JIS", "faq-sjis.csv", sjis));
+        return Ok(attachment(
+            "text/csv; charset=Shift_JIS",
+            "faq-sjis.csv",
+            sjis,
+        ));
     }
     let mut out = b"\xEF\xBB\xBF".to_vec();
     out.extend(bytes);
@@ -205,10 +221,21 @@ pub fn entry_json(e: &Entry) -> Value {
 /// GET `/staff/faq/export.json`.
 pub async fn export_json(State(state): State<FaqState>, scope: StaffScope) -> AppResult<Response> {
     let entries = store::all_entries(&state.ctx.db, &scope).await?;
-    audit::record(&state.ctx.db, &scope, "faq_export", "faq:entries", &format!("JSON {}件", entries.len())).await?;
+    audit::record(
+        &state.ctx.db,
+        &scope,
+        "faq_export",
+        "faq:entries",
+        &format!("JSON {}件", entries.len()),
+    )
+    .await?;
     let body: Vec<Value> = entries.iter().map(entry_json).collect();
     let bytes = serde_json::to_vec_pretty(&body).map_err(anyhow::Error::from)?;
-    Ok(attachment("application/json; charset=utf-8", "faq.json", bytes))
+    Ok(attachment(
+        "application/json; charset=utf-8",
+        "faq.json",
+        bytes,
+    ))
 }
 
 /// A problem with an imported row.
@@ -308,7 +335,11 @@ fn parse_csv(text: &str) -> Result<ParsedRows, Vec<ImportError>> {
             },
         ));
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn json_text(v: &Value, key: &str) -> String {
@@ -380,7 +411,11 @@ pub async fn plan_import(
     text: &str,
     json: bool,
 ) -> AppResult<Result<Vec<Planned>, Vec<ImportError>>> {
-    let rows = match if json { parse_json(text) } else { parse_csv(text) } {
+    let rows = match if json {
+        parse_json(text)
+    } else {
+        parse_csv(text)
+    } {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
@@ -399,7 +434,13 @@ pub async fn plan_import(
         .collect();
     let mut errors = Vec::new();
     let mut planned = Vec::new();
-    let col = |key: &str| if json { key.to_string() } else { header_label(key).to_string() };
+    let col = |key: &str| {
+        if json {
+            key.to_string()
+        } else {
+            header_label(key).to_string()
+        }
+    };
     for (row, id_cell, raw) in rows {
         let mut row_ok = true;
         for (key, value) in [
@@ -425,7 +466,9 @@ pub async fn plan_import(
                     errors.push(ImportError {
                         row,
                         column: col("id"),
-                        message: format!("ID {id} のQ&Aは他の所属のもので、変更する権限がありません"),
+                        message: format!(
+                            "ID {id} のQ&Aは他の所属のもので、変更する権限がありません"
+                        ),
                     });
                     row_ok = false;
                     None
@@ -449,7 +492,10 @@ pub async fn plan_import(
                     errors.push(ImportError {
                         row,
                         column: col("department"),
-                        message: format!("所属「{}」のQ&Aを登録する権限がありません", raw.department.trim()),
+                        message: format!(
+                            "所属「{}」のQ&Aを登録する権限がありません",
+                            raw.department.trim()
+                        ),
                     });
                 } else if row_ok {
                     // A Shift_JIS round trip turns `～` into its twin `〜`: that is no change.
@@ -481,15 +527,33 @@ pub async fn plan_import(
             }
         }
     }
-    Ok(if errors.is_empty() { Ok(planned) } else { Err(errors) })
+    Ok(if errors.is_empty() {
+        Ok(planned)
+    } else {
+        Err(errors)
+    })
 }
 
 /// Stores planned rows in one transaction.
-pub async fn apply_import(state: &FaqState, scope: &StaffScope, planned: &[Planned], note: &str) -> AppResult<(usize, usize)> {
+pub async fn apply_import(
+    state: &FaqState,
+    scope: &StaffScope,
+    planned: &[Planned],
+    note: &str,
+) -> AppResult<(usize, usize)> {
     let mut tx = state.ctx.db.write.begin().await?;
     let (mut added, mut updated) = (0, 0);
     for (_, id, input) in planned {
-        store::save_entry_tx(&mut tx, scope.tenant_id, Some(scope.staff_id), *id, input, note, Origin::default()).await?;
+        store::save_entry_tx(
+            &mut tx,
+            scope.tenant_id,
+            Some(scope.staff_id),
+            *id,
+            input,
+            note,
+            Origin::default(),
+        )
+        .await?;
         if id.is_some() {
             updated += 1;
         } else {
@@ -514,7 +578,11 @@ struct ImportPage<'a> {
 }
 
 /// GET `/staff/faq/import`.
-pub async fn import_page(State(state): State<FaqState>, scope: StaffScope, headers: HeaderMap) -> AppResult<Response> {
+pub async fn import_page(
+    State(state): State<FaqState>,
+    scope: StaffScope,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     render_page(&state, &headers, StatusCode::OK, |csrf| {
         Ok(ImportPage {
             editor: is_editor(&scope),
@@ -564,9 +632,18 @@ pub async fn import(
     let json = lower.ends_with(".json")
         || lower.ends_with(".jsonl")
         || matches!(text.trim_start().chars().next(), Some('[' | '{'));
-    let encoding = if encoding == "UTF-8" { "UTF-8" } else { "Shift_JIS" }.to_string();
+    let encoding = if encoding == "UTF-8" {
+        "UTF-8"
+    } else {
+        "Shift_JIS"
+    }
+    .to_string();
     let (status, errors, notice) = if bytes.is_empty() {
-        (StatusCode::UNPROCESSABLE_ENTITY, vec!["ファイルを選んでください。".to_string()], String::new())
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["ファイルを選んでください。".to_string()],
+            String::new(),
+        )
     } else {
         match plan_import(&state, &scope, &text, json).await? {
             Ok(planned) => {
@@ -582,7 +659,9 @@ pub async fn import(
                 (
                     StatusCode::OK,
                     vec![],
-                    format!("取り込みました: 追加 {added}件、更新 {updated}件（変更のない行は飛ばしました）"),
+                    format!(
+                        "取り込みました: 追加 {added}件、更新 {updated}件（変更のない行は飛ばしました）"
+                    ),
                 )
             }
             Err(errors) => (

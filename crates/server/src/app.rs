@@ -38,9 +38,18 @@ pub fn router_with(
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/", get(move || home(home_ctx.clone())))
-        .route("/static/site.css", get(|| async { asset("text/css; charset=utf-8", SITE_CSS) }))
-        .route("/static/form.js", get(|| async { asset("text/javascript; charset=utf-8", FORM_JS) }))
-        .route("/docs/form-schema.json", get(|| async { axum::Json(madoguchi_forms::json_schema()) }))
+        .route(
+            "/static/site.css",
+            get(|| async { asset("text/css; charset=utf-8", SITE_CSS) }),
+        )
+        .route(
+            "/static/form.js",
+            get(|| async { asset("text/javascript; charset=utf-8", FORM_JS) }),
+        )
+        .route(
+            "/docs/form-schema.json",
+            get(|| async { axum::Json(madoguchi_forms::json_schema()) }),
+        )
         .merge(madoguchi_applications::router(AppState { ctx, postal }))
         .merge(madoguchi_faq::router(faq))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -60,7 +69,10 @@ pub fn router_with(
 async fn framing_policy(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_CSP));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     resp

@@ -214,7 +214,10 @@ pub async fn seed_faq(db: &Db) -> anyhow::Result<bool> {
         let forms = qa
             .forms
             .into_iter()
-            .filter(|s| s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+            .filter(|s| {
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
             .collect();
         let review_date = qa.review_date;
         planned.push((
@@ -234,12 +237,24 @@ pub async fn seed_faq(db: &Db) -> anyhow::Result<bool> {
     let mut tx = db.write.begin().await?;
     let mut shared = Vec::new();
     for (tenant_id, input) in &planned {
-        let (id, _) = store::save_entry_tx(&mut tx, *tenant_id, None, None, input, "デモデータ", Origin::default())
-            .await
-            .map_err(|e| anyhow::anyhow!("demo Q&A {}: {e}", input.question))?;
+        let (id, _) = store::save_entry_tx(
+            &mut tx,
+            *tenant_id,
+            None,
+            None,
+            input,
+            "デモデータ",
+            Origin::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo Q&A {}: {e}", input.question))?;
         if *tenant_id == city.id
             && DEMO_SHARED_CATEGORIES.contains(&input.category.as_str())
-            && shared.iter().filter(|(_, c): &&(i64, String)| *c == input.category).count() < 3
+            && shared
+                .iter()
+                .filter(|(_, c): &&(i64, String)| *c == input.category)
+                .count()
+                < 3
         {
             shared.push((id, input.category.clone()));
         }

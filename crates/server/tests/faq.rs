@@ -63,8 +63,14 @@ async fn resident_unresolved_question_becomes_a_new_qa(app: &TestApp) {
     // A phrasing residents use finds the entry about the amount of 児童手当.
     let (status, page) = ask_page(&resident, app, CITY, "児童手当は一人いくらもらえる").await;
     assert_eq!(status, 200);
-    assert_eq!(answer_title(&page).as_deref(), Some("児童手当の支給額はいくらですか"));
-    assert!(page.contains("関連する質問"), "related questions are offered");
+    assert_eq!(
+        answer_title(&page).as_deref(),
+        Some("児童手当の支給額はいくらですか")
+    );
+    assert!(
+        page.contains("関連する質問"),
+        "related questions are offered"
+    );
     assert!(page.contains("解決しなかった"));
     // The resident says it did not help.
     let question = hidden_value(&page, "question").unwrap();
@@ -81,9 +87,19 @@ async fn resident_unresolved_question_becomes_a_new_qa(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let back = resident.get(app.location(&r)).send().await.unwrap().text().await.unwrap();
+    let back = resident
+        .get(app.location(&r))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(back.contains("お役に立てず申し訳ありません"));
-    assert!(back.contains("088-000-1000"), "the contact is offered: {back}");
+    assert!(
+        back.contains("088-000-1000"),
+        "the contact is offered: {back}"
+    );
     // Feedback with another conversation id is refused.
     let r = resident
         .post(app.url(&format!("/t/{CITY}/faq/feedback")))
@@ -102,7 +118,10 @@ async fn resident_unresolved_question_becomes_a_new_qa(app: &TestApp) {
     let missing = "市役所の屋上でバーベキュー大会を開く許可はもらえますか";
     let (status, page) = ask_page(&resident, app, CITY, missing).await;
     assert_eq!(status, 200);
-    assert!(page.contains("ご質問に合う回答が見つかりませんでした"), "{page}");
+    assert!(
+        page.contains("ご質問に合う回答が見つかりませんでした"),
+        "{page}"
+    );
     assert!(answer_title(&page).is_none());
     assert!(page.contains("088-000-1000"));
 
@@ -118,7 +137,10 @@ async fn resident_unresolved_question_becomes_a_new_qa(app: &TestApp) {
     let href = &list[href_at..href_at + list[href_at..].find('"').unwrap()];
     let (status, form) = app.get_text(href).await;
     assert_eq!(status, 200);
-    assert!(form.contains(&format!("value=\"{missing}\"")), "question pre-filled");
+    assert!(
+        form.contains(&format!("value=\"{missing}\"")),
+        "question pre-filled"
+    );
     let from = hidden_value(&form, "from_questions").unwrap();
     let r = app
         .client
@@ -142,7 +164,10 @@ async fn resident_unresolved_question_becomes_a_new_qa(app: &TestApp) {
     // The same question now finds the new entry.
     let (_, page) = ask_page(&resident, app, CITY, missing).await;
     assert_eq!(answer_title(&page).as_deref(), Some(missing));
-    assert!(page.contains("<a href=\"/t/392014/faq\">公園の利用案内</a>"), "links in answers");
+    assert!(
+        page.contains("<a href=\"/t/392014/faq\">公園の利用案内</a>"),
+        "links in answers"
+    );
     // And it left the unanswered list.
     let (_, list) = app.get_text("/staff/faq/unanswered").await;
     assert!(!list.contains(missing));
@@ -153,11 +178,19 @@ async fn personal_data_is_masked_in_the_log(app: &TestApp) {
     let q = "住民票を取りたい。電話は090-1234-5678、メールはtaro.kochi@example.jp、マイナンバーは１２３４ ５６７８ ９０１２です";
     let (status, body) = ask_api(app, CITY, q).await;
     assert_eq!(status, 200, "{body}");
-    let stored: String = sqlx::query_scalar("SELECT question FROM faq_questions ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.ctx.db.read)
-        .await
-        .unwrap();
-    for secret in ["090-1234-5678", "1234-5678", "taro.kochi", "example.jp", "１２３４ ５６７８ ９０１２", "９０１２"] {
+    let stored: String =
+        sqlx::query_scalar("SELECT question FROM faq_questions ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.ctx.db.read)
+            .await
+            .unwrap();
+    for secret in [
+        "090-1234-5678",
+        "1234-5678",
+        "taro.kochi",
+        "example.jp",
+        "１２３４ ５６７８ ９０１２",
+        "９０１２",
+    ] {
         assert!(!stored.contains(secret), "{secret} stored in {stored}");
     }
     assert!(stored.contains("住民票を取りたい"), "{stored}");
@@ -184,19 +217,35 @@ async fn staff_only_entries_are_invisible_to_residents(app: &TestApp) {
     assert_ne!(answer_title(&page).as_deref(), Some(question.as_str()));
     let (_, body) = ask_api(app, PREF, &question).await;
     assert_ne!(body["answer"]["id"].as_i64(), Some(id));
-    assert!(body["related"].as_array().unwrap().iter().all(|r| r["id"].as_i64() != Some(id)));
+    assert!(
+        body["related"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"].as_i64() != Some(id))
+    );
     // The helpdesk needs a staff session …
-    let r = app.browser().get(app.url(&format!("/staff/faq/helpdesk?q={}", enc(&question)))).send().await.unwrap();
+    let r = app
+        .browser()
+        .get(app.url(&format!("/staff/faq/helpdesk?q={}", enc(&question))))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     // … and there staff find it.
     app.login("pref-viewer").await;
-    let (status, page) = app.get_text(&format!("/staff/faq/helpdesk?q={}", enc(&question))).await;
+    let (status, page) = app
+        .get_text(&format!("/staff/faq/helpdesk?q={}", enc(&question)))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(answer_title(&page).as_deref(), Some(question.as_str()));
 }
 
 fn csv_file(bytes: Vec<u8>, name: &str) -> Part {
-    Part::bytes(bytes).file_name(name.to_string()).mime_str("text/csv").unwrap()
+    Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("text/csv")
+        .unwrap()
 }
 
 async fn import(app: &TestApp, bytes: Vec<u8>, name: &str) -> (u16, String) {
@@ -204,7 +253,13 @@ async fn import(app: &TestApp, bytes: Vec<u8>, name: &str) -> (u16, String) {
     let form = Form::new()
         .text("_csrf", csrf_of(&page))
         .part("file", csv_file(bytes, name));
-    let r = app.client.post(app.url("/staff/faq/import")).multipart(form).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/staff/faq/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
@@ -231,7 +286,10 @@ async fn csv_import_reports_errors_and_stores_nothing(app: &TestApp) {
         assert!(page.contains(expected), "missing {expected} in {page}");
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM faq_entries").await, before);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await, versions);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await,
+        versions
+    );
 
     // The good row alone, as Shift_JIS, is stored; its phrasings keep their line break.
     let good = "ID,カテゴリ,所属コード,公開範囲,質問,言い換え,回答,関連フォーム,見直し日\r\n\
@@ -240,7 +298,10 @@ async fn csv_import_reports_errors_and_stores_nothing(app: &TestApp) {
     let (status, page) = import(app, sjis, "faq-sjis.csv").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("追加 1件"), "{page}");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM faq_entries").await, before + 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM faq_entries").await,
+        before + 1
+    );
     let id = entry_id_by_question(app, CITY, "粗大ごみの収集日は？").await;
     let (_, edit) = app.get_text(&format!("/staff/faq/entries/{id}")).await;
     assert!(edit.contains("大型ごみ\n粗大ゴミの日"));
@@ -257,23 +318,48 @@ async fn export_in_shift_jis_and_json_round_trip(app: &TestApp) {
         let page = r.text().await.unwrap();
         panic!("{}", &page[page.find("<tbody>").unwrap_or(0)..]);
     }
-    assert!(r.headers()["content-type"].to_str().unwrap().contains("Shift_JIS"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("Shift_JIS")
+    );
     let bytes = r.bytes().await.unwrap();
     let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
     assert!(!bad);
-    assert!(text.starts_with("ID,カテゴリ,所属コード,公開範囲,質問"), "{}", &text[..80]);
+    assert!(
+        text.starts_with("ID,カテゴリ,所属コード,公開範囲,質問"),
+        "{}",
+        &text[..80]
+    );
     assert!(text.contains("児童手当の支給額はいくらですか"));
     // Re-importing an unchanged export adds nothing and writes no versions.
     let versions = app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await;
     let (status, page) = import(app, bytes.to_vec(), "faq-sjis.csv").await;
-    let errors = page.find("import-errors").map(|i| &page[i..(i + 3000).min(page.len())]);
+    let errors = page
+        .find("import-errors")
+        .map(|i| &page[i..(i + 3000).min(page.len())]);
     assert_eq!(status, 200, "{errors:?}");
     assert!(page.contains("追加 0件、更新 0件"), "{page}");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await, versions);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await,
+        versions
+    );
     // A character Shift_JIS cannot hold stops the Shift_JIS export with a report, UTF-8 still works.
     let id = entry_id_by_question(app, CITY, "児童手当の支給額はいくらですか").await;
-    let json: Value = app.get("/staff/faq/export.json").await.json().await.unwrap();
-    let mut item = json.as_array().unwrap().iter().find(|e| e["id"] == id).unwrap().clone();
+    let json: Value = app
+        .get("/staff/faq/export.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut item = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap()
+        .clone();
     item["answer"] = Value::from("𠮷野家の近くの窓口でも申請できます。");
     let (status, page) = import(app, serde_json::to_vec(&vec![item]).unwrap(), "faq.json").await;
     assert_eq!(status, 200, "{page}");
@@ -282,7 +368,12 @@ async fn export_in_shift_jis_and_json_round_trip(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 422);
     let page = r.text().await.unwrap();
     assert!(page.contains("𠮷") && page.contains("回答"), "{page}");
-    let utf8 = app.get("/staff/faq/export.csv").await.bytes().await.unwrap();
+    let utf8 = app
+        .get("/staff/faq/export.csv")
+        .await
+        .bytes()
+        .await
+        .unwrap();
     assert!(utf8.starts_with(b"\xEF\xBB\xBF"));
     assert!(String::from_utf8_lossy(&utf8).contains("𠮷野家"));
 }
@@ -302,8 +393,20 @@ async fn one_tenants_staff_cannot_touch_anothers_entries(app: &TestApp) {
     app.login("kochi-city-admin").await;
     let page = app.get("/staff/faq").await.text().await.unwrap();
     let csrf = csrf_of(&page);
-    assert_eq!(app.get(&format!("/staff/faq/entries/{pref_entry}")).await.status().as_u16(), 404);
-    assert_eq!(app.get(&format!("/staff/faq/new?from={pref_question}")).await.status().as_u16(), 404);
+    assert_eq!(
+        app.get(&format!("/staff/faq/entries/{pref_entry}"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/staff/faq/new?from={pref_question}"))
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
     for path in [
         format!("/staff/faq/entries/{pref_entry}"),
         format!("/staff/faq/entries/{pref_entry}/archive"),
@@ -327,15 +430,18 @@ async fn one_tenants_staff_cannot_touch_anothers_entries(app: &TestApp) {
         assert_eq!(r.status().as_u16(), 404, "{path}");
     }
     // Importing with another tenant's id does not reach it either.
-    let csv = format!("ID,カテゴリ,所属コード,公開範囲,質問,回答\r\n{pref_entry},x,shimin,公開,乗っ取り,乗っ取り\r\n");
+    let csv = format!(
+        "ID,カテゴリ,所属コード,公開範囲,質問,回答\r\n{pref_entry},x,shimin,公開,乗っ取り,乗っ取り\r\n"
+    );
     let (status, page) = import(app, csv.into_bytes(), "x.csv").await;
     assert_eq!(status, 422);
     assert!(page.contains(&format!("ID {pref_entry} のQ&#38;Aはこの団体にありません")));
-    let (q, version): (String, i64) = sqlx::query_as("SELECT question, version FROM faq_entries WHERE id = $1")
-        .bind(pref_entry)
-        .fetch_one(&app.ctx.db.read)
-        .await
-        .unwrap();
+    let (q, version): (String, i64) =
+        sqlx::query_as("SELECT question, version FROM faq_entries WHERE id = $1")
+            .bind(pref_entry)
+            .fetch_one(&app.ctx.db.read)
+            .await
+            .unwrap();
     assert_ne!(q, "乗っ取り");
     assert_eq!(version, 1);
 
@@ -352,7 +458,11 @@ async fn one_tenants_staff_cannot_touch_anothers_entries(app: &TestApp) {
     for login in ["pref-editor", "shoko-reviewer"] {
         let client = app.browser();
         login_with(&client, app, login).await;
-        let page = client.get(app.url(&format!("/staff/faq/entries/{helpdesk_entry}"))).send().await.unwrap();
+        let page = client
+            .get(app.url(&format!("/staff/faq/entries/{helpdesk_entry}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(page.status().as_u16(), 200, "staff of the tenant may read");
         let page = page.text().await.unwrap();
         assert!(page.contains("閲覧のみ"));
@@ -394,9 +504,17 @@ async fn awkward_queries_behave(app: &TestApp) {
     let (status, body) = ask_api(app, CITY, "").await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "bad_request");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM faq_questions").await, logged);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM faq_questions").await,
+        logged
+    );
     // Symbols only or odd scripts do not break anything.
-    for q in ["？？？", "🙂🙂", "<script>alert(1)</script>", "ＡＢＣ１２３"] {
+    for q in [
+        "？？？",
+        "🙂🙂",
+        "<script>alert(1)</script>",
+        "ＡＢＣ１２３",
+    ] {
         let (status, page) = ask_page(&resident, app, CITY, q).await;
         assert_eq!(status, 200, "{q}");
         assert!(!page.contains("<script>alert"), "escaped");
@@ -415,7 +533,13 @@ async fn edits_are_versioned_and_reach_the_index(app: &TestApp) {
         let start = page[..at].rfind("value=\"").unwrap() + 7;
         page[start..at - 2].to_string()
     };
-    for (n, answer) in ["改定後の金額は第2版です。", "さらに改定して、ふくろうの森で相談できます。"].iter().enumerate() {
+    for (n, answer) in [
+        "改定後の金額は第2版です。",
+        "さらに改定して、ふくろうの森で相談できます。",
+    ]
+    .iter()
+    .enumerate()
+    {
         let r = app
             .client
             .post(app.url(&format!("/staff/faq/entries/{id}")))
@@ -434,18 +558,27 @@ async fn edits_are_versioned_and_reach_the_index(app: &TestApp) {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303);
-        assert!(app.location(&r).contains(&format!("{}", enc(&format!("第{}版", n + 2)))));
+        assert!(
+            app.location(&r)
+                .contains(&format!("{}", enc(&format!("第{}版", n + 2))))
+        );
     }
     let (_, page) = app.get_text(&format!("/staff/faq/entries/{id}")).await;
     for v in ["第1版", "第2版", "第3版", "改定後の金額は第2版です。"] {
         assert!(page.contains(v), "{v}");
     }
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM faq_entry_versions WHERE entry_id = {id}")).await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM faq_entry_versions WHERE entry_id = {id}"
+        ))
+        .await,
         3
     );
     let (_, body) = ask_api(app, CITY, "児童手当の月額を知りたい").await;
-    assert_eq!(body["answer"]["answer_text"], "さらに改定して、ふくろうの森で相談できます。");
+    assert_eq!(
+        body["answer"]["answer_text"],
+        "さらに改定して、ふくろうの森で相談できます。"
+    );
     // A bad edit names the fields and keeps what was typed.
     let r = app
         .client
@@ -483,9 +616,13 @@ async fn another_instance_picks_up_changes(app: &TestApp) {
     // A second server instance on the same database, checking the generation on every request.
     let other = madoguchi_faq::FaqState {
         ctx: app.ctx.clone(),
-        indexes: std::sync::Arc::new(madoguchi_faq::index::Indexes::with_recheck(std::time::Duration::ZERO)),
+        indexes: std::sync::Arc::new(madoguchi_faq::index::Indexes::with_recheck(
+            std::time::Duration::ZERO,
+        )),
     };
-    let city: i64 = app.scalar("SELECT id FROM tenants WHERE code = '392014'").await;
+    let city: i64 = app
+        .scalar("SELECT id FROM tenants WHERE code = '392014'")
+        .await;
     let before = other.indexes.get(&app.ctx.db, city).await.unwrap();
     let n = before.entries.len();
     assert!(n > 300, "demo base indexed: {n}");
@@ -514,25 +651,50 @@ async fn another_instance_picks_up_changes(app: &TestApp) {
     let r = app
         .client
         .post(app.url("/staff/faq/synonyms"))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("body", "子ども、子供\n申請\n")])
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("body", "子ども、子供\n申請\n"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
     let body = r.text().await.unwrap();
     assert!(body.contains("2行目"), "{body}");
-    assert_eq!(other.indexes.get(&app.ctx.db, city).await.unwrap().generation, after.generation);
+    assert_eq!(
+        other
+            .indexes
+            .get(&app.ctx.db, city)
+            .await
+            .unwrap()
+            .generation,
+        after.generation
+    );
     let r = app
         .client
         .post(app.url("/staff/faq/synonyms"))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("body", "# 交通\n定期券、パス、定期\n")])
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("body", "# 交通\n定期券、パス、定期\n"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    assert!(other.indexes.get(&app.ctx.db, city).await.unwrap().generation > after.generation);
+    assert!(
+        other
+            .indexes
+            .get(&app.ctx.db, city)
+            .await
+            .unwrap()
+            .generation
+            > after.generation
+    );
     let (_, body) = ask_api(app, CITY, "路面電車のパスはどこで買えますか").await;
-    assert_eq!(body["answer"]["question"], "路面電車の定期券はどこで買えますか", "{body}");
+    assert_eq!(
+        body["answer"]["question"], "路面電車の定期券はどこで買えますか",
+        "{body}"
+    );
 }
 
 async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
@@ -550,10 +712,11 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let (_, page) = app.get_text("/staff/faq/shared").await;
-    let shared_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM faq_shared WHERE category = '国民年金'")
-        .fetch_one(&app.ctx.db.read)
-        .await
-        .unwrap();
+    let shared_id: i64 =
+        sqlx::query_scalar("SELECT MIN(id) FROM faq_shared WHERE category = '国民年金'")
+            .fetch_one(&app.ctx.db.read)
+            .await
+            .unwrap();
     let r = app
         .client
         .post(app.url(&format!("/staff/faq/shared/{shared_id}/adopt")))
@@ -576,7 +739,14 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
     // 高知市 changes the source; 高知県 sees that the source moved on.
     let city = app.browser();
     login_with(&city, app, "kochi-city-admin").await;
-    let page = city.get(app.url(&format!("/staff/faq/entries/{source_entry}"))).send().await.unwrap().text().await.unwrap();
+    let page = city
+        .get(app.url(&format!("/staff/faq/entries/{source_entry}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("共有プールに公開中"));
     let dept: String = sqlx::query_scalar("SELECT d.code FROM faq_entries e JOIN departments d ON d.id = e.department_id WHERE e.id = $1")
         .bind(source_entry)
@@ -598,7 +768,10 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let (_, page) = app.get_text("/staff/faq/shared").await;
-    assert!(page.contains("元のQ&amp;Aが更新されています（採用時 第1版 → 現在 第2版）"), "{page}");
+    assert!(
+        page.contains("元のQ&amp;Aが更新されています（採用時 第1版 → 現在 第2版）"),
+        "{page}"
+    );
     let r = app
         .client
         .post(app.url(&format!("/staff/faq/shared/{shared_id}/adopt")))
@@ -610,9 +783,19 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
     let (_, page) = app.get_text("/staff/faq/shared").await;
     assert!(!page.contains("元のQ&amp;Aが更新されています"));
     let (_, body) = ask_api(app, PREF, &question).await;
-    assert_eq!(body["answer"]["answer_text"], "制度改正に合わせて更新しました。");
+    assert_eq!(
+        body["answer"]["answer_text"],
+        "制度改正に合わせて更新しました。"
+    );
     // A tenant cannot adopt its own entry.
-    let page = city.get(app.url("/staff/faq/shared")).send().await.unwrap().text().await.unwrap();
+    let page = city
+        .get(app.url("/staff/faq/shared"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let r = city
         .post(app.url(&format!("/staff/faq/shared/{shared_id}/adopt")))
         .form(&[("_csrf", csrf_of(&page).as_str()), ("department", "shimin")])
@@ -625,16 +808,34 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
 async fn widget_embed_and_json_feedback(app: &TestApp) {
     seeded(app).await;
     let js = app.get(&format!("/t/{CITY}/faq/widget.js")).await;
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     let js = js.text().await.unwrap();
     assert!(js.contains("/t/392014/faq/embed") && js.contains("高知市"));
     let embed = app.get(&format!("/t/{CITY}/faq/embed")).await;
     assert_eq!(embed.status().as_u16(), 200);
-    assert!(embed.headers().get("x-frame-options").is_none(), "the embed page may be framed");
-    assert!(embed.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors *"));
+    assert!(
+        embed.headers().get("x-frame-options").is_none(),
+        "the embed page may be framed"
+    );
+    assert!(
+        embed.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors *")
+    );
     let chat = app.get(&format!("/t/{CITY}/faq")).await;
     assert_eq!(chat.headers()["x-frame-options"], "DENY");
-    assert!(chat.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        chat.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     // The chat's JSON API and its feedback.
     let (status, reply) = ask_api(app, CITY, "住民票の写しを取りたい").await;
     assert_eq!(status, 200);
@@ -653,7 +854,11 @@ async fn widget_embed_and_json_feedback(app: &TestApp) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/t/{CITY}/faq/feedback")))
-        .form(&[("question_id", "1"), ("conversation", "x"), ("result", "resolved")])
+        .form(&[
+            ("question_id", "1"),
+            ("conversation", "x"),
+            ("result", "resolved"),
+        ])
         .send()
         .await
         .unwrap();

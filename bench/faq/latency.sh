@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Speed and size of the FAQ index with 10,000 Q&As (see bench/README.md, "faq").
+#   bench/faq/latency.sh          # BENCH_RUNS rounds (default 3), a fresh process each; medians recorded
+# Measured twice: character bigrams only, and with kana readings from IPADIC (_ipadic rows).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$BENCH_DIR/faq/ipadic.sh"
+cd "$REPO"
+log "building the latency example (release)"
+cargo build --release -q -p madoguchi-search --example faq_latency
+EX=$CARGO_TARGET_DIR/release/examples/faq_latency
+IPADIC=$(ipadic_dir || true)
+
+# measure SUFFIX [EXTRA ARGS…]: RUNS rounds, then the medians recorded with SUFFIX appended to each metric.
+measure() {
+    local suffix=$1
+    shift
+    declare -A values=()
+    local round out name value
+    for round in $(seq 1 "$RUNS"); do
+        out=$("$EX" --docs 10000 --rounds 3 --passes 5 "$@" 2>/dev/null)
+        log "round $round${suffix:+ ($suffix)}: $(echo "$out" | tr '\n' ' ')"
+        while read -r name value; do
+            values[$name]+="$value "
+        done <<<"$out"
+    done
+    m() { median ${values[$1]}; }
+    record "faq_answer_p99_ms_10k$suffix" "$(m answer_p99_ms)" "< 20"
+    record "faq_answer_p50_ms_10k$suffix" "$(m answer_p50_ms)" "—"
+    record "faq_longest_query_ms_10k$suffix" "$(m longest_query_ms)" "—"
+    record "faq_rebuild_s_10k$suffix" "$(m rebuild_s)" "< 5"
+    record "faq_index_mb_10k$suffix" "$(m memory_bytes_mb)" "< 200"
+    record "faq_rss_delta_mb_10k$suffix" "$(m rss_delta_mb)" "< 200"
+}
+
+measure ""
+if [[ -n $IPADIC ]]; then
+    measure _ipadic --ipadic "$IPADIC"
+else
+    log "IPADIC not available: the _ipadic rows are left as they were"
+fi
+$PY machine-line "$BENCH_DIR/RESULTS.md" "faq/latency.sh"
+log "recorded the faq_*_10k rows in bench/RESULTS.md"

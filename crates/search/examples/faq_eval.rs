@@ -1,0 +1,464 @@
+//! Retrieval quality on the labelled set in `bench/faq` (wrapped by `bench/faq/eval.sh`).
+//!
+//! ```sh
+//! cargo run --release -p madoguchi-search --example faq_eval               # report
+//! cargo run --release -p madoguchi-search --example faq_eval -- --misses   # also list wrong first hits
+//! cargo run --release -p madoguchi-search --example faq_eval -- --set w_answer=0.3,conf_bias=-6
+//! cargo run --release -p madoguchi-search --example faq_eval -- --tune     # coordinate search on half the set
+//! cargo run --release -p madoguchi-search --example faq_eval -- --part B   # one part's Q&As and questions only
+//! cargo run --release -p madoguchi-search --example faq_eval -- --helpdesk # staff Q&As and questions only
+//! cargo run --release -p madoguchi-search --example faq_eval -- --ipadic /usr/share/mecab/dic/ipadic
+//! ```
+//!
+//! Metrics over questions that have an answer (non-empty `relevant`): P@1 (first hit relevant), P@5 (relevant
+//! hits among the first 5, divided by 5), Hit@5 (any relevant hit in the first 5), MRR (first relevant hit
+//! within 10), nDCG@5 (gains 2/1). "No good answer": the system says so when `confident == false`; positives
+//! are questions with empty `relevant`. Answered@1: confident and the first hit relevant. Questions whose note
+//! is "staff" search the staff-only Q&As too; others search public Q&As only.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Qa, Question, data_dir, documents, read_jsonl};
+use madoguchi_search::{Index, Params, SearchOptions, Signals, Synonyms};
+
+#[derive(Debug, Default, Clone)]
+struct Tally {
+    answerable: usize,
+    p1: f64,
+    p5: f64,
+    hit5: f64,
+    mrr: f64,
+    ndcg5: f64,
+    answered1: f64,
+    /// Questions without an answer.
+    none: usize,
+    /// Said "no answer" and there is none / said "no answer".
+    none_hits: usize,
+    said_none: usize,
+}
+
+impl Tally {
+    fn add(&mut self, q: &Question, ids: &[&str], confident: bool) {
+        if !confident {
+            self.said_none += 1;
+        }
+        if q.relevant.is_empty() {
+            self.none += 1;
+            if !confident {
+                self.none_hits += 1;
+            }
+            return;
+        }
+        self.answerable += 1;
+        let grade = |id: &str| q.relevant.get(id).copied().unwrap_or(0);
+        if ids.first().is_some_and(|id| grade(id) > 0) {
+            self.p1 += 1.0;
+            if confident {
+                self.answered1 += 1.0;
+            }
+        }
+        let in5 = ids.iter().take(5).filter(|id| grade(id) > 0).count();
+        self.p5 += in5 as f64 / 5.0;
+        if in5 > 0 {
+            self.hit5 += 1.0;
+        }
+        if let Some(rank) = ids.iter().take(10).position(|id| grade(id) > 0) {
+            self.mrr += 1.0 / (rank as f64 + 1.0);
+        }
+        let dcg: f64 = ids
+            .iter()
+            .take(5)
+            .enumerate()
+            .map(|(i, id)| grade(id) as f64 / (i as f64 + 2.0).log2())
+            .sum();
+        let mut ideal: Vec<u8> = q.relevant.values().copied().collect();
+        ideal.sort_unstable_by(|a, b| b.cmp(a));
+        let idcg: f64 = ideal
+            .iter()
+            .take(5)
+            .enumerate()
+            .map(|(i, &g)| g as f64 / (i as f64 + 2.0).log2())
+            .sum();
+        if idcg > 0.0 {
+            self.ndcg5 += dcg / idcg;
+        }
+    }
+
+    fn metrics(&self) -> BTreeMap<&'static str, f64> {
+        let n = self.answerable.max(1) as f64;
+        let mut m = BTreeMap::new();
+        m.insert("p_at_1", self.p1 / n);
+        m.insert("p_at_5", self.p5 / n);
+        m.insert("hit_at_5", self.hit5 / n);
+        m.insert("mrr", self.mrr / n);
+        m.insert("ndcg_at_5", self.ndcg5 / n);
+        m.insert("answered_at_1", self.answered1 / n);
+        let prec = if self.said_none == 0 {
+            1.0
+        } else {
+            self.none_hits as f64 / self.said_none as f64
+        };
+        let rec = if self.none == 0 {
+            1.0
+        } else {
+            self.none_hits as f64 / self.none as f64
+        };
+        m.insert("noanswer_precision", prec);
+        m.insert("noanswer_recall", rec);
+        m
+    }
+
+    /// One number to tune on: ranking quality plus the no-answer decision.
+    fn objective(&self) -> f64 {
+        let m = self.metrics();
+        let (p, r) = (m["noanswer_precision"], m["noanswer_recall"]);
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        m["mrr"] + m["ndcg_at_5"] + 0.5 * m["answered_at_1"] + 0.5 * f1
+    }
+}
+
+struct Eval {
+    qas: Vec<Qa>,
+    questions: Vec<Question>,
+    synonyms: Synonyms,
+}
+
+/// One question's ranking: the Q&A ids best first and the confidence signals.
+struct Ranked {
+    question: usize,
+    ids: Vec<usize>,
+    scores: Vec<f32>,
+    signals: Signals,
+}
+
+impl Eval {
+    fn rank(&self, params: &Params, subset: impl Fn(usize) -> bool) -> Vec<Ranked> {
+        let index = Index::build_with(documents(&self.qas), &self.synonyms, params.clone());
+        self.questions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| subset(*i))
+            .map(|(i, q)| {
+                let staff = q.note == "staff";
+                let opts = SearchOptions {
+                    include_staff_only: staff,
+                    staff_only: false,
+                    limit: 10,
+                };
+                let (answer, signals) = index.search_explained(&q.query, &opts);
+                Ranked {
+                    question: i,
+                    ids: answer.hits.iter().map(|h| h.id as usize).collect(),
+                    scores: answer.hits.iter().map(|h| h.score).collect(),
+                    signals,
+                }
+            })
+            .collect()
+    }
+
+    fn score(&self, ranked: &[Ranked], params: &Params) -> (Tally, BTreeMap<String, Tally>) {
+        let mut all = Tally::default();
+        let mut by_note: BTreeMap<String, Tally> = BTreeMap::new();
+        for r in ranked {
+            let q = &self.questions[r.question];
+            let ids: Vec<&str> = r.ids.iter().map(|&d| self.qas[d].id.as_str()).collect();
+            let confident = !ids.is_empty() && params.is_confident(&r.signals);
+            all.add(q, &ids, confident);
+            by_note
+                .entry(q.note.clone())
+                .or_default()
+                .add(q, &ids, confident);
+        }
+        (all, by_note)
+    }
+
+    fn print_misses(&self, ranked: &[Ranked], params: &Params) {
+        for r in ranked {
+            let q = &self.questions[r.question];
+            let confident = !r.ids.is_empty() && params.is_confident(&r.signals);
+            let top_ok = r
+                .ids
+                .first()
+                .is_some_and(|&d| q.relevant.contains_key(&self.qas[d].id));
+            let wrong = if q.relevant.is_empty() {
+                confident
+            } else {
+                !top_ok || !confident
+            };
+            if !wrong {
+                continue;
+            }
+            let top = r.ids.first().map(|&d| {
+                let qa = &self.qas[d];
+                format!("{} {:.2} {}", qa.id, r.scores[0], qa.question)
+            });
+            let want: Vec<String> = q
+                .relevant
+                .keys()
+                .map(|id| {
+                    let q = self
+                        .qas
+                        .iter()
+                        .find(|qa| &qa.id == id)
+                        .map_or("?", |qa| qa.question.as_str());
+                    format!("{id} {q}")
+                })
+                .collect();
+            let s = &r.signals;
+            println!(
+                "MISS {} [{}] conf={} cov={:.2} qcov={:.2} score={:.1} 2nd={:.1} {}\n   got:  {}\n   want: {}",
+                q.id,
+                q.note,
+                confident,
+                s.coverage,
+                s.question_coverage,
+                s.score,
+                s.second_score,
+                q.query,
+                top.unwrap_or_else(|| "-".into()),
+                if want.is_empty() {
+                    "(no answer)".into()
+                } else {
+                    want.join(" | ")
+                }
+            );
+        }
+    }
+}
+
+fn set_param(p: &mut Params, name: &str, value: f32) {
+    match name {
+        "k1" => p.k1 = value,
+        "b_question" => p.b_question = value,
+        "b_answer" => p.b_answer = value,
+        "w_question" => p.w_question = value,
+        "w_answer" => p.w_answer = value,
+        "w_other_questions" => p.w_other_questions = value,
+        "w_unigram" => p.w_unigram = value,
+        "w_kana_bigram" => p.w_kana_bigram = value,
+        "conf_bias" => p.conf_bias = value,
+        _ => panic!("unknown parameter {name}"),
+    }
+}
+
+fn get_param(p: &Params, name: &str) -> f32 {
+    match name {
+        "k1" => p.k1,
+        "b_question" => p.b_question,
+        "b_answer" => p.b_answer,
+        "w_question" => p.w_question,
+        "w_answer" => p.w_answer,
+        "w_other_questions" => p.w_other_questions,
+        "w_unigram" => p.w_unigram,
+        "w_kana_bigram" => p.w_kana_bigram,
+        "conf_bias" => p.conf_bias,
+        _ => panic!("unknown parameter {name}"),
+    }
+}
+
+fn print_report(all: &Tally, by_note: &BTreeMap<String, Tally>, json: bool) {
+    let m = all.metrics();
+    if json {
+        let obj: serde_json::Map<String, serde_json::Value> = m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    format!("faq_{k}"),
+                    serde_json::json!((v * 1000.0).round() / 1000.0),
+                )
+            })
+            .collect();
+        println!("{}", serde_json::Value::Object(obj));
+        return;
+    }
+    println!(
+        "questions {} (answerable {}, no answer {})",
+        all.answerable + all.none,
+        all.answerable,
+        all.none
+    );
+    for (k, v) in &m {
+        println!("  {k:<20} {v:.3}");
+    }
+    println!(
+        "\n{:<14} {:>5} {:>6} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}",
+        "note", "n", "P@1", "Hit@5", "MRR", "nDCG5", "Ans@1", "noans.P", "noans.R"
+    );
+    for (note, t) in by_note {
+        let m = t.metrics();
+        println!(
+            "{:<14} {:>5} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>8} {:>8}",
+            if note.is_empty() { "(none)" } else { note },
+            t.answerable + t.none,
+            m["p_at_1"],
+            m["hit_at_5"],
+            m["mrr"],
+            m["ndcg_at_5"],
+            m["answered_at_1"],
+            if t.said_none > 0 {
+                format!("{:.3}", m["noanswer_precision"])
+            } else {
+                "-".into()
+            },
+            if t.none > 0 {
+                format!("{:.3}", m["noanswer_recall"])
+            } else {
+                "-".into()
+            },
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = data_dir();
+    let mut synonyms = Synonyms::builtin();
+    if let Some(readings) = common::readings_from_args(&args) {
+        synonyms = synonyms.with_readings(readings);
+    }
+    let mut qas: Vec<Qa> = read_jsonl(&dir.join("qa.jsonl"));
+    let mut questions: Vec<Question> = read_jsonl(&dir.join("questions.jsonl"));
+    // `--part A`: a smaller base (one part's Q&As and its questions), to check that the confidence rule holds
+    // for a tenant with a few hundred Q&As.
+    if let Some(part) = args
+        .iter()
+        .position(|a| a == "--part")
+        .and_then(|i| args.get(i + 1))
+    {
+        qas.retain(|qa| qa.id.starts_with(part.as_str()));
+        let ids: std::collections::BTreeSet<String> = qas.iter().map(|qa| qa.id.clone()).collect();
+        questions.retain_mut(|q| {
+            if !q.id.starts_with(&format!("Q{part}-")) {
+                return false;
+            }
+            let had = !q.relevant.is_empty();
+            q.relevant.retain(|id, _| ids.contains(id));
+            !had || !q.relevant.is_empty()
+        });
+    }
+    // `--helpdesk`: the staff helpdesk alone (staff-only Q&As and the staff questions), as the web crate indexes it.
+    if args.iter().any(|a| a == "--helpdesk") {
+        qas.retain(|qa| qa.audience == "staff");
+        let ids: std::collections::BTreeSet<String> = qas.iter().map(|qa| qa.id.clone()).collect();
+        questions.retain(|q| q.note == "staff" && q.relevant.keys().all(|id| ids.contains(id)));
+    }
+    let eval = Eval {
+        qas,
+        questions,
+        synonyms,
+    };
+    let mut params = Params::default();
+    if let Some(i) = args.iter().position(|a| a == "--set") {
+        for kv in args
+            .get(i + 1)
+            .map(String::as_str)
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+        {
+            let (k, v) = kv.split_once('=').expect("--set name=value,…");
+            set_param(&mut params, k, v.parse().expect("number"));
+        }
+    }
+    let misses = args.iter().any(|a| a == "--misses");
+    let json = args.iter().any(|a| a == "--json");
+    if args.iter().any(|a| a == "--tune") {
+        tune(&eval, params);
+        return;
+    }
+    let ranked = eval.rank(&params, |_| true);
+    if misses {
+        eval.print_misses(&ranked, &params);
+    }
+    if args.iter().any(|a| a == "--signals") {
+        println!("note\tlabel\tcoverage\tquestion_coverage\tscore\tsecond\tquery_weight");
+        for r in &ranked {
+            let q = &eval.questions[r.question];
+            let label = if q.relevant.is_empty() {
+                "none"
+            } else if r
+                .ids
+                .first()
+                .is_some_and(|&d| q.relevant.contains_key(&eval.qas[d].id))
+            {
+                "right"
+            } else {
+                "wrong"
+            };
+            let s = &r.signals;
+            println!(
+                "{}\t{label}\t{:.3}\t{:.3}\t{:.2}\t{:.2}\t{:.2}",
+                q.note, s.coverage, s.question_coverage, s.score, s.second_score, s.query_weight
+            );
+        }
+        return;
+    }
+    let (all, by_note) = eval.score(&ranked, &params);
+    print_report(&all, &by_note, json);
+}
+
+/// The confidence bias that maximises the objective on already ranked questions (the weights come from
+/// `bench/faq/fit_confidence.py`).
+fn best_thresholds(eval: &Eval, ranked: &[Ranked], params: &Params) -> (Params, f64) {
+    let mut best = (params.clone(), f64::MIN);
+    for i in 0..=40 {
+        let conf_bias = params.conf_bias - 2.0 + i as f32 * 0.1;
+        let p = Params {
+            conf_bias,
+            ..params.clone()
+        };
+        let score = eval.score(ranked, &p).0.objective();
+        if score > best.1 + 1e-9 {
+            best = (p, score);
+        }
+    }
+    best
+}
+
+/// Coordinate search of the ranking parameters on the even-numbered questions, each candidate with its best
+/// confidence thresholds; the odd-numbered questions show whether it generalises.
+fn tune(eval: &Eval, params: Params) {
+    let grid: &[(&str, &[f32])] = &[
+        ("w_answer", &[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0]),
+        ("w_other_questions", &[0.0, 0.1, 0.2, 0.3, 0.5]),
+        ("w_unigram", &[0.0, 0.1, 0.2, 0.3, 0.5]),
+        ("w_kana_bigram", &[0.0, 0.1, 0.2, 0.3, 0.5, 1.0]),
+        ("b_question", &[0.0, 0.25, 0.5, 0.75, 1.0]),
+        ("b_answer", &[0.25, 0.5, 0.75, 0.9]),
+        ("k1", &[0.6, 0.9, 1.2, 1.6, 2.0]),
+    ];
+    let train = |i: usize| i.is_multiple_of(2);
+    let test = |i: usize| !i.is_multiple_of(2);
+    let (mut params, mut best) = best_thresholds(eval, &eval.rank(&params, train), &params);
+    println!("start objective {best:.4}");
+    for round in 0..2 {
+        for (name, values) in grid {
+            for &v in *values {
+                let mut p = params.clone();
+                set_param(&mut p, name, v);
+                let (p, score) = best_thresholds(eval, &eval.rank(&p, train), &p);
+                if score > best + 1e-9 {
+                    best = score;
+                    params = p;
+                }
+            }
+            println!(
+                "round {round} {name} = {} → {best:.4}",
+                get_param(&params, name)
+            );
+        }
+    }
+    println!("\n{params:?}");
+    println!("\n== train (even) ==");
+    let (t, n) = eval.score(&eval.rank(&params, train), &params);
+    print_report(&t, &n, false);
+    println!("\n== test (odd) ==");
+    let (t, n) = eval.score(&eval.rank(&params, test), &params);
+    print_report(&t, &n, false);
+}

@@ -1,0 +1,208 @@
+//! Speed and size of the FAQ index with 10,000 Q&As (wrapped by `bench/faq/latency.sh`).
+//!
+//! ```sh
+//! cargo run --release -p madoguchi-search --example faq_latency [-- --docs 10000 --rounds 3 --passes 5]
+//! ```
+//!
+//! The 10,000 Q&As are the real base of `bench/faq/qa.jsonl` replicated across tenants with varied wording
+//! (see `vary`): each tenant gets its own city name and phone numbers in the answers, and its questions are
+//! reworded (synonyms swapped, politeness changed, city name prefixed, phrasings rotated), so postings lists and
+//! the vocabulary grow as they would with 20 governments sharing one machine.
+//!
+//! Printed as `name value` lines: rebuild time (median of `rounds` after one warm-up build), answer latency
+//! p50/p99/max over every evaluation question × `passes` (after one warm-up pass), `memory_bytes`, and the
+//! process RSS growth from before the lexicon (`--ipadic DIR`) was loaded and the documents were generated to
+//! after the index was built and the documents dropped (an upper bound: it includes what the allocator keeps).
+
+mod common;
+
+use std::time::Instant;
+
+use common::{Qa, Question, data_dir, percentile, read_jsonl};
+use madoguchi_search::{Document, Index, MAX_QUERY_CHARS, SearchOptions, Synonyms};
+
+const CITIES: [&str; 20] = [
+    "高知市",
+    "南国市",
+    "室戸市",
+    "安芸市",
+    "土佐市",
+    "須崎市",
+    "宿毛市",
+    "土佐清水市",
+    "四万十市",
+    "香南市",
+    "香美市",
+    "徳島市",
+    "鳴門市",
+    "小松島市",
+    "阿南市",
+    "長野市",
+    "松本市",
+    "上田市",
+    "岡谷市",
+    "飯田市",
+];
+
+/// Word swaps applied to questions, a different subset per tenant.
+const SWAPS: [(&str, &str); 10] = [
+    ("子ども", "子供"),
+    ("ごみ", "ゴミ"),
+    ("申請", "申し込み"),
+    ("ですか", "でしょうか"),
+    ("教えてください", "知りたい"),
+    ("したい", "したいのですが"),
+    ("どこで", "どちらで"),
+    ("マイナンバーカード", "マイナカード"),
+    ("いくら", "何円"),
+    ("方法", "やり方"),
+];
+
+fn vary(qa: &Qa, tenant: usize, k: usize) -> Document {
+    let city = CITIES[tenant % CITIES.len()];
+    let mut question = qa.question.clone();
+    for (i, (from, to)) in SWAPS.iter().enumerate() {
+        if (tenant + i).is_multiple_of(3) {
+            question = question.replace(from, to);
+        }
+    }
+    if tenant % 4 == 1 {
+        question = format!("{city}の{question}");
+    }
+    let mut phrasings = qa.phrasings.clone();
+    if !phrasings.is_empty() {
+        let n = phrasings.len();
+        phrasings.rotate_left(tenant % n);
+        if tenant % 5 == 2 {
+            phrasings.pop();
+        }
+    }
+    let phone = format!(
+        "0{}-{:03}-{:04}",
+        88 + tenant,
+        k % 1000,
+        (tenant * 37 + k) % 10_000
+    );
+    let answer = format!(
+        "{city}では、{}（問い合わせ先 {phone}）",
+        qa.answer.replace("088-000-", &phone[..8])
+    );
+    Document {
+        id: (tenant * 100_000 + k) as i64,
+        question,
+        phrasings,
+        answer,
+        category: qa.category.clone(),
+        staff_only: qa.audience == "staff",
+    }
+}
+
+fn rss_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n_docs = arg(&args, "--docs", 10_000);
+    let rounds = arg(&args, "--rounds", 3).max(1);
+    let passes = arg(&args, "--passes", 5).max(1);
+    let dir = data_dir();
+    let base: Vec<Qa> = read_jsonl(&dir.join("qa.jsonl"));
+    let questions: Vec<Question> = read_jsonl(&dir.join("questions.jsonl"));
+    assert!(!base.is_empty(), "bench/faq/qa.jsonl is empty");
+    let rss_before = rss_kib("VmRSS:");
+    let readings = common::readings_from_args(&args);
+    let mut synonyms = Synonyms::builtin();
+    if let Some(readings) = readings {
+        synonyms = synonyms.with_readings(readings);
+    }
+
+    let docs: Vec<Document> = (0..n_docs)
+        .map(|k| vary(&base[k % base.len()], k / base.len(), k))
+        .collect();
+    let chars: usize = docs
+        .iter()
+        .map(|d| d.question.chars().count() + d.answer.chars().count())
+        .sum::<usize>()
+        / docs.len();
+
+    // Rebuild time: one warm-up build, then the median of `rounds`.
+    let _ = Index::build(docs.clone(), &synonyms);
+    let mut builds = Vec::new();
+    for _ in 0..rounds {
+        let input = docs.clone();
+        let t = Instant::now();
+        let index = Index::build(input, &synonyms);
+        builds.push(t.elapsed().as_secs_f64());
+        drop(index);
+    }
+    builds.sort_by(f64::total_cmp);
+    let index = Index::build(docs, &synonyms);
+    let rss_after = rss_kib("VmRSS:");
+
+    let opts = |q: &Question| SearchOptions {
+        include_staff_only: q.note == "staff",
+        staff_only: false,
+        limit: 5,
+    };
+    for q in &questions {
+        std::hint::black_box(index.search(&q.query, &opts(q)));
+    }
+    let mut lat = Vec::with_capacity(questions.len() * passes);
+    for _ in 0..passes {
+        for q in &questions {
+            let t = Instant::now();
+            std::hint::black_box(index.search(&q.query, &opts(q)));
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    // The worst case a resident can send: a question cut at MAX_QUERY_CHARS, made of Q&A text (every term known).
+    let long: String = base
+        .iter()
+        .flat_map(|qa| qa.answer.chars())
+        .take(MAX_QUERY_CHARS)
+        .collect();
+    let mut long_lat: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(index.search(&long, &SearchOptions::default()));
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    long_lat.sort_by(f64::total_cmp);
+
+    println!("docs {}", index.len());
+    println!("avg_chars_per_doc {chars}");
+    println!("queries {}", lat.len());
+    println!("rebuild_s {:.3}", builds[builds.len() / 2]);
+    println!("answer_p50_ms {:.3}", percentile(&lat, 50.0));
+    println!("answer_p99_ms {:.3}", percentile(&lat, 99.0));
+    println!(
+        "answer_max_ms {:.3}",
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!("longest_query_ms {:.3}", long_lat[long_lat.len() / 2]);
+    println!(
+        "memory_bytes_mb {:.1}",
+        index.memory_bytes() as f64 / 1_048_576.0
+    );
+    println!(
+        "rss_delta_mb {:.1}",
+        rss_after.saturating_sub(rss_before) as f64 / 1024.0
+    );
+}

@@ -1,0 +1,531 @@
+//! The in-memory BM25 index and its confidence rule (see ADR 0009).
+
+use rustc_hash::FxHashMap;
+
+use crate::normalize::{Class, Unit, units};
+use crate::synonyms::Synonyms;
+use crate::terms::{Kind, terms};
+
+/// One Q&A as the index sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Document {
+    /// The caller's id, returned in [`Hit::id`].
+    pub id: i64,
+    /// The main question.
+    pub question: String,
+    /// Other ways residents ask the same thing; each is matched like the question.
+    pub phrasings: Vec<String>,
+    /// The answer text (plain text; markup should be stripped by the caller).
+    pub answer: String,
+    /// The category (子育て, 税 …), matched with a low weight.
+    pub category: String,
+    /// Staff helpdesk Q&A, never shown to residents.
+    pub staff_only: bool,
+}
+
+/// What to search and how many hits to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// Search staff-only Q&As as well as public ones (a signed-in staff member).
+    pub include_staff_only: bool,
+    /// Search only staff-only Q&As (the staff helpdesk). Takes precedence over `include_staff_only`.
+    pub staff_only: bool,
+    /// Maximum number of hits.
+    pub limit: usize,
+}
+
+impl Default for SearchOptions {
+    /// Public Q&As only, 5 hits (the answer and up to 4 related questions).
+    fn default() -> Self {
+        SearchOptions {
+            include_staff_only: false,
+            staff_only: false,
+            limit: 5,
+        }
+    }
+}
+
+/// One matching Q&A.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// The [`Document::id`].
+    pub id: i64,
+    /// Relevance score; higher is better; only comparable within one search.
+    pub score: f32,
+}
+
+/// The result of a search.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer {
+    /// Best first.
+    pub hits: Vec<Hit>,
+    /// Whether the first hit is likely a good answer. `false` means "no good answer": show the contact instead.
+    pub confident: bool,
+}
+
+/// Ranking and confidence parameters. The defaults are the values tuned on `bench/faq` (see ADR 0009); the
+/// evaluation harness changes them to explore, the application uses the defaults.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    pub k1: f32,
+    pub b_question: f32,
+    pub b_answer: f32,
+    /// Weight of the best-matching question or phrasing.
+    pub w_question: f32,
+    /// Weight of the other questions and phrasings of the same Q&A (summed).
+    pub w_other_questions: f32,
+    /// Weight of the answer (with the category appended).
+    pub w_answer: f32,
+    /// Query weight of single characters.
+    pub w_unigram: f32,
+    /// Query weight of bigrams of two hiragana.
+    pub w_kana_bigram: f32,
+    /// The confidence rule is a logistic model over [`Signals`] (fitted by `bench/faq/fit_confidence.py`):
+    /// confident when bias + Σ weight · signal ≥ 0.
+    pub conf_bias: f32,
+    pub conf_coverage: f32,
+    pub conf_question_coverage: f32,
+    /// Weight of (first score − second score) ÷ first score.
+    pub conf_margin: f32,
+    /// Weight of ln(1 + first score).
+    pub conf_log_score: f32,
+    /// Weight of first score ÷ the query's idf weight.
+    pub conf_score_per_weight: f32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            k1: 0.9,
+            b_question: 0.25,
+            b_answer: 0.9,
+            w_question: 1.0,
+            w_other_questions: 0.2,
+            w_answer: 0.5,
+            w_unigram: 0.5,
+            w_kana_bigram: 0.5,
+            conf_bias: -6.68,
+            conf_coverage: 4.594,
+            conf_question_coverage: 0.383,
+            conf_margin: 4.644,
+            conf_log_score: 1.581,
+            conf_score_per_weight: -0.427,
+        }
+    }
+}
+
+/// What the confidence rule looks at, about the first hit.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Signals {
+    /// Score of the first hit.
+    pub score: f32,
+    /// Score of the second hit (0 when there is none).
+    pub second_score: f32,
+    /// Share of the query's idf weight found anywhere in the first hit (question, phrasings, answer).
+    pub coverage: f32,
+    /// Share of the query's idf weight found in the first hit's best-covering question or phrasing.
+    pub question_coverage: f32,
+    /// The query's total idf weight.
+    pub query_weight: f32,
+}
+
+impl Params {
+    /// The confidence rule.
+    pub fn is_confident(&self, s: &Signals) -> bool {
+        if s.score <= 0.0 || s.query_weight <= 0.0 {
+            return false;
+        }
+        let margin = (s.score - s.second_score) / s.score;
+        let z = self.conf_bias
+            + self.conf_coverage * s.coverage
+            + self.conf_question_coverage * s.question_coverage
+            + self.conf_margin * margin
+            + self.conf_log_score * s.score.ln_1p()
+            + self.conf_score_per_weight * s.score / s.query_weight;
+        z >= 0.0
+    }
+}
+
+/// Queries longer than this (in characters) are cut: nobody types more into a question box, and it bounds the
+/// work of a search.
+pub const MAX_QUERY_CHARS: usize = 1000;
+
+/// Postings of one field: for each term, the (slot, term frequency) pairs, slots ascending.
+#[derive(Debug, Default)]
+struct Field {
+    offsets: Vec<u32>,
+    slots: Vec<u32>,
+    tfs: Vec<u16>,
+    /// Per slot: k1 · (1 − b + b · length / average length), the BM25 length normalisation.
+    norm: Vec<f32>,
+    /// Per term: BM25 idf over documents.
+    idf: Vec<f32>,
+}
+
+impl Field {
+    fn build(
+        lists: Vec<Vec<(u32, u16)>>,
+        lengths: &[u32],
+        doc_freq: &[u32],
+        n_docs: usize,
+        k1: f32,
+        b: f32,
+    ) -> Field {
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let mut offsets = Vec::with_capacity(lists.len() + 1);
+        let mut slots = Vec::with_capacity(total);
+        let mut tfs = Vec::with_capacity(total);
+        offsets.push(0);
+        for list in lists {
+            for (slot, tf) in list {
+                slots.push(slot);
+                tfs.push(tf);
+            }
+            offsets.push(slots.len() as u32);
+        }
+        let avg = (lengths.iter().map(|&l| l as f64).sum::<f64>() / lengths.len().max(1) as f64)
+            .max(1.0) as f32;
+        let norm = lengths
+            .iter()
+            .map(|&l| k1 * (1.0 - b + b * l as f32 / avg))
+            .collect();
+        let idf = doc_freq.iter().map(|&df| idf(df, n_docs)).collect();
+        Field {
+            offsets,
+            slots,
+            tfs,
+            norm,
+            idf,
+        }
+    }
+
+    fn postings(&self, term: u32) -> (&[u32], &[u16]) {
+        let (s, e) = (
+            self.offsets[term as usize] as usize,
+            self.offsets[term as usize + 1] as usize,
+        );
+        (&self.slots[s..e], &self.tfs[s..e])
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.offsets.capacity() * 4
+            + self.slots.capacity() * 4
+            + self.tfs.capacity() * 2
+            + self.norm.capacity() * 4
+            + self.idf.capacity() * 4
+    }
+}
+
+/// Postings lists and document frequencies while building.
+#[derive(Default)]
+struct Builder {
+    term_ids: FxHashMap<u64, u32>,
+    q_lists: Vec<Vec<(u32, u16)>>,
+    a_lists: Vec<Vec<(u32, u16)>>,
+    /// Per term: (last document counted, number of documents), for the question field, the answer field and
+    /// either.
+    q_df: Vec<(u32, u32)>,
+    a_df: Vec<(u32, u32)>,
+    any_df: Vec<(u32, u32)>,
+    counts: FxHashMap<u32, u16>,
+}
+
+impl Builder {
+    /// Adds the terms of one slot (a question entry, or a document's answer) of document `doc`.
+    fn add(&mut self, terms: &[(u64, Kind)], doc: u32, slot: u32, answer: bool) {
+        self.counts.clear();
+        for &(key, _) in terms {
+            let next = self.term_ids.len() as u32;
+            let t = *self.term_ids.entry(key).or_insert(next);
+            if t == next {
+                self.q_lists.push(Vec::new());
+                self.a_lists.push(Vec::new());
+                self.q_df.push((u32::MAX, 0));
+                self.a_df.push((u32::MAX, 0));
+                self.any_df.push((u32::MAX, 0));
+            }
+            let c = self.counts.entry(t).or_insert(0);
+            *c = c.saturating_add(1);
+        }
+        // Slots only grow, so every postings list stays sorted by slot.
+        for (&t, &tf) in &self.counts {
+            let t = t as usize;
+            let (list, df) = if answer {
+                (&mut self.a_lists[t], &mut self.a_df[t])
+            } else {
+                (&mut self.q_lists[t], &mut self.q_df[t])
+            };
+            list.push((slot, tf));
+            for df in [df, &mut self.any_df[t]] {
+                if df.0 != doc {
+                    *df = (doc, df.1 + 1);
+                }
+            }
+        }
+    }
+}
+
+fn idf(df: u32, n: usize) -> f32 {
+    let (df, n) = (df as f32, n as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// A searchable set of Q&As. Build it once (at start and whenever Q&As change) and share it behind an `Arc`.
+#[derive(Debug)]
+pub struct Index {
+    params: Params,
+    synonyms: Synonyms,
+    ids: Vec<i64>,
+    staff_only: Vec<bool>,
+    terms: FxHashMap<u64, u32>,
+    /// Slots are question entries (the question and each phrasing).
+    questions: Field,
+    /// Which document each question entry belongs to.
+    entry_doc: Vec<u32>,
+    /// Slots are documents.
+    answers: Field,
+    /// Per term: idf over documents counting either field, for the confidence rule.
+    idf_any: Vec<f32>,
+}
+
+impl Index {
+    /// Builds the index with the default parameters.
+    pub fn build(docs: Vec<Document>, synonyms: &Synonyms) -> Index {
+        Index::build_with(docs, synonyms, Params::default())
+    }
+
+    /// Builds the index with explicit parameters (evaluation harness).
+    #[doc(hidden)]
+    pub fn build_with(docs: Vec<Document>, synonyms: &Synonyms, params: Params) -> Index {
+        let n_docs = docs.len();
+        let mut b = Builder::default();
+        let mut entry_doc = Vec::with_capacity(n_docs * 3);
+        let mut entry_len = Vec::with_capacity(n_docs * 3);
+        let mut answer_len = Vec::with_capacity(n_docs);
+        let mut ids = Vec::with_capacity(n_docs);
+        let mut staff_only = Vec::with_capacity(n_docs);
+        let mut buf = Vec::new();
+
+        for (d, doc) in docs.into_iter().enumerate() {
+            let d = d as u32;
+            ids.push(doc.id);
+            staff_only.push(doc.staff_only);
+            for text in std::iter::once(&doc.question).chain(doc.phrasings.iter()) {
+                let text = synonyms.apply(units(text));
+                // The question as written, and (with a lexicon) in kana, as a separate entry.
+                let reading = synonyms.readings().read(&text);
+                for variant in std::iter::once(&text).chain(reading.as_ref()) {
+                    buf.clear();
+                    terms(variant, &mut buf);
+                    if buf.is_empty() {
+                        continue;
+                    }
+                    let entry = entry_doc.len() as u32;
+                    entry_doc.push(d);
+                    entry_len.push(buf.len() as u32);
+                    b.add(&buf, d, entry, false);
+                }
+            }
+            buf.clear();
+            terms(&synonyms.apply(units(&doc.answer)), &mut buf);
+            terms(&synonyms.apply(units(&doc.category)), &mut buf);
+            answer_len.push(buf.len() as u32);
+            b.add(&buf, d, d, true);
+        }
+        let q_df: Vec<u32> = b.q_df.into_iter().map(|(_, n)| n).collect();
+        let a_df: Vec<u32> = b.a_df.into_iter().map(|(_, n)| n).collect();
+        let idf_any = b.any_df.into_iter().map(|(_, n)| idf(n, n_docs)).collect();
+        let questions = Field::build(
+            b.q_lists,
+            &entry_len,
+            &q_df,
+            n_docs,
+            params.k1,
+            params.b_question,
+        );
+        let answers = Field::build(
+            b.a_lists,
+            &answer_len,
+            &a_df,
+            n_docs,
+            params.k1,
+            params.b_answer,
+        );
+        let mut term_ids = b.term_ids;
+        term_ids.shrink_to_fit();
+        entry_doc.shrink_to_fit();
+        Index {
+            params,
+            synonyms: synonyms.clone(),
+            ids,
+            staff_only,
+            terms: term_ids,
+            questions,
+            entry_doc,
+            answers,
+            idf_any,
+        }
+    }
+
+    /// Number of Q&As.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the index holds no Q&A.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Approximate heap size in bytes (postings, tables and the term dictionary), for the benchmark.
+    pub fn memory_bytes(&self) -> usize {
+        // A hashbrown entry is the (key, value) pair plus one control byte.
+        let map = self.terms.capacity() * (8 + 4 + 1);
+        map + self.questions.memory_bytes()
+            + self.answers.memory_bytes()
+            + self.entry_doc.capacity() * 4
+            + self.ids.capacity() * 8
+            + self.staff_only.capacity()
+            + self.idf_any.capacity() * 4
+            + self.synonyms.readings().memory_bytes()
+    }
+
+    /// Searches the Q&As allowed by `opts`. Empty or punctuation-only queries give no hits; queries longer than
+    /// [`MAX_QUERY_CHARS`] characters are cut.
+    pub fn search(&self, query: &str, opts: &SearchOptions) -> Answer {
+        self.search_explained(query, opts).0
+    }
+
+    /// [`Index::search`] with the signals its confidence was decided on (evaluation harness).
+    #[doc(hidden)]
+    pub fn search_explained(&self, query: &str, opts: &SearchOptions) -> (Answer, Signals) {
+        let query = match query.char_indices().nth(MAX_QUERY_CHARS) {
+            Some((at, _)) => &query[..at],
+            None => query,
+        };
+        let p = &self.params;
+        let mut raw = Vec::new();
+        let text = self.synonyms.apply(units(query));
+        terms(&text, &mut raw);
+        // A question typed only in hiragana (じどうてあて いつ) carries its meaning in kana: no discount.
+        let kana_only = !text
+            .iter()
+            .any(|u| matches!(u, Unit::Char(_, c) if *c != Class::Hiragana));
+        let kana_weight = if kana_only { 1.0 } else { p.w_kana_bigram };
+        // Each distinct term counts once, with the weight of its kind.
+        let mut weights: FxHashMap<u64, f32> = FxHashMap::default();
+        for (key, kind) in raw {
+            let w = match kind {
+                Kind::Bigram | Kind::Word => 1.0,
+                Kind::KanaBigram => kana_weight,
+                Kind::Unigram => p.w_unigram,
+            };
+            let e = weights.entry(key).or_insert(0.0);
+            *e = e.max(w);
+        }
+        if weights.is_empty() || self.ids.is_empty() {
+            return (Answer::default(), Signals::default());
+        }
+        // Unknown terms count at the highest idf: a question about something no Q&A mentions is not covered.
+        let max_idf = idf(0, self.ids.len());
+        let mut total_weight = 0.0;
+        let mut entry_score = vec![0.0f32; self.entry_doc.len()];
+        let mut entry_covered = vec![0.0f32; self.entry_doc.len()];
+        let mut answer_score = vec![0.0f32; self.ids.len()];
+        let mut covered = vec![0.0f32; self.ids.len()];
+        let mut last_term = vec![u32::MAX; self.ids.len()];
+        let k1p1 = p.k1 + 1.0;
+        for (key, w) in weights {
+            let Some(&t) = self.terms.get(&key) else {
+                total_weight += w * max_idf;
+                continue;
+            };
+            let cover = w * self.idf_any[t as usize];
+            total_weight += cover;
+            let (entries, tfs) = self.questions.postings(t);
+            let idf_q = w * self.questions.idf[t as usize];
+            for (&e, &tf) in entries.iter().zip(tfs) {
+                let tf = tf as f32;
+                entry_score[e as usize] +=
+                    idf_q * tf * k1p1 / (tf + self.questions.norm[e as usize]);
+                entry_covered[e as usize] += cover;
+                let d = self.entry_doc[e as usize] as usize;
+                if last_term[d] != t {
+                    last_term[d] = t;
+                    covered[d] += cover;
+                }
+            }
+            let (docs, tfs) = self.answers.postings(t);
+            let idf_a = w * self.answers.idf[t as usize];
+            for (&d, &tf) in docs.iter().zip(tfs) {
+                let tf = tf as f32;
+                answer_score[d as usize] +=
+                    idf_a * tf * k1p1 / (tf + self.answers.norm[d as usize]);
+                if last_term[d as usize] != t {
+                    last_term[d as usize] = t;
+                    covered[d as usize] += cover;
+                }
+            }
+        }
+        // Per document: the best question entry's score and coverage.
+        let mut best_entry = vec![0.0f32; self.ids.len()];
+        let mut best_entry_covered = vec![0.0f32; self.ids.len()];
+        let mut entry_sum = vec![0.0f32; self.ids.len()];
+        for (e, (&s, &c)) in entry_score.iter().zip(&entry_covered).enumerate() {
+            let d = self.entry_doc[e] as usize;
+            best_entry[d] = best_entry[d].max(s);
+            entry_sum[d] += s;
+            best_entry_covered[d] = best_entry_covered[d].max(c);
+        }
+        let mut ranked: Vec<(f32, u32)> = (0..self.ids.len())
+            .filter(|&d| self.allowed(d, opts))
+            .filter_map(|d| {
+                let others = entry_sum[d] - best_entry[d];
+                let s = p.w_question * best_entry[d]
+                    + p.w_other_questions * others
+                    + p.w_answer * answer_score[d];
+                (s > 0.0).then_some((s, d as u32))
+            })
+            .collect();
+        let order = |a: &(f32, u32), b: &(f32, u32)| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| self.ids[a.1 as usize].cmp(&self.ids[b.1 as usize]))
+        };
+        let keep = opts.limit.max(2);
+        if ranked.len() > keep {
+            ranked.select_nth_unstable_by(keep - 1, order);
+            ranked.truncate(keep);
+        }
+        ranked.sort_unstable_by(order);
+        let signals = match ranked.first() {
+            Some(&(score, d)) if total_weight > 0.0 => Signals {
+                score,
+                second_score: ranked.get(1).map_or(0.0, |h| h.0),
+                coverage: covered[d as usize] / total_weight,
+                question_coverage: best_entry_covered[d as usize] / total_weight,
+                query_weight: total_weight,
+            },
+            _ => Signals::default(),
+        };
+        let confident = !ranked.is_empty() && p.is_confident(&signals);
+        ranked.truncate(opts.limit);
+        let hits = ranked
+            .into_iter()
+            .map(|(score, d)| Hit {
+                id: self.ids[d as usize],
+                score,
+            })
+            .collect();
+        (Answer { hits, confident }, signals)
+    }
+
+    fn allowed(&self, d: usize, opts: &SearchOptions) -> bool {
+        if opts.staff_only {
+            self.staff_only[d]
+        } else {
+            opts.include_staff_only || !self.staff_only[d]
+        }
+    }
+}
