@@ -47,7 +47,7 @@ test('a resident chats on a phone, gets the answer and says it did not help', as
   assert.ok(await log.getByText('088-000-1000').first().isVisible());
   await axe(page, 'chat after feedback');
   // A question with no answer says so honestly.
-  await page.getByLabel('質問', { exact: true }).fill('市役所の屋上でバーベキュー大会を開けますか');
+  await page.getByLabel('質問', { exact: true }).fill('近所でおいしいラーメン屋さんを教えてください');
   await page.getByRole('button', { name: '質問する' }).click();
   await log.getByText('ご質問に合う回答が見つかりませんでした').waitFor();
   await axe(page, 'chat without an answer');
@@ -60,10 +60,10 @@ test('a resident chats on a phone, gets the answer and says it did not help', as
   await staffLogin(sp, 'kochi-city-admin');
   await sp.goto('/staff/faq/unanswered');
   await axe(sp, 'unanswered list');
-  const card = sp.locator('#unanswered li', { hasText: '市役所の屋上でバーベキュー大会を開けますか' });
+  const card = sp.locator('#unanswered li', { hasText: '近所でおいしいラーメン屋さんを教えてください' });
   await submitAndWait(sp, card.getByRole('link', { name: /この質問からQ&Aを作成/ }));
-  assert.equal(await sp.locator('#f-question').inputValue(), '市役所の屋上でバーベキュー大会を開けますか');
-  await sp.locator('#f-answer').fill('市役所の屋上は一般の方にはご利用いただけません。');
+  assert.equal(await sp.locator('#f-question').inputValue(), '近所でおいしいラーメン屋さんを教えてください');
+  await sp.locator('#f-answer').fill('市では飲食店のご紹介はしていません。');
   await sp.locator('#f-category').fill('施設予約・イベント');
   await axe(sp, 'new Q&A form');
   await submitAndWait(sp, sp.getByRole('button', { name: '保存する' }));
@@ -75,9 +75,9 @@ test('a resident chats on a phone, gets the answer and says it did not help', as
   const again = await newContext(browser, { ...PHONE, baseURL: server.baseURL });
   const p2 = await again.newPage();
   await p2.goto(CHAT);
-  await p2.getByLabel('質問', { exact: true }).fill('市役所の屋上でバーベキュー大会を開けますか');
+  await p2.getByLabel('質問', { exact: true }).fill('近所でおいしいラーメン屋さんを教えてください');
   await p2.getByRole('button', { name: '質問する' }).click();
-  await p2.locator('.answer-title', { hasText: '市役所の屋上でバーベキュー大会を開けますか' }).waitFor();
+  await p2.locator('.answer-title', { hasText: '近所でおいしいラーメン屋さんを教えてください' }).waitFor();
   await again.close();
 });
 

@@ -9,10 +9,30 @@
 
 use crate::store::{self, Audience, Entry};
 use madoguchi_kernel::Db;
-use madoguchi_search::{Answer, Document, Index, SearchOptions, Synonyms};
+use madoguchi_search::{Answer, Document, IPADIC_FILES, Index, Readings, SearchOptions, Synonyms};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+/// Where Debian's `mecab-ipadic` installs the IPADIC sources; `MADOGUCHI_IPADIC_DIR` overrides it.
+pub const IPADIC_DIR: &str = "/usr/share/mecab/dic/ipadic";
+
+/// Kana readings of kanji words from IPADIC, when the dictionary is installed: questions typed in kana then
+/// find Q&As written in kanji (ADR 0009). Without it everything works, a little less well for kana questions.
+pub fn load_readings() -> Option<Readings> {
+    let dir = std::env::var("MADOGUCHI_IPADIC_DIR").unwrap_or_else(|_| IPADIC_DIR.to_string());
+    let files: Vec<Vec<u8>> = IPADIC_FILES
+        .iter()
+        .filter_map(|f| std::fs::read(std::path::Path::new(&dir).join(f)).ok())
+        .collect();
+    if files.is_empty() {
+        tracing::info!(%dir, "IPADIC not found: FAQ search runs without kana readings of kanji words");
+        return None;
+    }
+    let readings = Readings::from_ipadic_euc_jp(files.iter().map(Vec::as_slice));
+    tracing::info!(%dir, files = files.len(), "IPADIC readings loaded for FAQ search");
+    Some(readings)
+}
 
 /// How long an index is used before its generation is checked again.
 pub const RECHECK: Duration = Duration::from_secs(3);
@@ -91,6 +111,7 @@ pub struct Indexes {
     slots: RwLock<HashMap<i64, Slot>>,
     building: tokio::sync::Mutex<()>,
     recheck: Duration,
+    readings: tokio::sync::OnceCell<Option<Readings>>,
 }
 
 impl Default for Indexes {
@@ -124,6 +145,7 @@ impl Indexes {
             slots: RwLock::default(),
             building: tokio::sync::Mutex::new(()),
             recheck,
+            readings: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -172,7 +194,19 @@ impl Indexes {
         // Read the generation first: a change committed while loading makes the next check rebuild again.
         let generation = store::generation(db, tenant_id).await?;
         let entries = store::live_entries(db, tenant_id).await?;
-        let synonyms = tenant_synonyms(db, tenant_id).await?;
+        let mut synonyms = tenant_synonyms(db, tenant_id).await?;
+        let readings = self
+            .readings
+            .get_or_init(|| async {
+                tokio::task::spawn_blocking(load_readings)
+                    .await
+                    .ok()
+                    .flatten()
+            })
+            .await;
+        if let Some(r) = readings {
+            synonyms = synonyms.with_readings(r.clone());
+        }
         let started = Instant::now();
         let index =
             tokio::task::spawn_blocking(move || TenantIndex::build(generation, entries, &synonyms))

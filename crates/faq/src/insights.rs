@@ -72,7 +72,7 @@ pub fn group(list: &[Logged]) -> Vec<Group> {
             }
         })
         .collect();
-    groups.sort_by(|a, b| b.count.cmp(&a.count));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
     groups
 }
 
@@ -224,7 +224,7 @@ pub fn analyse(log: &[Logged]) -> Analytics {
         .into_iter()
         .map(|(c, qs)| resolution(c, &qs))
         .collect();
-    categories.sort_by(|a, b| b.asked.cmp(&a.asked));
+    categories.sort_by_key(|c| std::cmp::Reverse(c.asked));
     let n = log.len();
     let answered: Vec<&Logged> = log.iter().filter(|q| q.outcome == "answered").collect();
     let none: Vec<&Logged> = log.iter().filter(|q| q.outcome != "answered").collect();
@@ -275,7 +275,7 @@ pub fn analyse(log: &[Logged]) -> Analytics {
             } else {
                 format!("{:.1}%", count as f64 * 100.0 / of as f64)
             },
-            width: if of == 0 { 0 } else { count * 100 / of },
+            width: (count * 100).checked_div(of).unwrap_or(0),
         })
         .collect();
     const DAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];

@@ -465,9 +465,6 @@ struct SynonymsPage<'a> {
     editor: bool,
 }
 
-/// The starter dictionary offered to a tenant that has none yet.
-pub const STARTER_SYNONYMS: &str = include_str!("../starter_synonyms.txt");
-
 /// GET `/staff/faq/synonyms`.
 pub async fn synonyms_page(
     State(state): State<FaqState>,
@@ -477,7 +474,7 @@ pub async fn synonyms_page(
 ) -> AppResult<Response> {
     let stored = store::synonyms_text(&state.ctx.db, scope.tenant_id).await?;
     let builtin = stored.is_none();
-    let body = stored.unwrap_or_else(|| STARTER_SYNONYMS.to_string());
+    let body = stored.unwrap_or_else(|| madoguchi_search::Synonyms::builtin_text().to_string());
     render_page(&state, &headers, StatusCode::OK, |csrf| {
         Ok(SynonymsPage {
             scope: &scope,
