@@ -29,6 +29,7 @@ measure() {
     record "faq_answer_p50_ms_10k$suffix" "$(m answer_p50_ms)" "—"
     record "faq_longest_query_ms_10k$suffix" "$(m longest_query_ms)" "—"
     record "faq_rebuild_s_10k$suffix" "$(m rebuild_s)" "< 5"
+    record "faq_rebuild_per_normalize_10k$suffix" "$(m rebuild_per_normalize)" "—"
     record "faq_index_mb_10k$suffix" "$(m memory_bytes_mb)" "< 200"
     record "faq_rss_delta_mb_10k$suffix" "$(m rss_delta_mb)" "< 200"
 }

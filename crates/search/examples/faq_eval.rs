@@ -7,6 +7,8 @@
 //! cargo run --release -p madoguchi-search --example faq_eval -- --tune     # coordinate search on half the set
 //! cargo run --release -p madoguchi-search --example faq_eval -- --part B   # one part's Q&As and questions only
 //! cargo run --release -p madoguchi-search --example faq_eval -- --helpdesk # staff Q&As and questions only
+//! cargo run --release -p madoguchi-search --example faq_eval -- --groups   # how group_similar clusters them
+//! cargo run --release -p madoguchi-search --example faq_eval -- --added    # staff add a Q&A for each question
 //! cargo run --release -p madoguchi-search --example faq_eval -- --ipadic /usr/share/mecab/dic/ipadic
 //! ```
 //!
@@ -239,6 +241,7 @@ fn set_param(p: &mut Params, name: &str, value: f32) {
         "b_answer" => p.b_answer = value,
         "w_question" => p.w_question = value,
         "w_answer" => p.w_answer = value,
+        "w_same_question" => p.w_same_question = value,
         "w_other_questions" => p.w_other_questions = value,
         "w_unigram" => p.w_unigram = value,
         "w_kana_bigram" => p.w_kana_bigram = value,
@@ -254,6 +257,7 @@ fn get_param(p: &Params, name: &str) -> f32 {
         "b_answer" => p.b_answer,
         "w_question" => p.w_question,
         "w_answer" => p.w_answer,
+        "w_same_question" => p.w_same_question,
         "w_other_questions" => p.w_other_questions,
         "w_unigram" => p.w_unigram,
         "w_kana_bigram" => p.w_kana_bigram,
@@ -376,6 +380,14 @@ fn main() {
     if misses {
         eval.print_misses(&ranked, &params);
     }
+    if args.iter().any(|a| a == "--added") {
+        added_question_check(&eval, &params);
+        return;
+    }
+    if args.iter().any(|a| a == "--groups") {
+        group_quality(&eval);
+        return;
+    }
     if args.iter().any(|a| a == "--signals") {
         println!("note\tlabel\tcoverage\tquestion_coverage\tscore\tsecond\tquery_weight");
         for r in &ranked {
@@ -461,4 +473,104 @@ fn tune(eval: &Eval, params: Params) {
     println!("\n== test (odd) ==");
     let (t, n) = eval.score(&eval.rank(&params, test), &params);
     print_report(&t, &n, false);
+}
+
+/// How well `group_similar` puts questions about the same Q&A together: pairwise precision and recall against
+/// "same best Q&A" (the grade-2 answer), for several thresholds.
+fn group_quality(eval: &Eval) {
+    let labelled: Vec<(&str, String)> = eval
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let best = q
+                .relevant
+                .iter()
+                .find(|(_, g)| **g == 2)
+                .map(|(id, _)| id.as_str())?;
+            Some((best, q.query.clone()))
+        })
+        .collect();
+    let texts: Vec<String> = labelled.iter().map(|(_, t)| t.clone()).collect();
+    let same = |a: usize, b: usize| labelled[a].0 == labelled[b].0;
+    let mut truth = 0usize;
+    for a in 0..texts.len() {
+        for b in a + 1..texts.len() {
+            truth += usize::from(same(a, b));
+        }
+    }
+    println!(
+        "{} questions, {truth} pairs share their best Q&A",
+        texts.len()
+    );
+    println!("threshold  groups  largest  pair-precision  pair-recall");
+    for threshold in [0.3f32, 0.4, 0.5, 0.6, 0.7] {
+        let groups = madoguchi_search::group_similar(&texts, threshold);
+        let (mut pairs, mut right) = (0usize, 0usize);
+        for g in &groups {
+            for (i, &a) in g.iter().enumerate() {
+                for &b in &g[i + 1..] {
+                    pairs += 1;
+                    right += usize::from(same(a, b));
+                }
+            }
+        }
+        if std::env::var_os("SHOW_GROUPS").is_some() {
+            for g in groups.iter().take(2) {
+                println!(
+                    "  {:?}",
+                    g.iter().map(|&i| texts[i].as_str()).collect::<Vec<_>>()
+                );
+            }
+        }
+        println!(
+            "{threshold:>9.1}  {:>6}  {:>7}  {:>14.3}  {:>11.3}",
+            groups.len(),
+            groups.first().map_or(0, Vec::len),
+            right as f64 / pairs.max(1) as f64,
+            right as f64 / truth.max(1) as f64
+        );
+    }
+}
+
+/// The staff workflow for an unanswered question: a new Q&A whose question is the resident's text. Asked again,
+/// the same text must now find that Q&A first, confidently. Checked for every question of the set, one at a time.
+fn added_question_check(eval: &Eval, params: &Params) {
+    let base = documents(&eval.qas);
+    let new_id = base.len() as i64;
+    let (mut first, mut confident, mut total) = (0, 0, 0);
+    for q in &eval.questions {
+        if q.query.trim().is_empty() {
+            continue;
+        }
+        let mut docs = base.clone();
+        docs.push(madoguchi_search::Document {
+            id: new_id,
+            question: q.query.clone(),
+            phrasings: Vec::new(),
+            answer: "担当課からの回答です。".into(),
+            category: String::new(),
+            staff_only: q.note == "staff",
+        });
+        let index = Index::build_with(docs, &eval.synonyms, params.clone());
+        let opts = SearchOptions {
+            include_staff_only: q.note == "staff",
+            staff_only: false,
+            limit: 5,
+        };
+        let answer = index.search(&q.query, &opts);
+        total += 1;
+        if answer.hits.first().is_some_and(|h| h.id == new_id) {
+            first += 1;
+            if answer.confident {
+                confident += 1;
+            } else {
+                println!("not confident: {}", q.query);
+            }
+        } else {
+            println!("not first: {}", q.query);
+        }
+    }
+    println!(
+        "{total} questions added as Q&As: {first} found first, {confident} of them confidently"
+    );
 }

@@ -13,18 +13,17 @@ static BUILTIN: LazyLock<Synonyms> = LazyLock::new(Synonyms::builtin);
 /// Clusters of similar texts, as indices into `texts`.
 ///
 /// Two texts are similar when the cosine similarity of their weighted term sets (character bigrams and words of
-/// the normalised text, with the built-in 表記ゆれ dictionary applied; bigrams of two hiragana weigh less) is at
-/// least `threshold` (0.0–1.0; about 0.5 groups rewordings of one question). Similarity is chained (single
+/// the normalised text, with the built-in 表記ゆれ dictionary applied; bigrams of two hiragana weigh less, and
+/// terms shared by many of the texts weigh less, by their idf within `texts`) is at least `threshold` (0.0–1.0; about 0.5 groups rewordings of one question). Similarity is chained (single
 /// link): if a~b and b~c, all three form one group. Every index appears in exactly one group; groups are ordered
 /// largest first, then by their first index; indices within a group ascend. Empty texts stay alone.
 pub fn group_similar(texts: &[String], threshold: f32) -> Vec<Vec<usize>> {
     let threshold = threshold.clamp(0.0, 1.0);
-    // Weighted term vectors, and an inverted index over earlier texts to find candidate pairs.
-    let mut postings: FxHashMap<u64, Vec<(u32, f32)>> = FxHashMap::default();
-    let mut norms = Vec::with_capacity(texts.len());
-    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    // Term vectors with the weight of each kind of term.
     let mut buf = Vec::new();
-    for (i, text) in texts.iter().enumerate() {
+    let mut vectors: Vec<FxHashMap<u64, f32>> = Vec::with_capacity(texts.len());
+    let mut doc_freq: FxHashMap<u64, u32> = FxHashMap::default();
+    for text in texts {
         buf.clear();
         terms(&BUILTIN.apply(units(text)), &mut buf);
         let mut vector: FxHashMap<u64, f32> = FxHashMap::default();
@@ -36,6 +35,23 @@ pub fn group_similar(texts: &[String], threshold: f32) -> Vec<Vec<usize>> {
             };
             vector.insert(key, w);
         }
+        for &key in vector.keys() {
+            *doc_freq.entry(key).or_insert(0) += 1;
+        }
+        vectors.push(vector);
+    }
+    // Terms most texts share (マイナンバーカード in a list of card questions) say less about which question it is.
+    let n = texts.len() as f32;
+    for vector in &mut vectors {
+        for (key, w) in vector.iter_mut() {
+            *w *= (1.0 + n / doc_freq[key] as f32).ln();
+        }
+    }
+    // Cosine similarity through an inverted index over earlier texts.
+    let mut postings: FxHashMap<u64, Vec<(u32, f32)>> = FxHashMap::default();
+    let mut norms = Vec::with_capacity(texts.len());
+    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    for (i, vector) in vectors.into_iter().enumerate() {
         let norm = vector.values().map(|w| w * w).sum::<f32>().sqrt();
         norms.push(norm);
         if norm == 0.0 {
@@ -50,7 +66,8 @@ pub fn group_similar(texts: &[String], threshold: f32) -> Vec<Vec<usize>> {
             }
         }
         for (j, dot) in dots {
-            if dot / (norm * norms[j as usize]) >= threshold {
+            // A small tolerance, so that identical texts meet a threshold of 1.0 despite rounding.
+            if dot / (norm * norms[j as usize]) >= threshold - 1e-5 {
                 union(&mut parent, i, j as usize);
             }
         }
@@ -93,19 +110,41 @@ mod tests {
 
     #[test]
     fn rewordings_of_one_question_form_one_group() {
+        // A list of unanswered questions as staff would see it.
         let texts = strings(&[
             "粗大ごみの出し方を教えて",
             "犬の登録はどこでしますか",
             "粗大ゴミの出し方がわからない",
-            "ソファを粗大ごみに出したい",
-            "犬の登録をしたい",
             "図書館の開館時間",
+            "犬の登録をしたい",
+            "児童手当の振込日",
+            "住民票をコンビニで取りたい",
+            "パスポートの申請場所",
+            "市営住宅に申し込みたい",
+            "ソファを粗大ごみに出したい",
+            "図書館は何時まで開いていますか",
+            "選挙の投票所はどこ",
         ]);
-        let groups = group_similar(&texts, 0.4);
-        assert_eq!(groups[0], vec![0, 2, 3]);
+        let groups = group_similar(&texts, 0.5);
+        assert_eq!(groups[0], vec![0, 2]);
         assert_eq!(groups[1], vec![1, 4]);
-        assert_eq!(groups[2], vec![5]);
+        assert!(groups[2..].iter().all(|g| g.len() == 1));
         assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), texts.len());
+        // A lower threshold also takes in the question that shares less wording.
+        assert_eq!(group_similar(&texts, 0.2)[0], vec![0, 2, 9]);
+    }
+
+    #[test]
+    fn a_word_common_to_the_whole_list_does_not_chain_unrelated_questions() {
+        let texts = strings(&[
+            "マイナンバーカードの受け取りに必要な持ち物",
+            "マイナンバーカードの有効期限",
+            "マイナンバーカードを落とした",
+            "マイナンバーカードの暗証番号を忘れた",
+            "マイナンバーカードの写真の撮り方",
+            "マイナンバーカードを返したい",
+        ]);
+        assert!(group_similar(&texts, 0.5).iter().all(|g| g.len() == 1));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub struct Document {
     pub phrasings: Vec<String>,
     /// The answer text (plain text; markup should be stripped by the caller).
     pub answer: String,
-    /// The category (子育て, 税 …), matched with a low weight.
+    /// The category (子育て, 税 …), matched as part of the answer.
     pub category: String,
     /// Staff helpdesk Q&A, never shown to residents.
     pub staff_only: bool,
@@ -77,6 +77,9 @@ pub struct Params {
     pub w_other_questions: f32,
     /// Weight of the answer (with the category appended).
     pub w_answer: f32,
+    /// Weight of the near-duplicate bonus: (Dice similarity of the best question entry and the query)⁴ × the
+    /// query's idf weight.
+    pub w_same_question: f32,
     /// Query weight of single characters.
     pub w_unigram: f32,
     /// Query weight of bigrams of two hiragana.
@@ -103,6 +106,7 @@ impl Default for Params {
             w_question: 1.0,
             w_other_questions: 0.2,
             w_answer: 0.5,
+            w_same_question: 2.0,
             w_unigram: 0.5,
             w_kana_bigram: 0.5,
             conf_bias: -6.68,
@@ -132,6 +136,16 @@ pub struct Signals {
 }
 
 impl Params {
+    /// The query weight of a kind of term (`kana_only`: the question is written only in hiragana).
+    fn kind_weight(&self, kind: Kind, kana_only: bool) -> f32 {
+        match kind {
+            Kind::Bigram | Kind::Word => 1.0,
+            Kind::KanaBigram if kana_only => 1.0,
+            Kind::KanaBigram => self.w_kana_bigram,
+            Kind::Unigram => self.w_unigram,
+        }
+    }
+
     /// The confidence rule.
     pub fn is_confident(&self, s: &Signals) -> bool {
         if s.score <= 0.0 || s.query_weight <= 0.0 {
@@ -229,6 +243,8 @@ struct Builder {
     q_df: Vec<(u32, u32)>,
     a_df: Vec<(u32, u32)>,
     any_df: Vec<(u32, u32)>,
+    /// Per term: its kind where first seen (decides its weight in an entry's total weight).
+    kinds: Vec<Kind>,
     counts: FxHashMap<u32, u16>,
 }
 
@@ -236,10 +252,11 @@ impl Builder {
     /// Adds the terms of one slot (a question entry, or a document's answer) of document `doc`.
     fn add(&mut self, terms: &[(u64, Kind)], doc: u32, slot: u32, answer: bool) {
         self.counts.clear();
-        for &(key, _) in terms {
+        for &(key, kind) in terms {
             let next = self.term_ids.len() as u32;
             let t = *self.term_ids.entry(key).or_insert(next);
             if t == next {
+                self.kinds.push(kind);
                 self.q_lists.push(Vec::new());
                 self.a_lists.push(Vec::new());
                 self.q_df.push((u32::MAX, 0));
@@ -288,6 +305,8 @@ pub struct Index {
     answers: Field,
     /// Per term: idf over documents counting either field, for the confidence rule.
     idf_any: Vec<f32>,
+    /// Per question entry: the idf weight of its distinct terms.
+    entry_weight: Vec<f32>,
 }
 
 impl Index {
@@ -336,7 +355,7 @@ impl Index {
         }
         let q_df: Vec<u32> = b.q_df.into_iter().map(|(_, n)| n).collect();
         let a_df: Vec<u32> = b.a_df.into_iter().map(|(_, n)| n).collect();
-        let idf_any = b.any_df.into_iter().map(|(_, n)| idf(n, n_docs)).collect();
+        let idf_any: Vec<f32> = b.any_df.into_iter().map(|(_, n)| idf(n, n_docs)).collect();
         let questions = Field::build(
             b.q_lists,
             &entry_len,
@@ -353,6 +372,14 @@ impl Index {
             params.k1,
             params.b_answer,
         );
+        // Each question entry's own weight, as a query made of it would have it (for the near-duplicate bonus).
+        let mut entry_weight = vec![0.0f32; entry_doc.len()];
+        for (t, kind) in b.kinds.iter().enumerate() {
+            let w = params.kind_weight(*kind, false) * idf_any[t];
+            for &e in questions.postings(t as u32).0 {
+                entry_weight[e as usize] += w;
+            }
+        }
         let mut term_ids = b.term_ids;
         term_ids.shrink_to_fit();
         entry_doc.shrink_to_fit();
@@ -364,6 +391,7 @@ impl Index {
             terms: term_ids,
             questions,
             entry_doc,
+            entry_weight,
             answers,
             idf_any,
         }
@@ -389,6 +417,7 @@ impl Index {
             + self.ids.capacity() * 8
             + self.staff_only.capacity()
             + self.idf_any.capacity() * 4
+            + self.entry_weight.capacity() * 4
             + self.synonyms.readings().memory_bytes()
     }
 
@@ -413,15 +442,10 @@ impl Index {
         let kana_only = !text
             .iter()
             .any(|u| matches!(u, Unit::Char(_, c) if *c != Class::Hiragana));
-        let kana_weight = if kana_only { 1.0 } else { p.w_kana_bigram };
         // Each distinct term counts once, with the weight of its kind.
         let mut weights: FxHashMap<u64, f32> = FxHashMap::default();
         for (key, kind) in raw {
-            let w = match kind {
-                Kind::Bigram | Kind::Word => 1.0,
-                Kind::KanaBigram => kana_weight,
-                Kind::Unigram => p.w_unigram,
-            };
+            let w = p.kind_weight(kind, kana_only);
             let e = weights.entry(key).or_insert(0.0);
             *e = e.max(w);
         }
@@ -473,11 +497,18 @@ impl Index {
         let mut best_entry = vec![0.0f32; self.ids.len()];
         let mut best_entry_covered = vec![0.0f32; self.ids.len()];
         let mut entry_sum = vec![0.0f32; self.ids.len()];
+        // How nearly a question entry is the query itself (Dice over idf weight): a Q&A written for exactly this
+        // question must come first even when a longer Q&A shares more words with it.
+        let mut best_dice = vec![0.0f32; self.ids.len()];
         for (e, (&s, &c)) in entry_score.iter().zip(&entry_covered).enumerate() {
             let d = self.entry_doc[e] as usize;
             best_entry[d] = best_entry[d].max(s);
             entry_sum[d] += s;
             best_entry_covered[d] = best_entry_covered[d].max(c);
+            if c > 0.0 {
+                let dice = 2.0 * c / (total_weight + self.entry_weight[e]);
+                best_dice[d] = best_dice[d].max(dice);
+            }
         }
         let mut ranked: Vec<(f32, u32)> = (0..self.ids.len())
             .filter(|&d| self.allowed(d, opts))
@@ -485,7 +516,8 @@ impl Index {
                 let others = entry_sum[d] - best_entry[d];
                 let s = p.w_question * best_entry[d]
                     + p.w_other_questions * others
-                    + p.w_answer * answer_score[d];
+                    + p.w_answer * answer_score[d]
+                    + p.w_same_question * best_dice[d].powi(4) * total_weight;
                 (s > 0.0).then_some((s, d as u32))
             })
             .collect();

@@ -19,7 +19,8 @@ const MAX_SURFACE_CHARS: usize = 12;
 #[derive(Debug, Clone, Default)]
 pub struct Readings {
     map: Arc<FxHashMap<String, Box<str>>>,
-    max_chars: usize,
+    /// Longest surface (in characters) starting with each character, to bound the lookups.
+    longest: Arc<FxHashMap<char, u8>>,
 }
 
 /// The files of an IPADIC source directory (Debian: `/usr/share/mecab/dic/ipadic/`) worth reading: common and
@@ -79,11 +80,18 @@ impl Readings {
                 }
             }
         }
-        let max_chars = best.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+        let mut longest: FxHashMap<char, u8> = FxHashMap::default();
+        for key in best.keys() {
+            if let Some(first) = key.chars().next() {
+                let n = key.chars().count() as u8;
+                let e = longest.entry(first).or_insert(0);
+                *e = (*e).max(n);
+            }
+        }
         let map = best.into_iter().map(|(k, (_, v))| (k, v)).collect();
         Readings {
             map: Arc::new(map),
-            max_chars,
+            longest: Arc::new(longest),
         }
     }
 
@@ -100,7 +108,7 @@ impl Readings {
     /// Approximate heap size in bytes.
     pub fn memory_bytes(&self) -> usize {
         let entries: usize = self.map.iter().map(|(k, v)| k.capacity() + v.len()).sum();
-        entries + self.map.capacity() * (24 + 16 + 1)
+        entries + self.map.capacity() * (24 + 16 + 1) + self.longest.capacity() * (4 + 1 + 1)
     }
 
     /// The text with every known kanji word replaced by its reading, or `None` when nothing was replaced.
@@ -117,9 +125,10 @@ impl Readings {
         let mut changed = false;
         let mut i = 0;
         while i < text.len() {
-            if matches!(text[i], Unit::Char(_, Class::Kanji)) {
+            if let Unit::Char(first, Class::Kanji) = text[i] {
                 let mut found = None;
-                let longest = self.max_chars.min(text.len() - i);
+                let bound = self.longest.get(&first).map_or(0, |&n| n as usize);
+                let longest = bound.min(text.len() - i);
                 for len in (1..=longest).rev() {
                     key.clear();
                     let mut ok = true;

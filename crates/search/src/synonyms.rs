@@ -105,7 +105,7 @@ impl Synonyms {
     }
 
     /// Builds a dictionary from groups of terms. Groups sharing a term (after normalisation) are merged; terms
-    /// that normalise to nothing are ignored.
+    /// that normalise to nothing, and groups left with a single distinct term, are ignored.
     pub fn from_groups(groups: Vec<Vec<String>>) -> Synonyms {
         // Union-find over groups, joined through shared normalised terms.
         let mut parent: Vec<usize> = (0..groups.len()).collect();
@@ -151,7 +151,8 @@ impl Synonyms {
                 }
             }
         }
-        merged.retain(|terms| !terms.is_empty());
+        // A group whose terms all normalise alike (ごみ、ゴミ) changes nothing: normalisation already matches them.
+        merged.retain(|terms| terms.len() >= 2);
 
         let mut by_first: FxHashMap<char, Vec<(Vec<char>, u32)>> = FxHashMap::default();
         let mut canonical = Vec::with_capacity(merged.len());
@@ -344,6 +345,13 @@ mod tests {
         ]);
         assert_eq!(s.len(), 1);
         assert_eq!(rewrite(&s, "申込"), "申請");
+    }
+
+    #[test]
+    fn groups_of_spellings_that_normalise_alike_are_dropped() {
+        let s = Synonyms::parse("ごみ、ゴミ、ｺﾞﾐ\n子ども、子供").unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.groups()[0], vec!["子ども", "子供"]);
     }
 
     #[test]

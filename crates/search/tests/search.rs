@@ -306,3 +306,22 @@ fn questions_typed_in_kana_find_kanji_answers_with_a_reading_lexicon() {
     // Kanji questions still work as before.
     assert_eq!(top(&with, "転出届の出し方"), Some(6));
 }
+
+#[test]
+fn a_qa_written_for_an_unanswered_question_answers_it_next_time() {
+    // The staff workflow: a resident's question found no good answer; staff add a Q&A whose question is the
+    // resident's text, with a short answer. The same text must now find it first, confidently, even though
+    // longer Q&As share more of its words.
+    for query in [
+        "粗大ごみ 手数料 いくら",
+        "住民票 コンビニ 何時まで",
+        "マイナンバーカード 更新 どこで",
+    ] {
+        let mut docs = base();
+        docs.push(doc(99, query, &[], "担当課にお問い合わせください。", ""));
+        let index = Index::build(docs, &Synonyms::builtin());
+        let answer = index.search(query, &public());
+        assert_eq!(answer.hits.first().map(|h| h.id), Some(99), "{query}");
+        assert!(answer.confident, "{query}: {answer:?}");
+    }
+}
