@@ -109,6 +109,9 @@ struct Slot {
 /// The indexes of every tenant this instance has served.
 pub struct Indexes {
     slots: RwLock<HashMap<i64, Slot>>,
+    /// When each tenant was last changed on this instance: an index whose generation was read before that
+    /// (a build already under way when the change committed) is not used without a new check.
+    invalidated: RwLock<HashMap<i64, Instant>>,
     building: tokio::sync::Mutex<()>,
     recheck: Duration,
     readings: tokio::sync::OnceCell<Option<Readings>>,
@@ -143,6 +146,7 @@ impl Indexes {
     pub fn with_recheck(recheck: Duration) -> Indexes {
         Indexes {
             slots: RwLock::default(),
+            invalidated: RwLock::default(),
             building: tokio::sync::Mutex::new(()),
             recheck,
             readings: tokio::sync::OnceCell::new(),
@@ -150,10 +154,16 @@ impl Indexes {
     }
 
     fn fresh(&self, tenant_id: i64) -> Option<Arc<TenantIndex>> {
+        let changed = self
+            .invalidated
+            .read()
+            .expect("index lock")
+            .get(&tenant_id)
+            .copied();
         let slots = self.slots.read().expect("index lock");
         slots
             .get(&tenant_id)
-            .filter(|s| s.checked.elapsed() < self.recheck)
+            .filter(|s| s.checked.elapsed() < self.recheck && changed.is_none_or(|c| s.checked > c))
             .map(|s| s.index.clone())
     }
 
@@ -162,13 +172,15 @@ impl Indexes {
         if let Some(i) = self.fresh(tenant_id) {
             return Ok(i);
         }
+        // The time a check counts from is taken before the generation is read.
+        let asked = Instant::now();
         let generation = store::generation(db, tenant_id).await?;
         {
             let mut slots = self.slots.write().expect("index lock");
             if let Some(s) = slots.get_mut(&tenant_id)
                 && s.index.generation == generation
             {
-                s.checked = Instant::now();
+                s.checked = asked;
                 return Ok(s.index.clone());
             }
         }
@@ -179,11 +191,12 @@ impl Indexes {
         {
             return Ok(i);
         }
+        let started = Instant::now();
         let index = Arc::new(self.load(db, tenant_id).await?);
         self.slots.write().expect("index lock").insert(
             tenant_id,
             Slot {
-                checked: Instant::now(),
+                checked: started,
                 index: index.clone(),
             },
         );
@@ -222,6 +235,10 @@ impl Indexes {
 
     /// Forgets a tenant's index after a change on this instance, so the next request rebuilds it.
     pub fn invalidate(&self, tenant_id: i64) {
+        self.invalidated
+            .write()
+            .expect("index lock")
+            .insert(tenant_id, Instant::now());
         self.slots.write().expect("index lock").remove(&tenant_id);
     }
 

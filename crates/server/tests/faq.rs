@@ -310,7 +310,11 @@ async fn csv_import_reports_errors_and_stores_nothing(app: &TestApp) {
     assert!(edit.contains("大型ごみ\n粗大ゴミの日"));
     // The form link goes to the prefecture's form, since 高知市 has none of that name.
     let (_, page) = ask_page(&app.browser(), app, CITY, "粗大ごみの収集日は？").await;
-    assert!(page.contains("/t/390003/forms/road-damage"), "{page}");
+    assert!(
+        page.contains("/t/390003/forms/road-damage"),
+        "{:?}",
+        answer_title(&page)
+    );
 }
 
 async fn export_in_shift_jis_and_json_round_trip(app: &TestApp) {
