@@ -234,6 +234,19 @@ pub async fn seed_faq(db: &Db) -> anyhow::Result<bool> {
             },
         ));
     }
+    // Each department's phone as its answers give it (「（電話 088-000-1101）」), for the contact shown.
+    let mut phones: std::collections::HashMap<i64, String> = Default::default();
+    for (_, input) in &planned {
+        if let Some(at) = input.answer.find("電話 ") {
+            let number: String = input.answer[at + "電話 ".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '-')
+                .collect();
+            if number.len() >= 10 {
+                phones.entry(input.department_id).or_insert(number);
+            }
+        }
+    }
     let mut tx = db.write.begin().await?;
     let mut shared = Vec::new();
     for (tenant_id, input) in &planned {
@@ -268,6 +281,17 @@ pub async fn seed_faq(db: &Db) -> anyhow::Result<bool> {
         )
         .bind(now)
         .bind(*id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (department_id, phone) in &phones {
+        sqlx::query(
+            "INSERT INTO faq_department_contacts (department_id, tenant_id, phone, hours)
+             SELECT id, tenant_id, $1, $2 FROM departments WHERE id = $3",
+        )
+        .bind(phone)
+        .bind("平日 8時30分〜17時15分")
+        .bind(*department_id)
         .execute(&mut *tx)
         .await?;
     }
