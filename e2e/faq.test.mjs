@@ -79,9 +79,30 @@ test('a resident chats on a phone, gets the answer and says it did not help', as
   await axe(sp, 'new Q&A form');
   await submitAndWait(sp, sp.getByRole('button', { name: '保存する' }));
   await sp.getByText('第1版を保存しました').waitFor();
-  await sp.goto('/staff/faq/analytics');
-  await axe(sp, 'analytics');
+  await axe(sp, 'Q&A with its version history');
+  for (const [path, label] of [
+    ['/staff/faq/analytics', 'analytics'],
+    ['/staff/faq?q=児童手当', 'Q&A list'],
+    ['/staff/faq/import', 'import and export'],
+    ['/staff/faq/synonyms', 'synonyms'],
+    ['/staff/faq/shared', 'shared pool'],
+    ['/staff/faq/contacts', 'contacts'],
+  ]) {
+    await sp.goto(path);
+    await axe(sp, label);
+  }
   await staff.close();
+
+  // The helpdesk, as a prefecture staff member.
+  const desk = await newContext(browser, { ...DESKTOP, baseURL: server.baseURL });
+  const dp = await desk.newPage();
+  await staffLogin(dp, 'pref-viewer');
+  await dp.goto('/staff/faq/helpdesk');
+  await dp.getByLabel('質問', { exact: true }).fill('パソコンのパスワードを忘れた');
+  await submitAndWait(dp, dp.getByRole('button', { name: '検索する' }));
+  await dp.locator('#faq-answer').waitFor();
+  await axe(dp, 'helpdesk');
+  await desk.close();
 
   const again = await newContext(browser, { ...PHONE, baseURL: server.baseURL });
   const p2 = await again.newPage();
