@@ -2,25 +2,56 @@
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use madoguchi_applications::AppState;
+use madoguchi_faq::FaqState;
 use madoguchi_kernel::Ctx;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const SITE_CSS: &str = include_str!("../static/site.css");
 const FORM_JS: &str = include_str!("../static/form.js");
 
-/// Builds the whole application.
+/// The content security policy of every page that does not set its own.
+const DEFAULT_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'";
+
+/// Builds the whole application. Must be called inside the Tokio runtime: the FAQ indexes of every tenant
+/// start building in the background at once.
 pub fn router(ctx: Ctx, postal: Option<madoguchi_applications::postal::Postal>) -> Router {
+    let faq = FaqState::new(ctx.clone());
+    let warm = faq.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.indexes.warm_all(&warm.ctx.db).await {
+            tracing::warn!(error = %e, "building the FAQ indexes at start failed; they are built on first use");
+        }
+    });
+    router_with(ctx, postal, faq)
+}
+
+/// Builds the application around a given FAQ state (tests use it to look at the indexes).
+pub fn router_with(
+    ctx: Ctx,
+    postal: Option<madoguchi_applications::postal::Postal>,
+    faq: FaqState,
+) -> Router {
     let home_ctx = ctx.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/", get(move || home(home_ctx.clone())))
-        .route("/static/site.css", get(|| async { asset("text/css; charset=utf-8", SITE_CSS) }))
-        .route("/static/form.js", get(|| async { asset("text/javascript; charset=utf-8", FORM_JS) }))
-        .route("/docs/form-schema.json", get(|| async { axum::Json(madoguchi_forms::json_schema()) }))
+        .route(
+            "/static/site.css",
+            get(|| async { asset("text/css; charset=utf-8", SITE_CSS) }),
+        )
+        .route(
+            "/static/form.js",
+            get(|| async { asset("text/javascript; charset=utf-8", FORM_JS) }),
+        )
+        .route(
+            "/docs/form-schema.json",
+            get(|| async { axum::Json(madoguchi_forms::json_schema()) }),
+        )
         .merge(madoguchi_applications::router(AppState::new(ctx, postal)))
+        .merge(madoguchi_faq::router(faq))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -29,16 +60,22 @@ pub fn router(ctx: Ctx, postal: Option<madoguchi_applications::postal::Postal>) 
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(axum::middleware::map_response(framing_policy))
+}
+
+/// Pages are not framed and load only their own resources, unless a route sets its own policy: the FAQ embed
+/// page does, to be framed by the municipality's site (ADR 0010). `X-Frame-Options` goes with the default
+/// policy only, since it cannot express "these sites may frame me".
+async fn framing_policy(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-            ),
-        ))
+            HeaderValue::from_static(DEFAULT_CSP),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    resp
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {

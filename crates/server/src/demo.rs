@@ -184,3 +184,182 @@ pub async fn seed(db: &Db) -> anyhow::Result<bool> {
     }
     Ok(true)
 }
+
+/// The demo Q&A base (the evaluation data of `bench/faq`): JSON Lines, one Q&A per line.
+pub const DEMO_FAQ: &str = include_str!("../demo/faq/qa.jsonl");
+
+/// Categories of 高知市's Q&As published to the shared pool in the demo (procedures set by national law).
+const DEMO_SHARED_CATEGORIES: [&str; 2] = ["国民年金", "マイナンバーカード"];
+
+#[derive(serde::Deserialize)]
+struct DemoQa {
+    category: String,
+    department: String,
+    audience: String,
+    question: String,
+    #[serde(default)]
+    phrasings: Vec<String>,
+    answer: String,
+    #[serde(default)]
+    forms: Vec<String>,
+    #[serde(default)]
+    review_date: String,
+}
+
+/// Seeds the demo Q&A base if 高知市 has none yet: public Q&As into 高知市 (those of a 高知県 department
+/// into 高知県), staff helpdesk Q&As into 高知県, contacts, and a few 高知市 Q&As published to the shared
+/// pool. Departments named in the data are created on the way. Returns whether anything was added.
+pub async fn seed_faq(db: &Db) -> anyhow::Result<bool> {
+    use madoguchi_faq::store::{self, Audience, Contact, EntryInput, Origin};
+    let (Some(pref), Some(city)) = (
+        find_tenant_by_code(db, "390003").await?,
+        find_tenant_by_code(db, "392014").await?,
+    ) else {
+        anyhow::bail!("seed the demo tenants first");
+    };
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM faq_entries WHERE tenant_id = $1")
+        .bind(city.id)
+        .fetch_one(&db.read)
+        .await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let mut departments: std::collections::HashMap<(i64, String), i64> = Default::default();
+    for t in [&pref, &city] {
+        for d in madoguchi_kernel::tenants::list_departments(db, t.id).await? {
+            // Data names departments briefly (市民課); the demo tenant has 市民協働部 市民課.
+            let short = d.name.rsplit(' ').next().unwrap_or(&d.name).to_string();
+            departments.insert((t.id, short), d.id);
+            departments.insert((t.id, d.name), d.id);
+        }
+    }
+    let mut planned = Vec::new();
+    for (n, line) in DEMO_FAQ.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let qa: DemoQa = serde_json::from_str(line)
+            .map_err(|e| anyhow::anyhow!("demo/faq/qa.jsonl line {}: {e}", n + 1))?;
+        let audience = if qa.audience == "staff" {
+            Audience::Staff
+        } else {
+            Audience::Public
+        };
+        let (tenant, dept_name) = match qa.department.strip_prefix("高知県 ") {
+            Some(rest) => (&pref, rest.to_string()),
+            None if audience == Audience::Staff => (&pref, qa.department.clone()),
+            None => (&city, qa.department.clone()),
+        };
+        let key = (tenant.id, dept_name.clone());
+        let department_id = match departments.get(&key) {
+            Some(id) => *id,
+            None => {
+                let code = format!("faq{:02}", departments.len() + 1);
+                let d = insert_department(db, tenant.id, &code, &dept_name).await?;
+                departments.insert(key, d.id);
+                d.id
+            }
+        };
+        // Forms named by title in the data are not forms of this installation; keep slugs only.
+        let forms = qa
+            .forms
+            .into_iter()
+            .filter(|s| {
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+            .collect();
+        let review_date = qa.review_date;
+        planned.push((
+            tenant.id,
+            EntryInput {
+                department_id,
+                category: qa.category,
+                question: qa.question,
+                phrasings: qa.phrasings,
+                answer: qa.answer,
+                forms,
+                audience,
+                review_date,
+            },
+        ));
+    }
+    // Each department's phone as its answers give it (「（電話 088-000-1101）」), for the contact shown.
+    let mut phones: std::collections::HashMap<i64, String> = Default::default();
+    for (_, input) in &planned {
+        if let Some(at) = input.answer.find("電話 ") {
+            let number: String = input.answer[at + "電話 ".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '-')
+                .collect();
+            if number.len() >= 10 {
+                phones.entry(input.department_id).or_insert(number);
+            }
+        }
+    }
+    let mut tx = db.write.begin().await?;
+    let mut shared = Vec::new();
+    for (tenant_id, input) in &planned {
+        let (id, _) = store::save_entry_tx(
+            &mut tx,
+            *tenant_id,
+            None,
+            None,
+            input,
+            "デモデータ",
+            Origin::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo Q&A {}: {e}", input.question))?;
+        if *tenant_id == city.id
+            && DEMO_SHARED_CATEGORIES.contains(&input.category.as_str())
+            && shared
+                .iter()
+                .filter(|(_, c): &&(i64, String)| *c == input.category)
+                .count()
+                < 3
+        {
+            shared.push((id, input.category.clone()));
+        }
+    }
+    let now = madoguchi_kernel::now_ms();
+    for (id, _) in &shared {
+        sqlx::query(
+            "INSERT INTO faq_shared (source_tenant_id, source_entry_id, category, question, phrasings, answer, forms,
+               version, published_at, updated_at)
+             SELECT tenant_id, id, category, question, phrasings, answer, forms, 1, $1, $1 FROM faq_entries WHERE id = $2",
+        )
+        .bind(now)
+        .bind(*id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (department_id, phone) in &phones {
+        sqlx::query(
+            "INSERT INTO faq_department_contacts (department_id, tenant_id, phone, hours)
+             SELECT id, tenant_id, $1, $2 FROM departments WHERE id = $3",
+        )
+        .bind(phone)
+        .bind("平日 8時30分〜17時15分")
+        .bind(*department_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    for (tenant, name, phone) in [
+        (&city, "高知市役所 総合案内", "088-000-1000"),
+        (&pref, "高知県庁 総合案内", "088-000-2000"),
+    ] {
+        store::save_tenant_contact(
+            db,
+            tenant.id,
+            &Contact {
+                name: name.into(),
+                phone: phone.into(),
+                hours: "平日 8時30分〜17時15分（土日祝日・年末年始を除く）".into(),
+            },
+        )
+        .await?;
+    }
+    Ok(true)
+}

@@ -145,6 +145,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo && demo::seed(&ctx.db).await? {
         tracing::info!("demo data seeded");
     }
+    if demo && demo::seed_faq(&ctx.db).await? {
+        tracing::info!("demo Q&A base seeded");
+    }
     let postal =
         madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
             .await?;
@@ -163,6 +166,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         println!("\nmadoguchi demo: http://{addr}/");
         println!("  住民向け: http://{addr}/t/390003");
+        println!("  よくある質問（AIチャット）: http://{addr}/t/392014/faq");
         println!(
             "  職員ログイン: http://{addr}/staff/login （パスワードはすべて {}）",
             demo::DEMO_PASSWORD

@@ -55,8 +55,41 @@ fn unique() -> String {
     format!("{:016x}", rand::thread_rng().r#gen::<u64>())
 }
 
+/// Runs a scenario once on SQLite and once on PostgreSQL, with the demo Q&A base seeded before the server
+/// starts (as `madoguchi demo` does), so its indexes are built from it.
+#[macro_export]
+macro_rules! both_with_faq {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn_with(
+                    $crate::common::Backend::Sqlite,
+                    true,
+                ).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::common::TestApp::spawn_with(
+                    $crate::common::Backend::Postgres,
+                    true,
+                ).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, false).await
+    }
+
+    /// A server with the demo data, and the demo Q&A base when `faq` is set.
+    pub async fn spawn_with(backend: Backend, faq: bool) -> TestApp {
         let id = unique();
         let data_dir = std::env::temp_dir().join(format!("madoguchi-test-{id}"));
         std::fs::create_dir_all(&data_dir).unwrap();
@@ -82,6 +115,11 @@ impl TestApp {
         madoguchi::demo::seed(&ctx.db)
             .await
             .expect("seed demo data");
+        if faq {
+            madoguchi::demo::seed_faq(&ctx.db)
+                .await
+                .expect("seed demo Q&As");
+        }
         // The postal database is shared by all tests when installed (scripts/test installs it).
         let postal_path = madoguchi::postal_data::path(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
