@@ -20,6 +20,7 @@ pub fn router(ctx: Ctx, postal: Option<madoguchi_applications::postal::Postal>) 
         .route("/static/site.css", get(|| async { asset("text/css; charset=utf-8", SITE_CSS) }))
         .route("/static/form.js", get(|| async { asset("text/javascript; charset=utf-8", FORM_JS) }))
         .route("/docs/form-schema.json", get(|| async { axum::Json(madoguchi_forms::json_schema()) }))
+        .merge(madoguchi_opendata::router(ctx.clone()))
         .merge(madoguchi_applications::router(AppState { ctx, postal }))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -1,0 +1,960 @@
+//! The in-memory catalog: a snapshot of every dataset, searched without Solr (ADR 0011).
+//!
+//! Each instance keeps one snapshot and checks the catalog version (one indexed single-row read) before
+//! using it; a write anywhere bumps the version, and the next read on every instance reloads. Search is a
+//! linear scan over normalised keys (substring match, which for Japanese is what character n-grams
+//! approximate), with Solr-like `q`/`fq` syntax, sorting and facets as CKAN's `package_search` has them.
+
+use crate::store::{self, Dataset, Group, Org, Resource};
+use madoguchi_japanese::search::search_key;
+use madoguchi_kernel::Db;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// A dataset with its precomputed search keys.
+#[derive(Debug)]
+pub struct Doc {
+    /// The dataset.
+    pub ds: Dataset,
+    /// Organisation code.
+    pub org_code: String,
+    /// Organisation name.
+    pub org_title: String,
+    title_key: String,
+    tags_key: String,
+    text_key: String,
+    res_name_key: String,
+    res_desc_key: String,
+    formats: Vec<String>,
+}
+
+/// One snapshot of the catalog.
+#[derive(Debug)]
+pub struct Catalog {
+    /// Version loaded.
+    pub version: i64,
+    /// Organisations.
+    pub orgs: Vec<Org>,
+    /// Groups.
+    pub groups: Vec<Group>,
+    /// Datasets, by id.
+    pub docs: Vec<Doc>,
+    by_key: HashMap<String, usize>,
+    res: HashMap<String, (usize, usize)>,
+}
+
+/// The shared, refreshable snapshot.
+#[derive(Default, Debug)]
+pub struct Index {
+    current: RwLock<Option<Arc<Catalog>>>,
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Index {
+    /// The current snapshot, reloaded when the catalog changed.
+    pub async fn get(&self, db: &Db) -> Result<Arc<Catalog>, sqlx::Error> {
+        let version = store::version(db).await?;
+        if let Some(c) = self.cached(version) {
+            return Ok(c);
+        }
+        let _guard = self.reload.lock().await;
+        if let Some(c) = self.cached(version) {
+            return Ok(c);
+        }
+        let loaded = store::load(db).await?;
+        let catalog = Arc::new(tokio::task::block_in_place(|| Catalog::build(loaded)));
+        *self.current.write().expect("index lock") = Some(catalog.clone());
+        Ok(catalog)
+    }
+
+    fn cached(&self, version: i64) -> Option<Arc<Catalog>> {
+        self.current
+            .read()
+            .expect("index lock")
+            .as_ref()
+            .filter(|c| c.version >= version)
+            .cloned()
+    }
+}
+
+impl Catalog {
+    /// Builds the snapshot and its keys.
+    pub fn build(loaded: store::Loaded) -> Catalog {
+        let orgs_by_id: HashMap<i64, &Org> = loaded.orgs.iter().map(|o| (o.tenant_id, o)).collect();
+        let mut docs = Vec::with_capacity(loaded.datasets.len());
+        for ds in loaded.datasets {
+            let (org_code, org_title) = orgs_by_id
+                .get(&ds.tenant_id)
+                .map_or((String::new(), String::new()), |o| {
+                    (o.code.clone(), o.title.clone())
+                });
+            let public: Vec<&Resource> = ds.public_resources().collect();
+            let res_names: String = public
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let res_descs: String = public
+                .iter()
+                .map(|r| r.description.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut formats: Vec<String> = public
+                .iter()
+                .filter(|r| !r.format.is_empty())
+                .map(|r| r.format.to_uppercase())
+                .collect();
+            formats.sort();
+            formats.dedup();
+            let text_key = search_key(&format!(
+                "{} {} {} {} {} {} {}",
+                ds.title,
+                ds.notes,
+                ds.tags.join(" "),
+                org_title,
+                res_names,
+                res_descs,
+                ds.name
+            ));
+            docs.push(Doc {
+                title_key: search_key(&ds.title),
+                tags_key: search_key(&ds.tags.join("\u{1}")),
+                res_name_key: search_key(&res_names),
+                res_desc_key: search_key(&res_descs),
+                text_key,
+                formats,
+                org_code,
+                org_title,
+                ds,
+            });
+        }
+        let mut by_key = HashMap::new();
+        let mut res = HashMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            by_key.insert(d.ds.id.clone(), i);
+            by_key.insert(d.ds.name.clone(), i);
+            for (j, r) in d.ds.resources.iter().enumerate() {
+                res.insert(r.id.clone(), (i, j));
+            }
+        }
+        Catalog {
+            version: loaded.version,
+            orgs: loaded.orgs,
+            groups: loaded.groups,
+            docs,
+            by_key,
+            res,
+        }
+    }
+
+    /// A dataset by id or name.
+    pub fn dataset(&self, id_or_name: &str) -> Option<&Doc> {
+        self.by_key.get(id_or_name).map(|i| &self.docs[*i])
+    }
+
+    /// A resource and its dataset.
+    pub fn resource(&self, id: &str) -> Option<(&Doc, &Resource)> {
+        self.res
+            .get(id)
+            .map(|(i, j)| (&self.docs[*i], &self.docs[*i].ds.resources[*j]))
+    }
+
+    /// An organisation by code (its CKAN name and id).
+    pub fn org(&self, code: &str) -> Option<&Org> {
+        self.orgs.iter().find(|o| o.code == code)
+    }
+
+    /// An organisation by tenant id.
+    pub fn org_of(&self, tenant_id: i64) -> Option<&Org> {
+        self.orgs.iter().find(|o| o.tenant_id == tenant_id)
+    }
+
+    /// A group by name or id.
+    pub fn group(&self, name_or_id: &str) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| g.name == name_or_id || g.id == name_or_id)
+    }
+
+    /// Searches the catalog.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResult<'_>, QueryError> {
+        let qnode = parse_q(&q.q);
+        let fnode = if q.fq.trim().is_empty() {
+            Node::All
+        } else {
+            Parser::new(&q.fq, false).parse()?
+        };
+        check_fields(&fnode)?;
+        let sort = parse_sort(&q.sort)?;
+        let now = madoguchi_kernel::now_ms();
+        let mut hits: Vec<(f32, &Doc)> = Vec::new();
+        for d in &self.docs {
+            if d.ds.private && !(q.include_private && q.viewer_tenant == Some(d.ds.tenant_id)) {
+                continue;
+            }
+            if !fnode.matches(d, now) {
+                continue;
+            }
+            let Some(score) = qnode.score(d, now) else {
+                continue;
+            };
+            hits.push((score, d));
+        }
+        let mut facets = Vec::new();
+        for field in &q.facet_fields {
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            for (_, d) in &hits {
+                for v in facet_values(d, field) {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+            let mut items: Vec<(String, usize)> = counts
+                .into_iter()
+                .filter(|(_, n)| *n >= q.facet_mincount)
+                .collect();
+            items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            if q.facet_limit >= 0 {
+                items.truncate(q.facet_limit as usize);
+            }
+            facets.push((field.clone(), items));
+        }
+        hits.sort_by(|a, b| {
+            for (key, desc) in &sort {
+                let o = match key {
+                    SortKey::Score => a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal),
+                    SortKey::Modified => a.1.ds.modified_at.cmp(&b.1.ds.modified_at),
+                    SortKey::Created => a.1.ds.created_at.cmp(&b.1.ds.created_at),
+                    SortKey::Name => a.1.ds.name.cmp(&b.1.ds.name),
+                    SortKey::Title => a.1.ds.title.cmp(&b.1.ds.title),
+                    SortKey::Id => a.1.ds.id.cmp(&b.1.ds.id),
+                };
+                let o = if *desc { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            a.1.ds.id.cmp(&b.1.ds.id)
+        });
+        let count = hits.len();
+        let results = hits
+            .into_iter()
+            .skip(q.start)
+            .take(q.rows)
+            .map(|(_, d)| d)
+            .collect();
+        Ok(SearchResult {
+            count,
+            results,
+            facets,
+        })
+    }
+}
+
+/// Values of a facet field for one dataset.
+pub fn facet_values(d: &Doc, field: &str) -> Vec<String> {
+    match field {
+        "organization" => vec![d.org_code.clone()],
+        "tags" => d.ds.tags.clone(),
+        "groups" => d.ds.groups.clone(),
+        "res_format" => d.formats.clone(),
+        "license_id" => vec![d.ds.license_id.clone()],
+        "standard_dataset" | "extras_standard_dataset" => {
+            d.ds.standard_type.iter().cloned().collect()
+        }
+        f => match f.strip_prefix("extras_") {
+            Some(k) => {
+                d.ds.extras
+                    .iter()
+                    .filter(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            }
+            None => vec![],
+        },
+    }
+}
+
+/// A `package_search` request, already parsed from parameters.
+#[derive(Debug, Clone)]
+pub struct SearchQuery {
+    /// Full-text query (Solr-like; `*:*` for all).
+    pub q: String,
+    /// Filter query.
+    pub fq: String,
+    /// Page size.
+    pub rows: usize,
+    /// Offset.
+    pub start: usize,
+    /// Sort (`score desc, metadata_modified desc`).
+    pub sort: String,
+    /// Facet fields.
+    pub facet_fields: Vec<String>,
+    /// Facet items per field (negative: all).
+    pub facet_limit: i64,
+    /// Smallest count shown.
+    pub facet_mincount: usize,
+    /// Include private datasets of the viewer's organisation.
+    pub include_private: bool,
+    /// The tenant of an authenticated caller.
+    pub viewer_tenant: Option<i64>,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        Self {
+            q: String::new(),
+            fq: String::new(),
+            rows: 10,
+            start: 0,
+            sort: DEFAULT_SORT.into(),
+            facet_fields: vec![],
+            facet_limit: 50,
+            facet_mincount: 1,
+            include_private: false,
+            viewer_tenant: None,
+        }
+    }
+}
+
+/// CKAN's default sort.
+pub const DEFAULT_SORT: &str = "score desc, metadata_modified desc";
+
+/// Search output.
+pub struct SearchResult<'a> {
+    /// Total matches.
+    pub count: usize,
+    /// The page.
+    pub results: Vec<&'a Doc>,
+    /// Facets in requested order: field → (value, count), largest first.
+    pub facets: Vec<(String, Vec<(String, usize)>)>,
+}
+
+/// A query that cannot be run (CKAN's `Search Query Error`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct QueryError(pub String);
+
+#[derive(Debug, Clone, PartialEq)]
+enum SortKey {
+    Score,
+    Modified,
+    Created,
+    Name,
+    Title,
+    Id,
+}
+
+fn parse_sort(s: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
+    let s = if s.trim().is_empty() { DEFAULT_SORT } else { s };
+    s.split(',')
+        .map(|part| {
+            let mut it = part.split_whitespace();
+            let field = it.next().unwrap_or("");
+            let dir = it.next().unwrap_or("asc");
+            let key = match field {
+                "score" => SortKey::Score,
+                "metadata_modified" => SortKey::Modified,
+                "metadata_created" => SortKey::Created,
+                "name" => SortKey::Name,
+                "title_string" | "title" => SortKey::Title,
+                "id" => SortKey::Id,
+                _ => return Err(QueryError(format!("Can not sort on field: {field}"))),
+            };
+            let desc = match dir {
+                "asc" => false,
+                "desc" => true,
+                _ => return Err(QueryError(format!("Invalid sort direction: {dir}"))),
+            };
+            Ok((key, desc))
+        })
+        .collect()
+}
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    All,
+    Text(String),
+    Field(String, Value),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Exact(String),
+    Prefix(String),
+    Any,
+    Range(Option<String>, Option<String>, bool, bool),
+}
+
+const FIELDS: [&str; 19] = [
+    "id",
+    "name",
+    "title",
+    "notes",
+    "text",
+    "tags",
+    "groups",
+    "organization",
+    "owner_org",
+    "res_format",
+    "res_name",
+    "res_description",
+    "license_id",
+    "state",
+    "metadata_modified",
+    "metadata_created",
+    "dataset_type",
+    "type",
+    "private",
+];
+
+fn check_fields(n: &Node) -> Result<(), QueryError> {
+    match n {
+        Node::Field(f, _)
+            if !FIELDS.contains(&f.as_str())
+                && !f.starts_with("extras_")
+                && f != "standard_dataset" =>
+        {
+            Err(QueryError(format!("undefined field {f}")))
+        }
+        Node::And(v) | Node::Or(v) => v.iter().try_for_each(check_fields),
+        Node::Not(b) => check_fields(b),
+        _ => Ok(()),
+    }
+}
+
+/// `q` is lenient like edismax: unparsable or unknown-field input is searched as plain words.
+fn parse_q(q: &str) -> Node {
+    let q = q.trim();
+    if q.is_empty() || q == "*:*" || q == "*" {
+        return Node::All;
+    }
+    match Parser::new(q, true).parse() {
+        Ok(n) if check_fields(&n).is_ok() => n,
+        _ => Node::And(
+            q.split_whitespace()
+                .map(|w| Node::Text(search_key(w)))
+                .filter(|n| *n != Node::Text(String::new()))
+                .collect(),
+        ),
+    }
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    text_allowed: bool,
+}
+
+impl Parser {
+    fn new(s: &str, text_allowed: bool) -> Parser {
+        Parser {
+            chars: s.chars().collect(),
+            pos: 0,
+            text_allowed,
+        }
+    }
+
+    fn parse(mut self) -> Result<Node, QueryError> {
+        let n = self.or()?;
+        self.ws();
+        if self.pos < self.chars.len() {
+            return Err(QueryError(format!(
+                "Cannot parse query near '{}'",
+                self.chars[self.pos..].iter().collect::<String>()
+            )));
+        }
+        Ok(n)
+    }
+
+    fn ws(&mut self) {
+        while self.pos < self.chars.len() && self.chars[self.pos].is_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn keyword(&mut self, kw: &str) -> bool {
+        self.ws();
+        let n = kw.chars().count();
+        let end = self.pos + n;
+        if end <= self.chars.len()
+            && self.chars[self.pos..end].iter().copied().eq(kw.chars())
+            && self
+                .chars
+                .get(end)
+                .is_none_or(|c| c.is_whitespace() || *c == '(')
+        {
+            self.pos = end;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn or(&mut self) -> Result<Node, QueryError> {
+        let mut parts = vec![self.and()?];
+        while self.keyword("OR") || self.keyword("||") {
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap()
+        } else {
+            Node::Or(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Node, QueryError> {
+        let mut parts = vec![self.unary()?];
+        loop {
+            self.ws();
+            if self.pos >= self.chars.len() || self.chars[self.pos] == ')' {
+                break;
+            }
+            let save = self.pos;
+            if self.keyword("OR") || self.keyword("||") {
+                self.pos = save;
+                break;
+            }
+            let _ = self.keyword("AND") || self.keyword("&&");
+            parts.push(self.unary()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap()
+        } else {
+            Node::And(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Node, QueryError> {
+        self.ws();
+        if self.keyword("NOT") {
+            return Ok(Node::Not(Box::new(self.unary()?)));
+        }
+        match self.chars.get(self.pos) {
+            Some('-') | Some('!') => {
+                self.pos += 1;
+                Ok(Node::Not(Box::new(self.atom()?)))
+            }
+            Some('+') => {
+                self.pos += 1;
+                self.atom()
+            }
+            _ => self.atom(),
+        }
+    }
+
+    fn atom(&mut self) -> Result<Node, QueryError> {
+        self.ws();
+        match self.chars.get(self.pos) {
+            None => Err(QueryError("Unexpected end of query".into())),
+            Some('(') => {
+                self.pos += 1;
+                let n = self.or()?;
+                self.ws();
+                if self.chars.get(self.pos) != Some(&')') {
+                    return Err(QueryError("Missing ')' in query".into()));
+                }
+                self.pos += 1;
+                Ok(n)
+            }
+            Some('"') => {
+                let s = self.quoted()?;
+                self.text(s)
+            }
+            _ => {
+                let start = self.pos;
+                while let Some(c) = self.chars.get(self.pos) {
+                    if c.is_whitespace() || *c == ':' || *c == '(' || *c == ')' {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                let word: String = self.chars[start..self.pos].iter().collect();
+                if self.chars.get(self.pos) == Some(&':') && !word.is_empty() {
+                    self.pos += 1;
+                    if word == "*" {
+                        // `*:*` matches everything.
+                        let v = self.value()?;
+                        return Ok(if v == Value::Any {
+                            Node::All
+                        } else {
+                            Node::Field(word, v)
+                        });
+                    }
+                    return self.field(word);
+                }
+                if word.is_empty() {
+                    return Err(QueryError(format!("Unexpected character at {}", self.pos)));
+                }
+                self.text(word)
+            }
+        }
+    }
+
+    fn text(&self, s: String) -> Result<Node, QueryError> {
+        if self.text_allowed {
+            Ok(Node::Text(search_key(&s)))
+        } else {
+            Err(QueryError(format!("A filter needs field:value, got '{s}'")))
+        }
+    }
+
+    fn field(&mut self, field: String) -> Result<Node, QueryError> {
+        if self.chars.get(self.pos) == Some(&'(') {
+            // field:(a OR b c) → each value on the field.
+            self.pos += 1;
+            let mut alts = Vec::new();
+            loop {
+                self.ws();
+                match self.chars.get(self.pos) {
+                    None => return Err(QueryError("Missing ')' in query".into())),
+                    Some(')') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => {
+                        if self.keyword("OR") {
+                            continue;
+                        }
+                        let v = self.value()?;
+                        alts.push(Node::Field(field.clone(), v));
+                    }
+                }
+            }
+            return Ok(Node::Or(alts));
+        }
+        let v = self.value()?;
+        Ok(Node::Field(field, v))
+    }
+
+    fn quoted(&mut self) -> Result<String, QueryError> {
+        self.pos += 1;
+        let mut s = String::new();
+        while let Some(c) = self.chars.get(self.pos) {
+            self.pos += 1;
+            match c {
+                '"' => return Ok(s),
+                '\\' => {
+                    if let Some(n) = self.chars.get(self.pos) {
+                        s.push(*n);
+                        self.pos += 1;
+                    }
+                }
+                c => s.push(*c),
+            }
+        }
+        Err(QueryError("Unterminated quote in query".into()))
+    }
+
+    fn value(&mut self) -> Result<Value, QueryError> {
+        match self.chars.get(self.pos) {
+            Some('"') => Ok(Value::Exact(self.quoted()?)),
+            Some(c @ ('[' | '{')) => {
+                let lo_incl = *c == '[';
+                self.pos += 1;
+                let start = self.pos;
+                while let Some(c) = self.chars.get(self.pos) {
+                    if *c == ']' || *c == '}' {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                let Some(close) = self.chars.get(self.pos).copied() else {
+                    return Err(QueryError("Unterminated range in query".into()));
+                };
+                let inner: String = self.chars[start..self.pos].iter().collect();
+                self.pos += 1;
+                let (lo, hi) = inner
+                    .split_once(" TO ")
+                    .ok_or_else(|| QueryError(format!("Range needs 'TO': [{inner}]")))?;
+                let bound = |s: &str| {
+                    let s = s.trim();
+                    (s != "*").then(|| s.to_string())
+                };
+                Ok(Value::Range(bound(lo), bound(hi), lo_incl, close == ']'))
+            }
+            _ => {
+                let start = self.pos;
+                while let Some(c) = self.chars.get(self.pos) {
+                    if c.is_whitespace() || *c == ')' {
+                        break;
+                    }
+                    if *c == '\\' {
+                        self.pos += 1;
+                    }
+                    self.pos += 1;
+                }
+                let raw: String = self.chars[start..self.pos.min(self.chars.len())]
+                    .iter()
+                    .collect::<String>()
+                    .replace('\\', "");
+                if raw.is_empty() {
+                    return Err(QueryError("Missing value after ':'".into()));
+                }
+                Ok(if raw == "*" {
+                    Value::Any
+                } else if let Some(p) = raw.strip_suffix('*') {
+                    Value::Prefix(p.to_string())
+                } else {
+                    Value::Exact(raw)
+                })
+            }
+        }
+    }
+}
+
+/// Milliseconds of a Solr date (`2024-01-01T00:00:00Z`, with or without fraction or zone, a date, or
+/// `NOW`, `NOW-7DAYS`, `NOW-1DAY`, `NOW-2HOURS`).
+fn solr_time(s: &str, now: i64) -> Option<i64> {
+    if let Some(rest) = s.strip_prefix("NOW") {
+        if rest.is_empty() {
+            return Some(now);
+        }
+        let (sign, rest) = match rest.as_bytes()[0] {
+            b'-' => (-1, &rest[1..]),
+            b'+' => (1, &rest[1..]),
+            _ => return None,
+        };
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let n: i64 = digits.parse().ok()?;
+        let unit = match rest[digits.len()..].trim_end_matches('S') {
+            "DAY" => 86_400_000,
+            "HOUR" => 3_600_000,
+            "MINUTE" => 60_000,
+            _ => return None,
+        };
+        return Some(now + sign * n * unit);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    let s = s.trim_end_matches('Z');
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc().timestamp_millis());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis())
+}
+
+impl Node {
+    fn matches(&self, d: &Doc, now: i64) -> bool {
+        self.score(d, now).is_some()
+    }
+
+    /// `None` when the document does not match; otherwise its relevance.
+    fn score(&self, d: &Doc, now: i64) -> Option<f32> {
+        match self {
+            Node::All => Some(1.0),
+            Node::Text(t) => {
+                if t.is_empty() {
+                    return Some(0.0);
+                }
+                if !d.text_key.contains(t.as_str()) {
+                    return None;
+                }
+                let mut s = 1.0;
+                if d.title_key.contains(t.as_str()) {
+                    s += 3.0;
+                    if d.title_key == *t {
+                        s += 2.0;
+                    }
+                }
+                if d.tags_key.contains(t.as_str()) {
+                    s += 2.0;
+                }
+                Some(s)
+            }
+            Node::Field(f, v) => field_matches(d, f, v, now).then_some(1.0),
+            Node::And(v) => {
+                let mut total = 0.0;
+                for n in v {
+                    total += n.score(d, now)?;
+                }
+                Some(total)
+            }
+            Node::Or(v) => {
+                let mut best: Option<f32> = None;
+                for n in v {
+                    if let Some(s) = n.score(d, now) {
+                        best = Some(best.map_or(s, |b| b + s));
+                    }
+                }
+                best
+            }
+            Node::Not(n) => (!n.matches(d, now)).then_some(0.0),
+        }
+    }
+}
+
+fn field_matches(d: &Doc, field: &str, v: &Value, now: i64) -> bool {
+    let ds = &d.ds;
+    let text = |key: &str| match v {
+        Value::Exact(s) | Value::Prefix(s) => key.contains(search_key(s).as_str()),
+        Value::Any => !key.is_empty(),
+        Value::Range(..) => false,
+    };
+    let exact = |vals: &mut dyn Iterator<Item = &str>| {
+        let vals: Vec<&str> = vals.collect();
+        match v {
+            Value::Exact(s) => vals.iter().any(|x| x == s),
+            Value::Prefix(p) => vals.iter().any(|x| x.starts_with(p.as_str())),
+            Value::Any => vals.iter().any(|x| !x.is_empty()),
+            Value::Range(lo, hi, li, hi_incl) => vals.iter().any(|x| {
+                lo.as_deref()
+                    .is_none_or(|l| if *li { *x >= l } else { *x > l })
+                    && hi
+                        .as_deref()
+                        .is_none_or(|h| if *hi_incl { *x <= h } else { *x < h })
+            }),
+        }
+    };
+    let time = |ms: i64| match v {
+        Value::Range(lo, hi, li, hi_incl) => {
+            let lo_ok = match lo {
+                None => true,
+                Some(l) => solr_time(l, now).is_some_and(|l| if *li { ms >= l } else { ms > l }),
+            };
+            let hi_ok = match hi {
+                None => true,
+                Some(h) => {
+                    solr_time(h, now).is_some_and(|h| if *hi_incl { ms <= h } else { ms < h })
+                }
+            };
+            lo_ok && hi_ok
+        }
+        Value::Exact(s) => solr_time(s, now) == Some(ms),
+        Value::Any => true,
+        Value::Prefix(_) => false,
+    };
+    match field {
+        "id" => exact(&mut std::iter::once(ds.id.as_str())),
+        "name" => exact(&mut std::iter::once(ds.name.as_str())),
+        "title" => text(&d.title_key),
+        "notes" => text(&search_key(&ds.notes)),
+        "text" => text(&d.text_key),
+        "tags" => exact(&mut ds.tags.iter().map(String::as_str)),
+        "groups" => exact(&mut ds.groups.iter().map(String::as_str)),
+        "organization" | "owner_org" => exact(&mut std::iter::once(d.org_code.as_str())),
+        "res_format" => {
+            let up = |s: &String| s.to_uppercase();
+            let v2 = match v {
+                Value::Exact(s) => Value::Exact(up(s)),
+                Value::Prefix(s) => Value::Prefix(up(s)),
+                other => other.clone(),
+            };
+            field_matches_formats(&d.formats, &v2)
+        }
+        "res_name" => text(&d.res_name_key),
+        "res_description" => text(&d.res_desc_key),
+        "license_id" => exact(&mut std::iter::once(ds.license_id.as_str())),
+        "state" => exact(&mut std::iter::once("active")),
+        "dataset_type" | "type" => exact(&mut std::iter::once("dataset")),
+        "private" => exact(&mut std::iter::once(if ds.private {
+            "true"
+        } else {
+            "false"
+        })),
+        "metadata_modified" => time(ds.modified_at),
+        "metadata_created" => time(ds.created_at),
+        "standard_dataset" => exact(&mut ds.standard_type.iter().map(String::as_str)),
+        f => match f.strip_prefix("extras_") {
+            Some(k) => exact(
+                &mut ds
+                    .extras
+                    .iter()
+                    .filter(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str()),
+            ),
+            None => false,
+        },
+    }
+}
+
+fn field_matches_formats(formats: &[String], v: &Value) -> bool {
+    match v {
+        Value::Exact(s) => formats.iter().any(|f| f == s),
+        Value::Prefix(p) => formats.iter().any(|f| f.starts_with(p.as_str())),
+        Value::Any => !formats.is_empty(),
+        Value::Range(..) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn harvester_filters_parse() {
+        let n = Parser::new(
+            "organization:a OR organization:b -organization:x groups:g metadata_modified:[2024-01-01T00:00:00Z TO *]",
+            false,
+        )
+        .parse()
+        .unwrap();
+        match n {
+            Node::Or(parts) => {
+                assert_eq!(
+                    parts[0],
+                    Node::Field("organization".into(), Value::Exact("a".into()))
+                );
+                let Node::And(rest) = &parts[1] else {
+                    panic!("{parts:?}")
+                };
+                assert_eq!(rest.len(), 4);
+                assert_eq!(
+                    rest[1],
+                    Node::Not(Box::new(Node::Field(
+                        "organization".into(),
+                        Value::Exact("x".into())
+                    )))
+                );
+                assert_eq!(
+                    rest[3],
+                    Node::Field(
+                        "metadata_modified".into(),
+                        Value::Range(Some("2024-01-01T00:00:00Z".into()), None, true, true)
+                    )
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Parser::new("tags:(AED OR 避難所)", false).parse().is_ok());
+        assert!(Parser::new("tags:\"AED設置箇所\"", false).parse().is_ok());
+        assert!(Parser::new("organization:(a", false).parse().is_err());
+        assert!(Parser::new("just words", false).parse().is_err());
+    }
+
+    #[test]
+    fn q_falls_back_to_words() {
+        assert_eq!(parse_q("*:*"), Node::All);
+        assert_eq!(
+            parse_q("避難 ばしょ"),
+            Node::And(vec![Node::Text("避難".into()), Node::Text("バショ".into())])
+        );
+        assert_eq!(
+            parse_q("foo:bar"),
+            Node::And(vec![Node::Text("foo:bar".into())])
+        );
+    }
+
+    #[test]
+    fn solr_times() {
+        let now = 1_700_000_000_000;
+        assert_eq!(solr_time("NOW-1DAY", now), Some(now - 86_400_000));
+        assert_eq!(
+            solr_time("2024-01-01T00:00:00Z", now),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(
+            solr_time("2024-01-01T00:00:00.000Z", now),
+            Some(1_704_067_200_000)
+        );
+        assert_eq!(solr_time("2024-01-01", now), Some(1_704_067_200_000));
+        assert!(parse_sort("id asc").is_ok());
+        assert!(parse_sort("bogus asc").is_err());
+    }
+}
