@@ -391,7 +391,6 @@ async fn run(
             let limit = int(&p, "limit", -1)?;
             let offset = int(&p, "offset", 0)?.max(0) as usize;
             let mut names: Vec<&str> = cat
-                .docs
                 .iter()
                 .filter(|d| !d.ds.private)
                 .map(|d| d.ds.name.as_str())
@@ -407,7 +406,7 @@ async fn run(
         "current_package_list_with_resources" => {
             let limit = int(&p, "limit", 10)?.max(0) as usize;
             let offset = int(&p, "offset", 0)?.max(0) as usize;
-            let mut docs: Vec<&Doc> = cat.docs.iter().filter(|d| !d.ds.private).collect();
+            let mut docs: Vec<&Doc> = cat.iter().filter(|d| !d.ds.private).collect();
             docs.sort_by_key(|d| std::cmp::Reverse(d.ds.modified_at));
             Ok(json!(
                 docs.into_iter()
@@ -449,7 +448,6 @@ async fn run(
             let mut d = org_dict(&cat, org, site);
             if boolean(&p, "include_datasets") {
                 let pk: Vec<Value> = cat
-                    .docs
                     .iter()
                     .filter(|x| {
                         x.ds.tenant_id == org.tenant_id
@@ -490,7 +488,6 @@ async fn run(
         "tag_list" => {
             let query = s(&p, "query").map(|q| madoguchi_japanese::search::search_key(&q));
             let mut tags: Vec<&str> = cat
-                .docs
                 .iter()
                 .filter(|d| !d.ds.private)
                 .flat_map(|d| d.ds.tags.iter().map(String::as_str))
@@ -912,8 +909,7 @@ pub fn ckan_time(ms: i64) -> String {
 }
 
 fn package_count(cat: &Catalog, tenant_id: i64) -> usize {
-    cat.docs
-        .iter()
+    cat.iter()
         .filter(|d| d.ds.tenant_id == tenant_id && !d.ds.private)
         .count()
 }
@@ -950,7 +946,7 @@ fn group_dict(cat: &Catalog, g: &store::Group) -> Value {
         "approval_status": "approved",
         "image_url": "",
         "created": ckan_time(g.created_at),
-        "package_count": cat.docs.iter().filter(|d| !d.ds.private && d.ds.groups.contains(&g.name)).count(),
+        "package_count": cat.iter().filter(|d| !d.ds.private && d.ds.groups.contains(&g.name)).count(),
     })
 }
 

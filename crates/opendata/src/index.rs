@@ -37,8 +37,8 @@ pub struct Catalog {
     pub orgs: Vec<Org>,
     /// Groups.
     pub groups: Vec<Group>,
-    /// Datasets, by id.
-    pub docs: Vec<Doc>,
+    /// Datasets (shared between snapshots, so a refresh copies pointers, not documents).
+    docs: Vec<Arc<Doc>>,
     by_key: HashMap<String, usize>,
     res: HashMap<String, (usize, usize)>,
 }
@@ -61,8 +61,16 @@ impl Index {
         if let Some(c) = self.cached(version) {
             return Ok(c);
         }
-        let loaded = store::load(db).await?;
-        let catalog = Arc::new(tokio::task::block_in_place(|| Catalog::build(loaded)));
+        let prev = self.current.read().expect("index lock").clone();
+        let loaded = store::load(db, prev.as_ref().map(|c| c.version)).await?;
+        let catalog = Arc::new(
+            tokio::task::spawn_blocking(move || match prev {
+                Some(p) => p.refresh(loaded),
+                None => Catalog::build(loaded),
+            })
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("building the catalog index: {e}")))?,
+        );
         *self.current.write().expect("index lock") = Some(catalog.clone());
         Ok(catalog)
     }
@@ -78,10 +86,35 @@ impl Index {
 }
 
 impl Catalog {
-    /// Builds the snapshot and its keys.
+    /// Builds the snapshot and its keys from a full load.
     pub fn build(loaded: store::Loaded) -> Catalog {
+        Catalog::assemble(vec![], loaded)
+    }
+
+    /// A new snapshot: this one with the changed datasets of `loaded` replaced, added or removed.
+    pub fn refresh(&self, loaded: store::Loaded) -> Catalog {
+        let changed: std::collections::HashSet<&str> = loaded
+            .datasets
+            .iter()
+            .map(|d| d.id.as_str())
+            .chain(loaded.removed.iter().map(String::as_str))
+            .collect();
+        let kept: Vec<Arc<Doc>> = self
+            .docs
+            .iter()
+            .filter(|d| !changed.contains(d.ds.id.as_str()))
+            .cloned()
+            .collect();
+        Catalog::assemble(kept, loaded)
+    }
+
+    /// Every dataset.
+    pub fn iter(&self) -> impl Iterator<Item = &Doc> {
+        self.docs.iter().map(|d| &**d)
+    }
+
+    fn assemble(mut docs: Vec<Arc<Doc>>, loaded: store::Loaded) -> Catalog {
         let orgs_by_id: HashMap<i64, &Org> = loaded.orgs.iter().map(|o| (o.tenant_id, o)).collect();
-        let mut docs = Vec::with_capacity(loaded.datasets.len());
         for ds in loaded.datasets {
             let (org_code, org_title) = orgs_by_id
                 .get(&ds.tenant_id)
@@ -116,7 +149,7 @@ impl Catalog {
                 res_descs,
                 ds.name
             ));
-            docs.push(Doc {
+            docs.push(Arc::new(Doc {
                 title_key: search_key(&ds.title),
                 tags_key: search_key(&ds.tags.join("\u{1}")),
                 res_name_key: search_key(&res_names),
@@ -126,7 +159,7 @@ impl Catalog {
                 org_code,
                 org_title,
                 ds,
-            });
+            }));
         }
         let mut by_key = HashMap::new();
         let mut res = HashMap::new();
@@ -149,14 +182,14 @@ impl Catalog {
 
     /// A dataset by id or name.
     pub fn dataset(&self, id_or_name: &str) -> Option<&Doc> {
-        self.by_key.get(id_or_name).map(|i| &self.docs[*i])
+        self.by_key.get(id_or_name).map(|i| &*self.docs[*i])
     }
 
     /// A resource and its dataset.
     pub fn resource(&self, id: &str) -> Option<(&Doc, &Resource)> {
         self.res
             .get(id)
-            .map(|(i, j)| (&self.docs[*i], &self.docs[*i].ds.resources[*j]))
+            .map(|(i, j)| (&*self.docs[*i], &self.docs[*i].ds.resources[*j]))
     }
 
     /// An organisation by code (its CKAN name and id).
@@ -188,7 +221,7 @@ impl Catalog {
         let sort = parse_sort(&q.sort)?;
         let now = madoguchi_kernel::now_ms();
         let mut hits: Vec<(f32, &Doc)> = Vec::new();
-        for d in &self.docs {
+        for d in self.iter() {
             if d.ds.private && !(q.include_private && q.viewer_tenant == Some(d.ds.tenant_id)) {
                 continue;
             }

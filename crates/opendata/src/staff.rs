@@ -85,7 +85,6 @@ pub async fn list(
     require_manager(&scope)?;
     let cat = state.index.get(&state.ctx.db).await?;
     let mut docs: Vec<&Doc> = cat
-        .docs
         .iter()
         .filter(|d| d.ds.tenant_id == scope.tenant_id)
         .collect();
@@ -866,7 +865,6 @@ pub fn dashboard_of(cat: &Catalog, prefecture_id: i64) -> Dashboard {
     orgs.sort_by(|a, b| a.code.cmp(&b.code));
     for o in orgs {
         let public: Vec<&Doc> = cat
-            .docs
             .iter()
             .filter(|d| {
                 d.ds.tenant_id == o.tenant_id

@@ -226,7 +226,7 @@ impl Dataset {
     }
 }
 
-/// Everything in the catalog, as loaded for the in-memory index.
+/// The catalog (or its changes since a version), as loaded for the in-memory index.
 pub struct Loaded {
     /// Version it was loaded at.
     pub version: i64,
@@ -234,8 +234,10 @@ pub struct Loaded {
     pub orgs: Vec<Org>,
     /// Groups.
     pub groups: Vec<Group>,
-    /// Active datasets.
+    /// Active datasets (changed ones only, for a refresh).
     pub datasets: Vec<Dataset>,
+    /// Ids of datasets deleted since (for a refresh).
+    pub removed: Vec<String>,
 }
 
 /// The catalog's version number (cheap; checked on every read).
@@ -245,8 +247,10 @@ pub async fn version(db: &Db) -> Result<i64, sqlx::Error> {
         .await
 }
 
-/// Loads the whole catalog.
-pub async fn load(db: &Db) -> Result<Loaded, sqlx::Error> {
+/// Loads the catalog: everything (`since = None`) or the datasets changed after version `since`, with all
+/// organisations and groups (few and small).
+pub async fn load(db: &Db, since: Option<i64>) -> Result<Loaded, sqlx::Error> {
+    let since = since.unwrap_or(-1);
     // Read the version first: a write committed meanwhile makes the next read reload again.
     let version = version(db).await?;
     let orgs = madoguchi_kernel::tenants::list_tenants(db)
@@ -275,9 +279,13 @@ pub async fn load(db: &Db) -> Result<Loaded, sqlx::Error> {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let mut tags: HashMap<String, Vec<String>> = HashMap::new();
-    for r in sqlx::query("SELECT dataset_id, name FROM od_tags ORDER BY dataset_id, name")
-        .fetch_all(&db.read)
-        .await?
+    for r in sqlx::query(
+        "SELECT dataset_id, name FROM od_tags
+         WHERE dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1) ORDER BY dataset_id, name",
+    )
+    .bind(since)
+    .fetch_all(&db.read)
+    .await?
     {
         tags.entry(r.try_get("dataset_id")?)
             .or_default()
@@ -286,8 +294,9 @@ pub async fn load(db: &Db) -> Result<Loaded, sqlx::Error> {
     let mut in_groups: HashMap<String, Vec<String>> = HashMap::new();
     for r in sqlx::query(
         "SELECT dg.dataset_id, g.name FROM od_dataset_groups dg JOIN od_groups g ON g.id = dg.group_id
-         ORDER BY dg.dataset_id, g.name",
+         WHERE dg.dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1) ORDER BY dg.dataset_id, g.name",
     )
+    .bind(since)
     .fetch_all(&db.read)
     .await?
     {
@@ -298,53 +307,67 @@ pub async fn load(db: &Db) -> Result<Loaded, sqlx::Error> {
     }
     let mut resources: HashMap<String, Vec<Resource>> = HashMap::new();
     for r in sqlx::query(&format!(
-        "SELECT {RESOURCE_COLUMNS} FROM od_resources WHERE state <> 'deleted' ORDER BY dataset_id, position"
+        "SELECT {RESOURCE_COLUMNS} FROM od_resources WHERE state <> 'deleted'
+         AND dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1) ORDER BY dataset_id, position"
     ))
+    .bind(since)
     .fetch_all(&db.read)
     .await?
     {
         let res = resource_from(&r)?;
         resources.entry(res.dataset_id.clone()).or_default().push(res);
     }
-    let datasets = sqlx::query(
+    let rows = sqlx::query(
         "SELECT id, tenant_id, name, title, notes, url, version, author, maintainer, license_id, standard_type,
-                private, extras, created_at, modified_at
-         FROM od_datasets WHERE state = 'active' ORDER BY id",
+                private, extras, created_at, modified_at, state
+         FROM od_datasets WHERE seq > $1 ORDER BY id",
     )
+    .bind(since)
     .fetch_all(&db.read)
-    .await?
-    .iter()
-    .map(|r| {
-        let id: String = r.try_get("id")?;
-        let extras: String = r.try_get("extras")?;
-        let extras: Vec<Extra> = serde_json::from_str(&extras).unwrap_or_default();
-        Ok(Dataset {
-            tenant_id: r.try_get("tenant_id")?,
-            name: r.try_get("name")?,
-            title: r.try_get("title")?,
-            notes: r.try_get("notes")?,
-            url: r.try_get("url")?,
-            version: r.try_get("version")?,
-            author: r.try_get("author")?,
-            maintainer: r.try_get("maintainer")?,
-            license_id: r.try_get("license_id")?,
-            standard_type: r.try_get("standard_type")?,
-            private: r.try_get::<i64, _>("private")? != 0,
-            extras: extras.into_iter().map(|e| (e.key, e.value)).collect(),
-            tags: tags.remove(&id).unwrap_or_default(),
-            groups: in_groups.remove(&id).unwrap_or_default(),
-            resources: resources.remove(&id).unwrap_or_default(),
-            created_at: r.try_get("created_at")?,
-            modified_at: r.try_get("modified_at")?,
-            id,
+    .await?;
+    let mut removed = Vec::new();
+    let mut active = Vec::with_capacity(rows.len());
+    for r in rows {
+        if r.try_get::<String, _>("state")? == "active" {
+            active.push(r);
+        } else {
+            removed.push(r.try_get("id")?);
+        }
+    }
+    let datasets = active
+        .iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let extras: String = r.try_get("extras")?;
+            let extras: Vec<Extra> = serde_json::from_str(&extras).unwrap_or_default();
+            Ok(Dataset {
+                tenant_id: r.try_get("tenant_id")?,
+                name: r.try_get("name")?,
+                title: r.try_get("title")?,
+                notes: r.try_get("notes")?,
+                url: r.try_get("url")?,
+                version: r.try_get("version")?,
+                author: r.try_get("author")?,
+                maintainer: r.try_get("maintainer")?,
+                license_id: r.try_get("license_id")?,
+                standard_type: r.try_get("standard_type")?,
+                private: r.try_get::<i64, _>("private")? != 0,
+                extras: extras.into_iter().map(|e| (e.key, e.value)).collect(),
+                tags: tags.remove(&id).unwrap_or_default(),
+                groups: in_groups.remove(&id).unwrap_or_default(),
+                resources: resources.remove(&id).unwrap_or_default(),
+                created_at: r.try_get("created_at")?,
+                modified_at: r.try_get("modified_at")?,
+                id,
+            })
         })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Loaded {
         version,
         orgs,
         groups,
         datasets,
+        removed,
     })
 }
 
@@ -491,10 +514,24 @@ pub fn check_input(input: &mut DatasetInput) -> Result<(), OdError> {
     }
 }
 
-async fn bump(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE od_catalog_version SET version = version + 1 WHERE id = 1")
-        .execute(&mut **tx)
-        .await?;
+/// Increments the catalog version and stamps the changed dataset with it. The version row is locked until
+/// commit, so versions are committed in order and a reader at version V has every change up to V.
+async fn bump(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    dataset_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let v: i64 = sqlx::query_scalar(
+        "UPDATE od_catalog_version SET version = version + 1 WHERE id = 1 RETURNING version",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(id) = dataset_id {
+        sqlx::query("UPDATE od_datasets SET seq = $1 WHERE id = $2")
+            .bind(v)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -588,7 +625,7 @@ pub async fn create_dataset(
     .execute(&mut *tx)
     .await?;
     write_tags_and_groups(&mut tx, &id, &input).await?;
-    bump(&mut tx).await?;
+    bump(&mut tx, Some(&id)).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -631,7 +668,7 @@ pub async fn update_dataset(
         return Err(OdError::NotFound(id.into()));
     }
     write_tags_and_groups(&mut tx, id, &input).await?;
-    bump(&mut tx).await?;
+    bump(&mut tx, Some(id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -651,7 +688,7 @@ pub async fn delete_dataset(db: &Db, tenant_id: i64, id: &str) -> Result<(), OdE
     if n == 0 {
         return Err(OdError::NotFound(id.into()));
     }
-    bump(&mut tx).await?;
+    bump(&mut tx, Some(id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -747,7 +784,7 @@ pub async fn add_resources(
         position += 1;
     }
     touch(&mut tx, dataset_id, now).await?;
-    bump(&mut tx).await?;
+    bump(&mut tx, Some(dataset_id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -797,7 +834,7 @@ pub async fn publish_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Res
     .execute(&mut *tx)
     .await?;
     touch(&mut tx, &dataset_id, now).await?;
-    bump(&mut tx).await?;
+    bump(&mut tx, Some(&dataset_id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -824,7 +861,7 @@ pub async fn delete_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Resu
     .execute(&mut *tx)
     .await?;
     touch(&mut tx, &dataset_id, now).await?;
-    bump(&mut tx).await?;
+    bump(&mut tx, Some(&dataset_id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -846,7 +883,7 @@ pub async fn create_group(
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    bump(&mut tx).await?;
+    bump(&mut tx, None).await?;
     tx.commit().await?;
     Ok(id)
 }

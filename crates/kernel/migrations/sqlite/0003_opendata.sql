@@ -15,11 +15,13 @@ CREATE TABLE od_datasets (
     private BIGINT NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'deleted')),
     extras TEXT NOT NULL DEFAULT '[]',    -- JSON [{key, value}]
+    seq BIGINT NOT NULL DEFAULT 0,           -- catalog version of the last change (incremental index refresh)
     created_by INTEGER REFERENCES staff(id),
     created_at BIGINT NOT NULL,
     modified_at BIGINT NOT NULL
 );
 CREATE INDEX od_datasets_tenant ON od_datasets (tenant_id, modified_at);
+CREATE INDEX od_datasets_seq ON od_datasets (seq);
 CREATE TABLE od_tags (
     dataset_id TEXT NOT NULL REFERENCES od_datasets(id),
     name TEXT NOT NULL,
@@ -70,7 +72,8 @@ CREATE TABLE od_api_tokens (
     last_used_at BIGINT,
     revoked_at BIGINT
 );
--- Bumped in every catalog write transaction; each instance rebuilds its in-memory search index when it changes.
+-- Bumped in every catalog write transaction (the changed dataset's seq takes the new value); each instance
+-- refreshes its in-memory index with the datasets whose seq is above the version it holds.
 CREATE TABLE od_catalog_version (
     id BIGINT PRIMARY KEY,
     version BIGINT NOT NULL
