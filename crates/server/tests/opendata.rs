@@ -1095,3 +1095,60 @@ async fn ckanapi_client_round_trip(app: &TestApp) {
     // What the client created is in the database, with both resources.
     assert_eq!(app.scalar("SELECT COUNT(*) FROM od_resources r JOIN od_datasets d ON d.id = r.dataset_id WHERE d.name = 'ckanapi-aed'").await, 2);
 }
+
+/// `madoguchi opendata validate FILE --layout aed` prints the report and exits non-zero on errors only.
+#[test]
+fn the_validate_command_reports_and_sets_the_exit_code() {
+    let dir = std::env::temp_dir().join(format!("madoguchi-validate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = env!("CARGO_BIN_EXE_madoguchi");
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        madoguchi_japanese::encoding::encode_cp932(&aed_csv(&[AED_ROW, AED_ROW2])).unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["opendata", "validate"])
+        .arg(&good)
+        .args(["--layout", "aed"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("文字コード: Shift_JIS") && text.contains("エラー 0 件、警告 0 件"),
+        "{text}"
+    );
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        aed_csv(&[AED_ROW, &AED_ROW2.replace(",無,", ",なし,")]),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["opendata", "validate"])
+        .arg(&bad)
+        .args(["--layout", "aed"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "エラー\t3行目「小児対応設備の有無」\t「なし」ではなく「有」か「無」で記入してください"
+        ),
+        "{text}"
+    );
+
+    let out = std::process::Command::new(bin)
+        .args(["opendata", "validate"])
+        .arg(&bad)
+        .args(["--layout", "nope"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("レイアウト「nope」はありません"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
