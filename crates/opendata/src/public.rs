@@ -402,7 +402,14 @@ pub async fn dataset(
         modified: madoguchi_kernel::time::display_datetime(d.ds.modified_at),
         created: madoguchi_kernel::time::display_datetime(d.ds.created_at),
         resources,
-        extras: d.ds.extras.clone(),
+        // The standard dataset is already shown by its name above.
+        extras: d
+            .ds
+            .extras
+            .iter()
+            .filter(|(k, _)| k != "standard_dataset")
+            .cloned()
+            .collect(),
     };
     Ok(Html(page.render()?).into_response())
 }
