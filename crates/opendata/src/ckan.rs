@@ -909,9 +909,7 @@ pub fn ckan_time(ms: i64) -> String {
 }
 
 fn package_count(cat: &Catalog, tenant_id: i64) -> usize {
-    cat.iter()
-        .filter(|d| d.ds.tenant_id == tenant_id && !d.ds.private)
-        .count()
+    cat.org_package_count(tenant_id)
 }
 
 /// An organisation dict.
@@ -946,7 +944,7 @@ fn group_dict(cat: &Catalog, g: &store::Group) -> Value {
         "approval_status": "approved",
         "image_url": "",
         "created": ckan_time(g.created_at),
-        "package_count": cat.iter().filter(|d| !d.ds.private && d.ds.groups.contains(&g.name)).count(),
+        "package_count": cat.group_package_count(&g.name),
     })
 }
 

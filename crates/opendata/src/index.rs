@@ -41,6 +41,9 @@ pub struct Catalog {
     docs: Vec<Arc<Doc>>,
     by_key: HashMap<String, usize>,
     res: HashMap<String, (usize, usize)>,
+    /// Public datasets per organisation (tenant id) and per group name, counted once per snapshot.
+    org_counts: HashMap<i64, usize>,
+    group_counts: HashMap<String, usize>,
 }
 
 /// The shared, refreshable snapshot.
@@ -113,8 +116,11 @@ impl Catalog {
         self.docs.iter().map(|d| &**d)
     }
 
-    fn assemble(mut docs: Vec<Arc<Doc>>, loaded: store::Loaded) -> Catalog {
+    /// `kept` is sorted by id; the new documents are sorted and merged in, so the snapshot stays in id order
+    /// (the harvesters' `sort=id asc` is then the scan order) at linear cost.
+    fn assemble(kept: Vec<Arc<Doc>>, loaded: store::Loaded) -> Catalog {
         let orgs_by_id: HashMap<i64, &Org> = loaded.orgs.iter().map(|o| (o.tenant_id, o)).collect();
+        let mut fresh: Vec<Arc<Doc>> = Vec::with_capacity(loaded.datasets.len());
         for ds in loaded.datasets {
             let (org_code, org_title) = orgs_by_id
                 .get(&ds.tenant_id)
@@ -149,7 +155,7 @@ impl Catalog {
                 res_descs,
                 ds.name
             ));
-            docs.push(Arc::new(Doc {
+            fresh.push(Arc::new(Doc {
                 title_key: search_key(&ds.title),
                 tags_key: search_key(&ds.tags.join("\u{1}")),
                 res_name_key: search_key(&res_names),
@@ -161,9 +167,29 @@ impl Catalog {
                 ds,
             }));
         }
+        fresh.sort_by(|a, b| a.ds.id.cmp(&b.ds.id));
+        let mut docs = Vec::with_capacity(kept.len() + fresh.len());
+        let (mut a, mut b) = (kept.into_iter().peekable(), fresh.into_iter().peekable());
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.ds.id <= y.ds.id,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            docs.push(if take_a { a.next() } else { b.next() }.expect("peeked"));
+        }
         let mut by_key = HashMap::new();
         let mut res = HashMap::new();
+        let mut org_counts = HashMap::new();
+        let mut group_counts = HashMap::new();
         for (i, d) in docs.iter().enumerate() {
+            if !d.ds.private {
+                *org_counts.entry(d.ds.tenant_id).or_default() += 1;
+                for g in &d.ds.groups {
+                    *group_counts.entry(g.clone()).or_default() += 1;
+                }
+            }
             by_key.insert(d.ds.id.clone(), i);
             by_key.insert(d.ds.name.clone(), i);
             for (j, r) in d.ds.resources.iter().enumerate() {
@@ -177,7 +203,19 @@ impl Catalog {
             docs,
             by_key,
             res,
+            org_counts,
+            group_counts,
         }
+    }
+
+    /// Public datasets of an organisation.
+    pub fn org_package_count(&self, tenant_id: i64) -> usize {
+        self.org_counts.get(&tenant_id).copied().unwrap_or(0)
+    }
+
+    /// Public datasets in a group.
+    pub fn group_package_count(&self, name: &str) -> usize {
+        self.group_counts.get(name).copied().unwrap_or(0)
     }
 
     /// A dataset by id or name.
@@ -220,8 +258,17 @@ impl Catalog {
         check_fields(&fnode)?;
         let sort = parse_sort(&q.sort)?;
         let now = madoguchi_kernel::now_ms();
-        let mut hits: Vec<(f32, &Doc)> = Vec::new();
-        for d in self.iter() {
+        // Sort keys are copied next to each hit, so sorting 10,000 hits does not chase pointers; the index is
+        // the id order.
+        struct Hit<'a> {
+            score: f32,
+            modified: i64,
+            created: i64,
+            idx: usize,
+            doc: &'a Doc,
+        }
+        let mut hits: Vec<Hit<'_>> = Vec::new();
+        for (idx, d) in self.iter().enumerate() {
             if d.ds.private && !(q.include_private && q.viewer_tenant == Some(d.ds.tenant_id)) {
                 continue;
             }
@@ -231,13 +278,19 @@ impl Catalog {
             let Some(score) = qnode.score(d, now) else {
                 continue;
             };
-            hits.push((score, d));
+            hits.push(Hit {
+                score,
+                modified: d.ds.modified_at,
+                created: d.ds.created_at,
+                idx,
+                doc: d,
+            });
         }
         let mut facets = Vec::new();
         for field in &q.facet_fields {
             let mut counts: HashMap<String, usize> = HashMap::new();
-            for (_, d) in &hits {
-                for v in facet_values(d, field) {
+            for h in &hits {
+                for v in facet_values(h.doc, field) {
                     *counts.entry(v).or_default() += 1;
                 }
             }
@@ -254,26 +307,29 @@ impl Catalog {
         hits.sort_by(|a, b| {
             for (key, desc) in &sort {
                 let o = match key {
-                    SortKey::Score => a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal),
-                    SortKey::Modified => a.1.ds.modified_at.cmp(&b.1.ds.modified_at),
-                    SortKey::Created => a.1.ds.created_at.cmp(&b.1.ds.created_at),
-                    SortKey::Name => a.1.ds.name.cmp(&b.1.ds.name),
-                    SortKey::Title => a.1.ds.title.cmp(&b.1.ds.title),
-                    SortKey::Id => a.1.ds.id.cmp(&b.1.ds.id),
+                    SortKey::Score => a
+                        .score
+                        .partial_cmp(&b.score)
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                    SortKey::Modified => a.modified.cmp(&b.modified),
+                    SortKey::Created => a.created.cmp(&b.created),
+                    SortKey::Name => a.doc.ds.name.cmp(&b.doc.ds.name),
+                    SortKey::Title => a.doc.ds.title.cmp(&b.doc.ds.title),
+                    SortKey::Id => a.idx.cmp(&b.idx),
                 };
                 let o = if *desc { o.reverse() } else { o };
                 if o.is_ne() {
                     return o;
                 }
             }
-            a.1.ds.id.cmp(&b.1.ds.id)
+            a.idx.cmp(&b.idx)
         });
         let count = hits.len();
         let results = hits
             .into_iter()
             .skip(q.start)
             .take(q.rows)
-            .map(|(_, d)| d)
+            .map(|h| h.doc)
             .collect();
         Ok(SearchResult {
             count,
