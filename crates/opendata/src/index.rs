@@ -21,6 +21,7 @@ pub struct Doc {
     /// Organisation name.
     pub org_title: String,
     title_key: String,
+    notes_key: String,
     tags_key: String,
     text_key: String,
     res_name_key: String,
@@ -157,6 +158,7 @@ impl Catalog {
             ));
             fresh.push(Arc::new(Doc {
                 title_key: search_key(&ds.title),
+                notes_key: search_key(&ds.notes),
                 tags_key: search_key(&ds.tags.join("\u{1}")),
                 res_name_key: search_key(&res_names),
                 res_desc_key: search_key(&res_descs),
@@ -258,6 +260,8 @@ impl Catalog {
         check_fields(&fnode)?;
         let sort = parse_sort(&q.sort)?;
         let now = madoguchi_kernel::now_ms();
+        let fnode = compile(fnode, now)?;
+        let qnode = compile(qnode, now)?;
         // Sort keys are copied next to each hit, so sorting 10,000 hits does not chase pointers; the index is
         // the id order.
         struct Hit<'a> {
@@ -459,11 +463,46 @@ fn parse_sort(s: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
         .collect()
 }
 
+/// A normalised search term with its SIMD substring finder, built once per query.
+#[derive(Clone)]
+struct Needle(String, Arc<memchr::memmem::Finder<'static>>);
+
+impl Needle {
+    fn new(key: String) -> Needle {
+        let finder = memchr::memmem::Finder::new(key.as_bytes()).into_owned();
+        Needle(key, Arc::new(finder))
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn in_key(&self, hay: &str) -> bool {
+        self.1.find(hay.as_bytes()).is_some()
+    }
+}
+
+impl From<&str> for Needle {
+    fn from(s: &str) -> Needle {
+        Needle::new(s.to_string())
+    }
+}
+
+impl PartialEq for Needle {
+    fn eq(&self, other: &Needle) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl std::fmt::Debug for Needle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     All,
-    Text(String),
+    Text(Needle),
     Field(String, Value),
     And(Vec<Node>),
     Or(Vec<Node>),
@@ -476,6 +515,59 @@ enum Value {
     Prefix(String),
     Any,
     Range(Option<String>, Option<String>, bool, bool),
+    /// A text field's value, normalised (after [`compile`]).
+    Key(Needle),
+    /// A date range in epoch milliseconds (after [`compile`]).
+    Ms(Option<i64>, Option<i64>, bool, bool),
+}
+
+const TEXT_FIELDS: [&str; 5] = ["title", "notes", "text", "res_name", "res_description"];
+
+/// Resolves what can be resolved once per query: dates to milliseconds, text values to normalised needles,
+/// formats to upper case. A date that cannot be read is a query error, as in Solr.
+fn compile(n: Node, now: i64) -> Result<Node, QueryError> {
+    Ok(match n {
+        Node::Field(f, v) if f == "metadata_modified" || f == "metadata_created" => {
+            let t = |s: &str| {
+                solr_time(s, now).ok_or_else(|| QueryError(format!("Invalid date in query: {s}")))
+            };
+            let v = match v {
+                Value::Range(lo, hi, li, hii) => Value::Ms(
+                    lo.as_deref().map(t).transpose()?,
+                    hi.as_deref().map(t).transpose()?,
+                    li,
+                    hii,
+                ),
+                Value::Exact(s) => {
+                    let ms = t(&s)?;
+                    Value::Ms(Some(ms), Some(ms), true, true)
+                }
+                other => other,
+            };
+            Node::Field(f, v)
+        }
+        Node::Field(f, Value::Exact(s) | Value::Prefix(s)) if TEXT_FIELDS.contains(&f.as_str()) => {
+            Node::Field(f, Value::Key(Needle::new(search_key(&s))))
+        }
+        Node::Field(f, Value::Exact(s)) if f == "res_format" => {
+            Node::Field(f, Value::Exact(s.to_uppercase()))
+        }
+        Node::Field(f, Value::Prefix(s)) if f == "res_format" => {
+            Node::Field(f, Value::Prefix(s.to_uppercase()))
+        }
+        Node::And(v) => Node::And(
+            v.into_iter()
+                .map(|n| compile(n, now))
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::Or(v) => Node::Or(
+            v.into_iter()
+                .map(|n| compile(n, now))
+                .collect::<Result<_, _>>()?,
+        ),
+        Node::Not(b) => Node::Not(Box::new(compile(*b, now)?)),
+        other => other,
+    })
 }
 
 const FIELDS: [&str; 19] = [
@@ -525,8 +617,8 @@ fn parse_q(q: &str) -> Node {
         Ok(n) if check_fields(&n).is_ok() => n,
         _ => Node::And(
             q.split_whitespace()
-                .map(|w| Node::Text(search_key(w)))
-                .filter(|n| *n != Node::Text(String::new()))
+                .map(|w| Node::Text(Needle::new(search_key(w))))
+                .filter(|n| *n != Node::Text(Needle::from("")))
                 .collect(),
         ),
     }
@@ -685,7 +777,7 @@ impl Parser {
 
     fn text(&self, s: String) -> Result<Node, QueryError> {
         if self.text_allowed {
-            Ok(Node::Text(search_key(&s)))
+            Ok(Node::Text(Needle::new(search_key(&s))))
         } else {
             Err(QueryError(format!("A filter needs field:value, got '{s}'")))
         }
@@ -842,22 +934,22 @@ impl Node {
                 if t.is_empty() {
                     return Some(0.0);
                 }
-                if !d.text_key.contains(t.as_str()) {
+                if !t.in_key(&d.text_key) {
                     return None;
                 }
                 let mut s = 1.0;
-                if d.title_key.contains(t.as_str()) {
+                if t.in_key(&d.title_key) {
                     s += 3.0;
-                    if d.title_key == *t {
+                    if d.title_key == t.0 {
                         s += 2.0;
                     }
                 }
-                if d.tags_key.contains(t.as_str()) {
+                if t.in_key(&d.tags_key) {
                     s += 2.0;
                 }
                 Some(s)
             }
-            Node::Field(f, v) => field_matches(d, f, v, now).then_some(1.0),
+            Node::Field(f, v) => field_matches(d, f, v).then_some(1.0),
             Node::And(v) => {
                 let mut total = 0.0;
                 for n in v {
@@ -879,96 +971,66 @@ impl Node {
     }
 }
 
-fn field_matches(d: &Doc, field: &str, v: &Value, now: i64) -> bool {
-    let ds = &d.ds;
-    let text = |key: &str| match v {
-        Value::Exact(s) | Value::Prefix(s) => key.contains(search_key(s).as_str()),
-        Value::Any => !key.is_empty(),
-        Value::Range(..) => false,
-    };
-    let exact = |vals: &mut dyn Iterator<Item = &str>| {
-        let vals: Vec<&str> = vals.collect();
-        match v {
-            Value::Exact(s) => vals.iter().any(|x| x == s),
-            Value::Prefix(p) => vals.iter().any(|x| x.starts_with(p.as_str())),
-            Value::Any => vals.iter().any(|x| !x.is_empty()),
-            Value::Range(lo, hi, li, hi_incl) => vals.iter().any(|x| {
-                lo.as_deref()
-                    .is_none_or(|l| if *li { *x >= l } else { *x > l })
-                    && hi
-                        .as_deref()
-                        .is_none_or(|h| if *hi_incl { *x <= h } else { *x < h })
-            }),
-        }
-    };
-    let time = |ms: i64| match v {
+fn value_matches(v: &Value, x: &str) -> bool {
+    match v {
+        Value::Exact(s) => x == s,
+        Value::Prefix(p) => x.starts_with(p.as_str()),
+        Value::Any => !x.is_empty(),
         Value::Range(lo, hi, li, hi_incl) => {
-            let lo_ok = match lo {
-                None => true,
-                Some(l) => solr_time(l, now).is_some_and(|l| if *li { ms >= l } else { ms > l }),
-            };
-            let hi_ok = match hi {
-                None => true,
-                Some(h) => {
-                    solr_time(h, now).is_some_and(|h| if *hi_incl { ms <= h } else { ms < h })
-                }
-            };
-            lo_ok && hi_ok
+            lo.as_deref()
+                .is_none_or(|l| if *li { x >= l } else { x > l })
+                && hi
+                    .as_deref()
+                    .is_none_or(|h| if *hi_incl { x <= h } else { x < h })
         }
-        Value::Exact(s) => solr_time(s, now) == Some(ms),
-        Value::Any => true,
-        Value::Prefix(_) => false,
-    };
-    match field {
-        "id" => exact(&mut std::iter::once(ds.id.as_str())),
-        "name" => exact(&mut std::iter::once(ds.name.as_str())),
-        "title" => text(&d.title_key),
-        "notes" => text(&search_key(&ds.notes)),
-        "text" => text(&d.text_key),
-        "tags" => exact(&mut ds.tags.iter().map(String::as_str)),
-        "groups" => exact(&mut ds.groups.iter().map(String::as_str)),
-        "organization" | "owner_org" => exact(&mut std::iter::once(d.org_code.as_str())),
-        "res_format" => {
-            let up = |s: &String| s.to_uppercase();
-            let v2 = match v {
-                Value::Exact(s) => Value::Exact(up(s)),
-                Value::Prefix(s) => Value::Prefix(up(s)),
-                other => other.clone(),
-            };
-            field_matches_formats(&d.formats, &v2)
-        }
-        "res_name" => text(&d.res_name_key),
-        "res_description" => text(&d.res_desc_key),
-        "license_id" => exact(&mut std::iter::once(ds.license_id.as_str())),
-        "state" => exact(&mut std::iter::once("active")),
-        "dataset_type" | "type" => exact(&mut std::iter::once("dataset")),
-        "private" => exact(&mut std::iter::once(if ds.private {
-            "true"
-        } else {
-            "false"
-        })),
-        "metadata_modified" => time(ds.modified_at),
-        "metadata_created" => time(ds.created_at),
-        "standard_dataset" => exact(&mut ds.standard_type.iter().map(String::as_str)),
-        f => match f.strip_prefix("extras_") {
-            Some(k) => exact(
-                &mut ds
-                    .extras
-                    .iter()
-                    .filter(|(key, _)| key == k)
-                    .map(|(_, v)| v.as_str()),
-            ),
-            None => false,
-        },
+        Value::Key(n) => n.in_key(x),
+        Value::Ms(..) => false,
     }
 }
 
-fn field_matches_formats(formats: &[String], v: &Value) -> bool {
-    match v {
-        Value::Exact(s) => formats.iter().any(|f| f == s),
-        Value::Prefix(p) => formats.iter().any(|f| f.starts_with(p.as_str())),
-        Value::Any => !formats.is_empty(),
-        Value::Range(..) => false,
+fn field_matches(d: &Doc, field: &str, v: &Value) -> bool {
+    let ds = &d.ds;
+    let text = |key: &str| match v {
+        Value::Key(n) => n.in_key(key),
+        Value::Exact(s) | Value::Prefix(s) => key.contains(search_key(s).as_str()),
+        Value::Any => !key.is_empty(),
+        _ => false,
+    };
+    let time = |ms: i64| match v {
+        Value::Ms(lo, hi, li, hi_incl) => {
+            lo.is_none_or(|l| if *li { ms >= l } else { ms > l })
+                && hi.is_none_or(|h| if *hi_incl { ms <= h } else { ms < h })
+        }
+        Value::Any => true,
+        _ => false,
+    };
+    let one = |x: &str| value_matches(v, x);
+    match field {
+        "id" => one(&ds.id),
+        "name" => one(&ds.name),
+        "title" => text(&d.title_key),
+        "notes" => text(&d.notes_key),
+        "text" => text(&d.text_key),
+        "tags" => ds.tags.iter().any(|t| one(t)),
+        "groups" => ds.groups.iter().any(|g| one(g)),
+        "organization" | "owner_org" => one(&d.org_code),
+        "res_format" => match v {
+            Value::Any => !d.formats.is_empty(),
+            v => d.formats.iter().any(|f| value_matches(v, f)),
+        },
+        "res_name" => text(&d.res_name_key),
+        "res_description" => text(&d.res_desc_key),
+        "license_id" => one(&ds.license_id),
+        "state" => one("active"),
+        "dataset_type" | "type" => one("dataset"),
+        "private" => one(if ds.private { "true" } else { "false" }),
+        "metadata_modified" => time(ds.modified_at),
+        "metadata_created" => time(ds.created_at),
+        "standard_dataset" => ds.standard_type.as_deref().is_some_and(one),
+        f => match f.strip_prefix("extras_") {
+            Some(k) => ds.extras.iter().any(|(key, val)| key == k && one(val)),
+            None => false,
+        },
     }
 }
 
