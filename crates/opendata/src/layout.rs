@@ -236,21 +236,29 @@ impl Layout {
     }
 }
 
+/// The built-in layouts, sorted by id, parsed once per process.
+fn all() -> &'static [Layout] {
+    static ALL: std::sync::OnceLock<Vec<Layout>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v: Vec<Layout> = BUILTIN
+            .iter()
+            .map(|(stem, text)| {
+                Layout::parse(text).unwrap_or_else(|e| panic!("layout file {stem}.toml: {e}"))
+            })
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    })
+}
+
 /// Every built-in layout, sorted by id.
 pub fn builtin() -> Vec<Layout> {
-    let mut v: Vec<Layout> = BUILTIN
-        .iter()
-        .map(|(stem, text)| {
-            Layout::parse(text).unwrap_or_else(|e| panic!("layout file {stem}.toml: {e}"))
-        })
-        .collect();
-    v.sort_by(|a, b| a.id.cmp(&b.id));
-    v
+    all().to_vec()
 }
 
 /// A built-in layout by id.
 pub fn find(id: &str) -> Option<Layout> {
-    builtin().into_iter().find(|l| l.id == id)
+    all().iter().find(|l| l.id == id).cloned()
 }
 
 #[cfg(test)]
