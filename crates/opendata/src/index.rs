@@ -45,6 +45,11 @@ pub struct Catalog {
     /// Public datasets per organisation (tenant id) and per group name, counted once per snapshot.
     org_counts: HashMap<i64, usize>,
     group_counts: HashMap<String, usize>,
+    /// Every dataset's text key, in snapshot order, each followed by a separator: one contiguous buffer that a
+    /// SIMD substring search sweeps far faster than 10,000 separate strings.
+    text_buf: String,
+    /// Where each dataset's key starts in `text_buf`.
+    starts: Vec<usize>,
 }
 
 /// The shared, refreshable snapshot.
@@ -185,6 +190,8 @@ impl Catalog {
         let mut res = HashMap::new();
         let mut org_counts = HashMap::new();
         let mut group_counts = HashMap::new();
+        let mut text_buf = String::with_capacity(docs.iter().map(|d| d.text_key.len() + 1).sum());
+        let mut starts = Vec::with_capacity(docs.len());
         for (i, d) in docs.iter().enumerate() {
             if !d.ds.private {
                 *org_counts.entry(d.ds.tenant_id).or_default() += 1;
@@ -192,6 +199,9 @@ impl Catalog {
                     *group_counts.entry(g.clone()).or_default() += 1;
                 }
             }
+            starts.push(text_buf.len());
+            text_buf.push_str(&d.text_key);
+            text_buf.push('\u{1}');
             by_key.insert(d.ds.id.clone(), i);
             by_key.insert(d.ds.name.clone(), i);
             for (j, r) in d.ds.resources.iter().enumerate() {
@@ -207,7 +217,41 @@ impl Catalog {
             res,
             org_counts,
             group_counts,
+            text_buf,
+            starts,
         }
+    }
+
+    /// For a query of words only: which datasets contain every word, found by sweeping the contiguous key
+    /// buffer once per word. `None` when the query has other parts (each dataset is then checked in turn).
+    fn text_candidates(&self, q: &Node) -> Option<Vec<bool>> {
+        let needles: Vec<&Needle> = match q {
+            Node::Text(n) => vec![n],
+            Node::And(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    Node::Text(n) => Some(n),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()?,
+            _ => return None,
+        };
+        if needles.is_empty() || needles.iter().any(|n| n.is_empty()) {
+            return None;
+        }
+        let mut hits = vec![0usize; self.starts.len()];
+        for (k, n) in needles.iter().enumerate() {
+            let mut last = usize::MAX;
+            for pos in n.1.find_iter(self.text_buf.as_bytes()) {
+                let doc = self.starts.partition_point(|s| *s <= pos) - 1;
+                // Count each word once per dataset, and only where all earlier words matched.
+                if doc != last && hits[doc] == k {
+                    hits[doc] += 1;
+                }
+                last = doc;
+            }
+        }
+        Some(hits.into_iter().map(|h| h == needles.len()).collect())
     }
 
     /// Public datasets of an organisation.
@@ -272,7 +316,11 @@ impl Catalog {
             doc: &'a Doc,
         }
         let mut hits: Vec<Hit<'_>> = Vec::new();
+        let candidates = self.text_candidates(&qnode);
         for (idx, d) in self.iter().enumerate() {
+            if candidates.as_ref().is_some_and(|c| !c[idx]) {
+                continue;
+            }
             if d.ds.private && !(q.include_private && q.viewer_tenant == Some(d.ds.tenant_id)) {
                 continue;
             }
