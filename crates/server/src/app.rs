@@ -50,6 +50,7 @@ pub fn router_with(
             "/docs/form-schema.json",
             get(|| async { axum::Json(madoguchi_forms::json_schema()) }),
         )
+        .merge(madoguchi_opendata::router(ctx.clone()))
         .merge(madoguchi_applications::router(AppState::new(ctx, postal)))
         .merge(madoguchi_faq::router(faq))
         .layer(SetResponseHeaderLayer::if_not_present(

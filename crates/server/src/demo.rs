@@ -363,3 +363,134 @@ pub async fn seed_faq(db: &Db) -> anyhow::Result<bool> {
     }
     Ok(true)
 }
+
+/// (organisation code, URL name, title, standard layout, file name, content, group).
+pub type DemoDataset = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static [u8],
+    &'static str,
+);
+
+/// Demo open data: sample files of standard datasets (marked as sample data in every row and description).
+/// (organisation code, URL name, title, standard layout, file name, content, group).
+pub const DEMO_DATASETS: [DemoDataset; 5] = [
+    (
+        "392014",
+        "kochi-city-aed",
+        "AED設置箇所一覧（高知市）",
+        Some("aed"),
+        "aed_kochi_city.csv",
+        include_bytes!("../demo/opendata/aed_kochi_city.csv"),
+        "bousai",
+    ),
+    (
+        "392014",
+        "kochi-city-tourism",
+        "観光施設一覧（高知市）",
+        Some("tourism"),
+        "tourism_kochi_city.csv",
+        include_bytes!("../demo/opendata/tourism_kochi_city.csv"),
+        "kanko",
+    ),
+    (
+        "392049",
+        "nankoku-evacuation",
+        "指定緊急避難場所一覧（南国市）",
+        Some("evacuation"),
+        "evacuation_nankoku.csv",
+        include_bytes!("../demo/opendata/evacuation_nankoku.csv"),
+        "bousai",
+    ),
+    (
+        "390003",
+        "kochi-pref-public-facility",
+        "公共施設一覧（高知県）",
+        Some("public_facility"),
+        "public_facility_kochi_pref.csv",
+        include_bytes!("../demo/opendata/public_facility_kochi_pref.csv"),
+        "",
+    ),
+    (
+        "390003",
+        "kochi-pref-population",
+        "市町村別人口（高知県・サンプル）",
+        None,
+        "population.csv",
+        "市区町村コード,市区町村名,人口,世帯数\r\n392014,高知市,318000,160000\r\n392049,南国市,46000,21000\r\n".as_bytes(),
+        "",
+    ),
+];
+
+/// Seeds the demo catalog (groups, datasets, sample files) if it is empty. Returns whether anything was added.
+pub async fn seed_opendata(ctx: &madoguchi_kernel::Ctx) -> anyhow::Result<bool> {
+    use madoguchi_opendata::{index, ingest, store};
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM od_datasets")
+        .fetch_one(&ctx.db.read)
+        .await?;
+    if n > 0 {
+        return Ok(false);
+    }
+    let err = |e: store::OdError| anyhow::anyhow!("demo open data: {e:?}");
+    store::create_group(
+        &ctx.db,
+        "bousai",
+        "防災",
+        "避難場所・AEDなど防災に関するデータ",
+    )
+    .await
+    .map_err(err)?;
+    store::create_group(&ctx.db, "kanko", "観光", "観光施設・イベントのデータ")
+        .await
+        .map_err(err)?;
+    let idx = index::Index::default();
+    for (code, name, title, standard, file, bytes, group) in DEMO_DATASETS {
+        let tenant = find_tenant_by_code(&ctx.db, code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo tenant {code} missing"))?;
+        let input = store::DatasetInput {
+            name: name.into(),
+            title: title.into(),
+            notes: format!(
+                "{title}です。\n※ デモ用のサンプルデータです。実在の施設・設置情報ではありません。"
+            ),
+            license_id: "cc-by-4.0".into(),
+            standard_type: standard.map(str::to_string),
+            tags: vec!["サンプルデータ".into()],
+            groups: if group.is_empty() {
+                vec![]
+            } else {
+                vec![group.into()]
+            },
+            maintainer: format!("{} オープンデータ担当", tenant.name),
+            ..Default::default()
+        };
+        let id = store::create_dataset(&ctx.db, tenant.id, None, input)
+            .await
+            .map_err(err)?;
+        let cat = idx.get(&ctx.db).await?;
+        let doc = cat
+            .dataset(&id)
+            .ok_or_else(|| anyhow::anyhow!("demo dataset {name} not found"))?;
+        let up = ingest::Upload {
+            file_name: file.into(),
+            bytes: bytes::Bytes::from_static(bytes),
+            name: title.into(),
+            description: "サンプルデータ".into(),
+            format: String::new(),
+        };
+        match ingest::ingest(ctx, tenant.id, doc, up, true)
+            .await
+            .map_err(err)?
+        {
+            ingest::Ingested::Stored { .. } => {}
+            ingest::Ingested::Refused(r) => {
+                anyhow::bail!("demo file {file} does not validate:\n{}", r.to_text())
+            }
+        }
+    }
+    Ok(true)
+}

