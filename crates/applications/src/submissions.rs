@@ -144,86 +144,6 @@ pub fn applicant_email(form: &PublishedForm, answers: &Answers) -> Option<String
         })
 }
 
-/// Stores one submission in its own transaction: the fallback when a batch fails.
-async fn store_submission(
-    db: &Db,
-    form: &PublishedForm,
-    new: NewSubmission,
-    public_url: &str,
-) -> Result<SubmitOutcome, AppError> {
-    let now = now_ms();
-    let receipt = madoguchi_kernel::ids::new_receipt_number(now);
-    let email = applicant_email(form, &new.answers);
-    let mut tx = db.write.begin().await?;
-    if form.definition.capacity.is_some() {
-        // One conditional UPDATE: the row lock (PostgreSQL) or the single writer (SQLite) makes it impossible
-        // to accept more than the capacity, however many arrive at once.
-        let n = sqlx::query(
-            "UPDATE forms SET accepted_count = accepted_count + 1
-             WHERE id = $1 AND (capacity IS NULL OR accepted_count < capacity)",
-        )
-        .bind(form.form_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Ok(SubmitOutcome::Full);
-        }
-    }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status,
-             answers, applicant_name, search_key, applicant_email, submitted_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'received', $6, $7, $8, $9, $10, $10) RETURNING id",
-    )
-    .bind(form.tenant.id)
-    .bind(form.department_id)
-    .bind(form.form_id)
-    .bind(form.version_id)
-    .bind(&receipt)
-    .bind(serde_json::to_string(&new.answers).expect("answers serialise"))
-    .bind(applicant_name(&new.answers))
-    .bind(search_text(&new.answers))
-    .bind(email.clone())
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    for att in &new.attachment_ids {
-        let n = sqlx::query(
-            "UPDATE attachments SET submission_id = $1 WHERE id = $2 AND submission_id IS NULL",
-        )
-        .bind(id)
-        .bind(att)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Err(AppError::BadRequest(
-                "添付ファイルが見つかりません。もう一度添付してください。".into(),
-            ));
-        }
-    }
-    sqlx::query(
-        "INSERT INTO submission_events (submission_id, kind, to_status, body, at) VALUES ($1, 'status', 'received', '', $2)",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    for mail in mails_for(form, &receipt, email, public_url) {
-        enqueue_in(&mut tx, &mail).await?;
-    }
-    if let Some(h) = new.draft_token_hash {
-        sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
-            .bind(h)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(SubmitOutcome::Accepted {
-        receipt_number: receipt,
-    })
-}
-
 /// The mails a new submission sends: the receipt to the applicant (when a mail address was given) and a notice
 /// without personal data to the department.
 fn mails_for(
@@ -370,9 +290,13 @@ pub async fn store_submissions(
             if items.len() > 1 {
                 tracing::info!(error = %e, size = items.len(), "batch of submissions rolled back; writing one by one");
             }
+            // Each on its own: a batch of one, so the same code writes it.
             let mut outcomes = Vec::with_capacity(items.len());
-            for (form, new) in items {
-                outcomes.push(store_submission(db, &form, new, public_url).await);
+            for item in items {
+                let outcome = store_batch(db, public_url, std::slice::from_ref(&item))
+                    .await
+                    .map(|mut o| o.remove(0));
+                outcomes.push(outcome);
             }
             outcomes
         }

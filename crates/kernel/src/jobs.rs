@@ -26,16 +26,7 @@ pub async fn enqueue_in<J: Job>(
     conn: &mut sqlx::AnyConnection,
     job: &J,
 ) -> Result<(), sqlx::Error> {
-    let now = now_ms();
-    sqlx::query("INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(J::KIND)
-        .bind(serde_json::to_string(job).expect("job payloads serialise"))
-        .bind(now)
-        .bind(J::MAX_ATTEMPTS)
-        .bind(now)
-        .execute(conn)
-        .await?;
-    Ok(())
+    enqueue_many_in(conn, std::slice::from_ref(job)).await
 }
 
 /// Queues several jobs of one kind with one statement inside an existing transaction (group commit of
@@ -91,42 +82,12 @@ impl ClaimedJob {
 
 /// Claims the next due job, if any.
 pub async fn claim(db: &Db) -> Result<Option<ClaimedJob>, sqlx::Error> {
-    let now = now_ms();
-    let lock = match db.backend {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        // SQLite has one writer at a time; the UPDATE is atomic on its own.
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
-         WHERE id = (SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2
-                     AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, id LIMIT 1 {lock})
-         RETURNING id, kind, payload, attempts, max_attempts"
-    );
-    let row = sqlx::query(&sql)
-        .bind(now + LEASE_MS)
-        .bind(now)
-        .fetch_optional(&db.write)
-        .await?;
-    row.map(|r| {
-        Ok(ClaimedJob {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            payload: r.try_get("payload")?,
-            attempts: r.try_get("attempts")?,
-            max_attempts: r.try_get("max_attempts")?,
-        })
-    })
-    .transpose()
+    Ok(claim_batch(db, 1).await?.pop())
 }
 
 /// Marks a job done (deletes it).
 pub async fn complete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM jobs WHERE id = $1")
-        .bind(id)
-        .execute(&db.write)
-        .await?;
-    Ok(())
+    complete_many(db, &[id]).await
 }
 
 /// Records a failure: retried later with backoff (2^attempts seconds, at most an hour), or given up.
