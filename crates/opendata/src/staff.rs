@@ -675,6 +675,20 @@ pub async fn upload(
     }
 }
 
+/// The id of the dataset holding resource `rid`, if that dataset belongs to the caller's tenant.
+async fn own_resource_dataset(
+    state: &OdState,
+    scope: &StaffScope,
+    rid: &str,
+) -> Result<String, AppError> {
+    let cat = state.index.get(&state.ctx.db).await?;
+    let (d, _) = cat
+        .resource(rid)
+        .filter(|(d, _)| d.ds.tenant_id == scope.tenant_id)
+        .ok_or(AppError::NotFound)?;
+    Ok(d.ds.id.clone())
+}
+
 /// POST `/staff/opendata/resources/{rid}/publish`: publish a file whose warnings were accepted.
 pub async fn publish(
     State(state): State<OdState>,
@@ -685,12 +699,7 @@ pub async fn publish(
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f._csrf)?;
     require_manager(&scope)?;
-    let cat = state.index.get(&state.ctx.db).await?;
-    let (d, _) = cat
-        .resource(&rid)
-        .filter(|(d, _)| d.ds.tenant_id == scope.tenant_id)
-        .ok_or(AppError::NotFound)?;
-    let id = d.ds.id.clone();
+    let id = own_resource_dataset(&state, &scope, &rid).await?;
     store::publish_resource(&state.ctx.db, scope.tenant_id, &rid).await?;
     madoguchi_kernel::audit::record(
         &state.ctx.db,
@@ -713,12 +722,7 @@ pub async fn delete_resource(
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f._csrf)?;
     require_manager(&scope)?;
-    let cat = state.index.get(&state.ctx.db).await?;
-    let (d, _) = cat
-        .resource(&rid)
-        .filter(|(d, _)| d.ds.tenant_id == scope.tenant_id)
-        .ok_or(AppError::NotFound)?;
-    let id = d.ds.id.clone();
+    let id = own_resource_dataset(&state, &scope, &rid).await?;
     store::delete_resource(&state.ctx.db, scope.tenant_id, &rid).await?;
     madoguchi_kernel::audit::record(
         &state.ctx.db,
