@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_forms::FormDefinition;
-use madoguchi_kernel::tenants::{Department, list_departments};
+use madoguchi_kernel::tenants::Department;
 use madoguchi_kernel::web::{page_with_csrf, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Ctx, Db, Role, StaffScope, audit, now_ms};
 use serde::Deserialize;
@@ -283,13 +283,7 @@ struct UsePage<'a> {
     errors: Vec<String>,
 }
 
-async fn editable_departments(ctx: &Ctx, scope: &StaffScope) -> Result<Vec<Department>, AppError> {
-    Ok(list_departments(&ctx.db, scope.tenant_id)
-        .await?
-        .into_iter()
-        .filter(|d| scope.can_edit_forms_of(d.id))
-        .collect())
-}
+use crate::builder::editable_departments;
 
 /// GET `/staff/templates/{id}/use`: copy a template into the caller's forms.
 pub async fn use_page(
@@ -336,6 +330,9 @@ pub struct UseForm {
     department: String,
     #[serde(default)]
     definition: String,
+    /// `builder` to adapt it in the form builder before publishing; anything else publishes now.
+    #[serde(default)]
+    then: String,
 }
 
 /// POST `/staff/templates/{id}/use`: publishes the (adapted) definition as a new form of the caller's tenant,
@@ -371,6 +368,23 @@ pub async fn use_post(
     if errors.is_empty() {
         match madoguchi_forms::parse_definition(&f.definition) {
             Err(es) => errors.extend(es.iter().map(|e| format!("フォーム定義: {e}"))),
+            Ok(mut def) if f.then == "builder" => {
+                def.department = f.department.clone();
+                match crate::builder::store::create(&ctx.db, &scope, None, &slug, &def).await? {
+                    Some(copy) => {
+                        return Ok(Redirect::to(&format!(
+                            "{}?notice={}",
+                            crate::builder::builder_url(copy),
+                            percent_encoding::utf8_percent_encode(
+                                &format!("テンプレート「{}」を読み込みました。調整してから公開してください", template.title),
+                                percent_encoding::NON_ALPHANUMERIC
+                            )
+                        ))
+                        .into_response());
+                    }
+                    None => errors.push(format!("URL名: 「{slug}」はすでに編集中です。")),
+                }
+            }
             Ok(mut def) => {
                 def.department = f.department.clone();
                 match forms_store::publish(&ctx.db, &scope, &slug, &def).await {

@@ -8,10 +8,12 @@
 pub mod admin;
 pub mod api;
 pub mod attachments;
+pub mod builder;
 pub mod drafts;
 pub mod export;
 pub mod form_templates;
 pub mod forms_store;
+pub mod languages;
 pub mod maintenance;
 pub mod postal;
 pub mod public;
@@ -128,6 +130,25 @@ pub fn router(state: AppState) -> Router {
             get(form_templates::use_page).post(form_templates::use_post),
         )
         .route("/staff/forms/{id}/rollback", post(versions::rollback))
+        .route("/staff/forms/{id}/edit", post(builder::edit_published))
+        .route(
+            "/staff/builder/new",
+            get(builder::new_page).post(builder::new_post),
+        )
+        .route(
+            "/staff/builder/{id}",
+            get(builder::page).post(builder::change),
+        )
+        .route(
+            "/staff/builder/{id}/preview",
+            get(builder::preview)
+                .post(builder::preview_post)
+                .layer(DefaultBodyLimit::max(MAX_FORM_BODY)),
+        )
+        .route(
+            "/staff/builder/{id}/translations",
+            get(builder::translations::page).post(builder::translations::save),
+        )
         .route("/staff/forms/{id}/export.csv", get(export::export_csv))
         .route("/staff/forms/{id}/codebook.csv", get(export::codebook))
         .with_state(state)

@@ -3,6 +3,9 @@
 
 use crate::attachments::{Upload, store_upload};
 use crate::forms_store::{PublishedForm, find_published};
+use crate::languages::{
+    LANG_COOKIE, LangLink, Ui, localize_fields_html, localized, resident_lang, switch, ui,
+};
 use crate::render::{AnswerRow, answer_rows, render_empty_fields, render_fields};
 use crate::submissions::{NewSubmission, SubmitOutcome};
 use crate::{drafts, forms_store};
@@ -23,6 +26,10 @@ use serde_json::Value;
 struct FormPage<'a> {
     tenant_name: &'a str,
     def: &'a FormDefinition,
+    ui: &'static Ui,
+    languages: Vec<LangLink>,
+    /// Shown in the builder's preview frames: never submitted.
+    preview: bool,
     errors: Vec<FieldError>,
     notice: String,
     action: String,
@@ -36,6 +43,7 @@ struct FormPage<'a> {
 struct ConfirmPage<'a> {
     tenant_name: &'a str,
     def: &'a FormDefinition,
+    ui: &'static Ui,
     rows: Vec<AnswerRow>,
     file_base: String,
     submit_action: String,
@@ -48,6 +56,7 @@ struct ConfirmPage<'a> {
 #[template(path = "done.html")]
 struct DonePage<'a> {
     tenant_name: &'a str,
+    ui: &'static Ui,
     tenant_code: &'a str,
     title: &'a str,
     receipt: &'a str,
@@ -114,6 +123,9 @@ pub struct DraftQuery {
     /// Draft token.
     #[serde(default)]
     d: Option<String>,
+    /// Language to show the form in (`ja`, `en`, `ja-easy`).
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 /// What the input page shows besides the form itself.
@@ -122,6 +134,8 @@ struct Entry<'a> {
     errors: Vec<FieldError>,
     draft: &'a str,
     notice: String,
+    /// The resident's language ("" for Japanese).
+    lang: &'a str,
 }
 
 fn render_form(
@@ -132,13 +146,21 @@ fn render_form(
     status: StatusCode,
 ) -> AppResult<Response> {
     page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        let ui = ui(entry.lang);
+        let shown = localized(&form.definition, entry.lang);
         let page = FormPage {
             tenant_name: &form.tenant.name,
-            def: &form.definition,
-            fields: if entry.errors.is_empty() && *entry.raw == RawInput::default() {
+            def: &shown,
+            ui,
+            languages: switch(&form.definition, entry.lang),
+            preview: false,
+            fields: if entry.lang.is_empty()
+                && entry.errors.is_empty()
+                && *entry.raw == RawInput::default()
+            {
                 render_empty_fields(&form.definition).to_string()
             } else {
-                render_fields(&form.definition, entry.raw, &entry.errors)
+                localize_fields_html(render_fields(&shown, entry.raw, &entry.errors), ui)
             },
             errors: entry.errors,
             notice: entry.notice,
@@ -168,7 +190,8 @@ pub async fn show_form(
         },
         None => (RawInput::default(), String::new()),
     };
-    render_form(
+    let lang = resident_lang(&headers, q.lang.as_deref(), &form.definition);
+    let mut resp = render_form(
         &ctx,
         &headers,
         &form,
@@ -177,21 +200,36 @@ pub async fn show_form(
             errors: Vec::new(),
             draft: &draft,
             notice: String::new(),
+            lang: &lang,
         },
         StatusCode::OK,
-    )
+    )?;
+    if q.lang.is_some() {
+        // Remembered for the confirmation and completion pages.
+        resp.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            madoguchi_kernel::web::set_cookie(
+                LANG_COOKIE,
+                if lang.is_empty() { "ja" } else { &lang },
+                60 * 60 * 24 * 365,
+                ctx.config.secure_cookies(),
+            ),
+        );
+    }
+    Ok(resp)
 }
 
 /// What the input page posted.
-struct Posted {
-    csrf: String,
-    draft: String,
-    action: String,
-    raw: RawInput,
-    uploads: Vec<Upload>,
+pub(crate) struct Posted {
+    pub(crate) csrf: String,
+    pub(crate) draft: String,
+    pub(crate) action: String,
+    pub(crate) raw: RawInput,
+    pub(crate) uploads: Vec<Upload>,
 }
 
-async fn read_multipart(mut mp: Multipart) -> AppResult<Posted> {
+/// Reads the input page's multipart body.
+pub(crate) async fn read_multipart(mut mp: Multipart) -> AppResult<Posted> {
     let mut p = Posted {
         csrf: String::new(),
         draft: String::new(),
@@ -282,7 +320,7 @@ fn renumbered<V>(
 }
 
 /// Shifts group items down after removing item `i`.
-fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
+pub(crate) fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
     let count = raw.group_items(group);
     let prefix = format!("{group}[");
     let renumber = |key: &str| -> Option<String> {
@@ -317,6 +355,7 @@ pub async fn post_form(
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
     let def = &form.definition;
+    let lang = resident_lang(&headers, None, def);
     let mut raw = posted.raw;
     // Files stay with the draft: a browser cannot send them again after an error.
     let mut draft_token = None;
@@ -400,12 +439,14 @@ pub async fn post_form(
                 errors: upload_errors,
                 draft: &token,
                 notice,
+                lang: &lang,
             },
             StatusCode::OK,
         );
     }
     let mut errors = upload_errors;
-    if let Err(mut e) = validate(def, &raw) {
+    // Same rules in every language; the messages name the parts as the resident sees them.
+    if let Err(mut e) = validate(&localized(def, &lang), &raw) {
         errors.append(&mut e);
     }
     if !errors.is_empty() {
@@ -418,6 +459,7 @@ pub async fn post_form(
                 errors,
                 draft: &token,
                 notice: String::new(),
+                lang: &lang,
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         );
@@ -454,10 +496,13 @@ pub async fn show_confirm(
         ctx.config.secure_cookies(),
         StatusCode::OK,
         |csrf| {
+            let lang = resident_lang(&headers, None, &form.definition);
+            let shown = localized(&form.definition, &lang);
             let page = ConfirmPage {
                 tenant_name: &form.tenant.name,
-                def: &form.definition,
-                rows: answer_rows(&form.definition, &answers),
+                def: &shown,
+                ui: ui(&lang),
+                rows: answer_rows(&shown, &answers),
                 file_base: String::new(),
                 submit_action: format!("{}/submit", form_url(&form)),
                 back,
@@ -554,18 +599,60 @@ pub async fn submit(
 pub async fn done(
     State(ctx): State<Ctx>,
     Path((code, slug, receipt)): Path<(String, String, String)>,
+    headers: HeaderMap,
 ) -> AppResult<Html<String>> {
     let form = find_published(&ctx.db, &code, &slug).await?;
     if !crate::submissions::exists_receipt(&ctx.db, form.form_id, &receipt).await? {
         return Err(AppError::NotFound);
     }
+    let lang = resident_lang(&headers, None, &form.definition);
     Ok(Html(
         DonePage {
             tenant_name: &form.tenant.name,
+            ui: ui(&lang),
             tenant_code: &form.tenant.code,
-            title: &form.definition.title,
+            title: &localized(&form.definition, &lang).title,
             receipt: &receipt,
         }
         .render()?,
     ))
+}
+
+/// What the builder's preview shows.
+pub(crate) struct Preview<'a> {
+    pub(crate) tenant_name: &'a str,
+    pub(crate) def: &'a FormDefinition,
+    pub(crate) lang: &'a str,
+    pub(crate) raw: &'a RawInput,
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) notice: String,
+    pub(crate) action: String,
+}
+
+/// The form page exactly as residents see it, from a definition that is not published yet (the builder's
+/// preview); its form posts back to the preview.
+pub(crate) fn render_preview(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    p: Preview<'_>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        let ui = ui(p.lang);
+        let shown = localized(p.def, p.lang);
+        Ok(FormPage {
+            tenant_name: p.tenant_name,
+            def: &shown,
+            ui,
+            languages: Vec::new(),
+            preview: true,
+            fields: localize_fields_html(render_fields(&shown, p.raw, &p.errors), ui),
+            errors: p.errors,
+            notice: p.notice,
+            action: p.action,
+            csrf,
+            draft: String::new(),
+        }
+        .render()?)
+    })
 }

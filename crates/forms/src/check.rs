@@ -58,7 +58,53 @@ pub fn check_definition(def: &FormDefinition) -> Vec<DefinitionError> {
     let mut all = Vec::new();
     check_parts(&def.parts, "parts", &[], &mut all, false);
     errors.extend(all);
+    check_translations(def, &mut errors);
     errors
+}
+
+/// Translations must be into a supported language and name parts and choices that exist.
+fn check_translations(def: &FormDefinition, errors: &mut Vec<DefinitionError>) {
+    fn flatten<'a>(parts: &'a [Part], prefix: &str, out: &mut Vec<(String, &'a Part)>) {
+        for p in parts {
+            let key = format!("{prefix}{}", p.key);
+            out.push((key.clone(), p));
+            if let PartKind::Group { parts, .. } = &p.kind {
+                flatten(parts, &format!("{key}."), out);
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    flatten(&def.parts, "", &mut parts);
+    for (lang, t) in &def.translations {
+        let here = format!("translations.{lang}");
+        if !crate::definition::LANGUAGES.iter().any(|(l, _)| l == lang) {
+            errors.push(DefinitionError {
+                path: here.clone(),
+                message: format!("翻訳の言語「{lang}」には対応していません（en, ja-easy）。"),
+            });
+        }
+        for (key, texts) in &t.parts {
+            let Some((_, part)) = parts.iter().find(|(k, _)| k == key) else {
+                errors.push(DefinitionError {
+                    path: format!("{here}.parts.{key}"),
+                    message: format!("翻訳が指す部品「{key}」がありません。"),
+                });
+                continue;
+            };
+            let values = part.kind.choices().unwrap_or(&[]);
+            for value in texts.choices.keys() {
+                if !values.iter().any(|c| &c.value == value) {
+                    errors.push(DefinitionError {
+                        path: format!("{here}.parts.{key}.choices"),
+                        message: format!(
+                            "翻訳が指す選択肢の値「{value}」が「{}」にありません。",
+                            part.label
+                        ),
+                    });
+                }
+            }
+        }
+    }
 }
 
 fn check_parts(

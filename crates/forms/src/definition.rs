@@ -6,6 +6,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Default per-form limit on the total size of attachments (10 MB).
 pub const DEFAULT_ATTACHMENT_LIMIT: u64 = 10 * 1024 * 1024;
@@ -41,6 +42,49 @@ pub struct FormDefinition {
     pub attachments: AttachmentLimits,
     /// The parts of the form, in display order.
     pub parts: Vec<Part>,
+    /// Texts in other languages, by language code (see [`LANGUAGES`]); Japanese is the definition itself.
+    /// A text left out falls back to Japanese.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, Translation>,
+}
+
+/// The languages a form can be translated into besides Japanese: code and name in that language.
+pub const LANGUAGES: &[(&str, &str)] = &[("en", "English"), ("ja-easy", "やさしい にほんご")];
+
+/// A form's texts in one language.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    /// Title.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Texts of each part, by key (`group.child` inside a repeating group).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, PartTexts>,
+}
+
+/// The translated texts of one part; empty ones fall back to Japanese.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartTexts {
+    /// Label (or heading).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    /// Help text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub help: String,
+    /// Body of a paragraph or consent part.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// What one item of a repeating group is called.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub item_label: String,
+    /// Choice labels by choice value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, String>,
 }
 
 /// Contact details of the owning department (問い合わせ先).
@@ -368,6 +412,41 @@ impl PartKind {
     }
 }
 
+fn replace_if_set(target: &mut String, text: &str) {
+    if !text.trim().is_empty() {
+        *target = text.to_string();
+    }
+}
+
+fn localize_parts(parts: &mut [Part], prefix: &str, t: &Translation) {
+    for part in parts {
+        let key = format!("{prefix}{}", part.key);
+        if let Some(pt) = t.parts.get(&key) {
+            replace_if_set(&mut part.label, &pt.label);
+            replace_if_set(&mut part.help, &pt.help);
+            match &mut part.kind {
+                PartKind::Paragraph { text } | PartKind::Consent { text } => {
+                    replace_if_set(text, &pt.text)
+                }
+                PartKind::Group { item_label, .. } => replace_if_set(item_label, &pt.item_label),
+                PartKind::Radio { choices }
+                | PartKind::Select { choices }
+                | PartKind::Checkboxes { choices, .. } => {
+                    for c in choices {
+                        if let Some(l) = pt.choices.get(&c.value) {
+                            replace_if_set(&mut c.label, l);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let PartKind::Group { parts, .. } = &mut part.kind {
+            localize_parts(parts, &format!("{key}."), t);
+        }
+    }
+}
+
 impl Choice {
     /// A choice whose value and label are given.
     pub fn new(value: &str, label: &str) -> Self {
@@ -387,6 +466,17 @@ impl FormDefinition {
     /// The definition as pretty JSON, as exported.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("a definition always serialises")
+    }
+
+    /// The definition with its texts in `lang` where translated (keys, values and rules unchanged), or
+    /// None when the form has no translation into `lang`.
+    pub fn localized(&self, lang: &str) -> Option<FormDefinition> {
+        let t = self.translations.get(lang)?;
+        let mut out = self.clone();
+        replace_if_set(&mut out.title, &t.title);
+        replace_if_set(&mut out.description, &t.description);
+        localize_parts(&mut out.parts, "", t);
+        Some(out)
     }
 
     /// Finds a top-level part by key.

@@ -153,6 +153,9 @@ fn settings_details(old: &FormDefinition, new: &FormDefinition) -> Vec<String> {
     if old.contact != new.contact {
         d.push("問い合わせ先を変更".into());
     }
+    if old.translations != new.translations {
+        d.push("翻訳（English・やさしい日本語）を変更".into());
+    }
     if old.opens_at != new.opens_at || old.closes_at != new.closes_at {
         d.push("受付期間を変更".into());
     }

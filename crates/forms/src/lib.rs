@@ -10,13 +10,15 @@ pub mod columns;
 mod condition;
 pub mod definition;
 pub mod diff;
+pub mod edit;
 pub mod input;
 pub mod validate;
 
 pub use check::{DefinitionError, check_definition};
 pub use columns::{Column, columns};
 pub use definition::{
-    AttachmentLimits, Choice, Condition, Contact, FormDefinition, Part, PartKind,
+    AttachmentLimits, Choice, Condition, Contact, FormDefinition, LANGUAGES, Part, PartKind,
+    PartTexts, Translation,
 };
 pub use diff::{Change, ChangeKind, diff};
 pub use input::{FileRef, RawInput, field_id};
