@@ -213,5 +213,37 @@ proptest! {
         for i in &hidden {
             prop_assert!(!stored.contains_key(&format!("p{i}")), "hidden p{} kept", i);
         }
+
+        // Translated into English: accepted, shown with the English labels, and the same answers give
+        // the same stored result (keys and values do not depend on the language).
+        let mut translated = json.clone();
+        let parts: serde_json::Map<String, Value> = def
+            .parts
+            .iter()
+            .map(|p| {
+                let choices: serde_json::Map<String, Value> = p
+                    .kind
+                    .choices()
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|c| (c.value.clone(), json!(format!("choice {} <en>", c.value))))
+                    .collect();
+                (p.key.clone(), json!({"label": format!("EN {} <b>", p.key), "choices": choices}))
+            })
+            .collect();
+        translated["translations"] = json!({"en": {"title": "English title", "parts": parts}});
+        let tdef = parse_definition(&translated.to_string());
+        prop_assert!(tdef.is_ok(), "translations refused: {:?}", tdef.err());
+        let tdef = tdef.unwrap();
+        let again = parse_definition(&serde_json::to_string(&tdef).unwrap()).unwrap();
+        prop_assert_eq!(&again, &tdef);
+        let en = tdef.localized("en").expect("an English translation");
+        let html = render_fields(&en, &raw, &[]);
+        for (i, _) in specs.iter().enumerate() {
+            if !hidden.contains(&i) {
+                prop_assert!(html.contains(&escape(&format!("EN p{i} <b>"))), "English label of p{} missing", i);
+            }
+        }
+        prop_assert_eq!(validate(&en, &raw).unwrap(), stored);
     }
 }
