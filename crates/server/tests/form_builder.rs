@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, hidden_value, login_with};
+use common::{TestApp, csrf_of, hidden_value, login_with, page_text};
 
 async fn text(r: reqwest::Response) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
@@ -12,14 +12,7 @@ async fn text(r: reqwest::Response) -> (u16, String) {
 
 /// Starts a new form in the builder; returns the working copy's id.
 async fn start(client: &reqwest::Client, app: &TestApp, title: &str, slug: &str) -> i64 {
-    let page = client
-        .get(app.url("/staff/builder/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(client, app, "/staff/builder/new").await;
     let r = client
         .post(app.url("/staff/builder/new"))
         .form(&[
@@ -43,14 +36,7 @@ async fn change(
     id: i64,
     fields: &[(&str, &str)],
 ) -> (u16, String) {
-    let page = client
-        .get(app.url(&format!("/staff/builder/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(client, app, &format!("/staff/builder/{id}")).await;
     let mut form: Vec<(String, String)> = vec![
         ("_csrf".into(), csrf_of(&page)),
         ("rev".into(), hidden_value(&page, "rev").unwrap()),
@@ -258,16 +244,7 @@ async fn build_publish_fill_and_change(app: &TestApp) {
         .post(app.url(&format!("/staff/forms/{form_id}/edit")))
         .form(&[(
             "_csrf",
-            csrf_of(
-                &editor
-                    .get(app.url("/staff/forms"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap(),
-            ),
+            csrf_of(&page_text(&editor, app, "/staff/forms").await),
         )])
         .send()
         .await
@@ -421,14 +398,7 @@ async fn builder_refuses_what_cannot_work(app: &TestApp) {
     assert_eq!(s, 400);
 
     // A page showing an older revision cannot overwrite a newer change.
-    let page = editor
-        .get(app.url(&format!("/staff/builder/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&editor, app, &format!("/staff/builder/{id}")).await;
     let old_rev = hidden_value(&page, "rev").unwrap();
     add(&editor, app, id, "email").await;
     let r = editor
@@ -464,14 +434,7 @@ async fn builder_refuses_what_cannot_work(app: &TestApp) {
     let form_id = app
         .scalar("SELECT id FROM forms WHERE slug = 'bousai'")
         .await;
-    let forms = editor
-        .get(app.url("/staff/forms"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let forms = page_text(&editor, app, "/staff/forms").await;
     let r = editor
         .post(app.url(&format!("/staff/forms/{form_id}/edit")))
         .form(&[("_csrf", csrf_of(&forms))])
@@ -540,14 +503,12 @@ async fn translations_and_language_switch(app: &TestApp) {
     let editor = app.browser();
     login_with(&editor, app, "pref-editor").await;
     let id = build_seminar(&editor, app).await;
-    let page = editor
-        .get(app.url(&format!("/staff/builder/{id}/translations?lang=en")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &editor,
+        app,
+        &format!("/staff/builder/{id}/translations?lang=en"),
+    )
+    .await;
     assert!(page.contains("「参加方法」の選択肢"), "{page}");
     let r = editor
         .post(app.url(&format!("/staff/builder/{id}/translations?lang=en")))
@@ -565,14 +526,12 @@ async fn translations_and_language_switch(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    let page = editor
-        .get(app.url(&format!("/staff/builder/{id}/translations?lang=ja-easy")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &editor,
+        app,
+        &format!("/staff/builder/{id}/translations?lang=ja-easy"),
+    )
+    .await;
     editor
         .post(app.url(&format!("/staff/builder/{id}/translations?lang=ja-easy")))
         .form(&[
@@ -709,14 +668,7 @@ async fn only_editors_of_the_tenant_use_the_builder(app: &TestApp) {
             .as_u16();
         assert_eq!(s, 404, "{path}");
     }
-    let page = city
-        .get(app.url("/staff/builder/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&city, app, "/staff/builder/new").await;
     let r = city
         .post(app.url(&format!("/staff/builder/{id}")))
         .form(&[
@@ -737,14 +689,7 @@ async fn only_editors_of_the_tenant_use_the_builder(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // The same URL name cannot be started twice.
-    let page = editor
-        .get(app.url("/staff/builder/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&editor, app, "/staff/builder/new").await;
     assert!(
         page.contains("アンケート（survey-x）"),
         "listed as being edited"
@@ -773,14 +718,7 @@ async fn template_opens_in_the_builder(app: &TestApp) {
     let id = app
         .scalar("SELECT MIN(id) FROM form_templates WHERE category = 'セミナー・講座'")
         .await;
-    let page = city
-        .get(app.url(&format!("/staff/templates/{id}/use")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&city, app, &format!("/staff/templates/{id}/use")).await;
     let department: String = sqlx::query_scalar(
         "SELECT d.code FROM departments d JOIN tenants t ON t.id = d.tenant_id WHERE t.code = '392014' ORDER BY d.code",
     )

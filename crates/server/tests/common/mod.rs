@@ -245,6 +245,18 @@ pub async fn login_with(client: &reqwest::Client, app: &TestApp, login: &str) {
     assert_eq!(r.status().as_u16(), 303, "login as {login}");
 }
 
+/// GETs a page with a given client (browser) and returns its text, whatever the status.
+pub async fn page_text(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The `_csrf` hidden value of a page.
 pub fn csrf_of(html: &str) -> String {
     hidden_value(html, "_csrf").expect("page has a CSRF field")
