@@ -832,3 +832,40 @@ async fn staff_of_another_tenant_or_department_cannot_reach_documents(app: &Test
         1
     );
 }
+
+// The default configuration, as `madoguchi demo` runs: a development key file and root made under the data
+// directory on first use, the built-in TSA in process.
+both!(development_key_seals_and_verifies);
+
+async fn development_key_seals_and_verifies(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let id = submission(app, "髙﨑 三郎", "開発環境の事業").await;
+    approve(app, &app.client, id).await;
+    app.drain_jobs().await;
+    let (_, html) = app.get_text("/staff/issuance").await;
+    assert!(
+        html.contains("開発用の鍵です"),
+        "the development key is flagged to staff"
+    );
+    let doc = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {id}"
+        ))
+        .await;
+    let pdf = app
+        .get(&format!("/staff/issuance/documents/{doc}/file.pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let v = verify_json(app, &pdf).await;
+    assert_eq!(v["verdict"], "valid", "{v}");
+    let file = app.data_dir.join("dev.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    assert!(pdfsig(&file).contains("Signature is Valid"));
+    let root = app.data_dir.join("issuance/dev/root.pem");
+    let (_, out) = pyhanko_validate(&file, &root);
+    assert!(out.contains("The signature is judged VALID."), "{out}");
+}
