@@ -161,7 +161,8 @@ pub fn to_content_info_der(sd: &SignedData) -> anyhow::Result<Vec<u8>> {
 pub fn timestamp_request(digest: &[u8]) -> anyhow::Result<(Vec<u8>, Int)> {
     let nonce_bytes: [u8; 8] = rand::random();
     let mut nb = nonce_bytes.to_vec();
-    nb[0] &= 0x7f;
+    // Positive and without a leading zero byte: DER INTEGERs must be minimal.
+    nb[0] = (nb[0] & 0x7f) | 0x40;
     let nonce = Int::new(&nb)?;
     let req = TimeStampReq {
         version: TspVersion::V1,
@@ -269,7 +270,7 @@ impl BuiltinTsa {
         with_cert: bool,
     ) -> anyhow::Result<ContentInfo> {
         let mut serial: [u8; 16] = rand::random();
-        serial[0] &= 0x7f;
+        serial[0] = (serial[0] & 0x7f) | 0x40;
         let info = TstInfo {
             version: TspVersion::V1,
             policy: TSA_POLICY,
@@ -491,4 +492,18 @@ pub fn decode_signed_data(der: &[u8]) -> anyhow::Result<SignedData> {
     let ci = ContentInfo::from_der(der)?;
     anyhow::ensure!(ci.content_type == ID_SIGNED_DATA, "not CMS SignedData");
     Ok(ci.content.decode_as()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_always_encode_canonically() {
+        // A nonce with a leading zero byte used to be written as a non-minimal INTEGER (1 request in 128).
+        for _ in 0..2000 {
+            let (der, _) = timestamp_request(&[7u8; 32]).unwrap();
+            TimeStampReq::from_der(&der).unwrap();
+        }
+    }
 }

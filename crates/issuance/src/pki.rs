@@ -30,8 +30,7 @@ pub struct Authority {
 
 fn serial() -> anyhow::Result<SerialNumber> {
     let mut bytes: [u8; 16] = rand::random();
-    bytes[0] &= 0x7f;
-    bytes[0] |= 0x01;
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
     Ok(SerialNumber::new(&bytes)?)
 }
 
