@@ -80,6 +80,22 @@ impl Status {
     }
 }
 
+/// Queued in the transaction that approves a submission, so that capabilities acting on approval (electronic
+/// issuance issues the permit) run exactly when the approval is committed, without slowing the reviewer.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Approved {
+    /// Tenant of the submission.
+    pub tenant_id: i64,
+    /// The submission.
+    pub submission_id: i64,
+    /// Who approved it.
+    pub staff_id: i64,
+}
+
+impl madoguchi_kernel::jobs::Job for Approved {
+    const KIND: &'static str = "submission_approved";
+}
+
 /// What a new submission needs besides the form.
 pub struct NewSubmission {
     /// Validated answers.
@@ -785,6 +801,14 @@ async fn apply_status(
             ),
         };
         enqueue_in(&mut tx, &mail).await?;
+    }
+    if to == Status::Approved {
+        let approved = Approved {
+            tenant_id: scope.tenant_id,
+            submission_id: id,
+            staff_id: scope.staff_id,
+        };
+        enqueue_in(&mut tx, &approved).await?;
     }
     tx.commit().await?;
     madoguchi_kernel::audit::record(

@@ -23,6 +23,59 @@ pub struct Config {
     pub draft_hours: i64,
     /// Run the background job worker in this process.
     pub run_worker: bool,
+    /// Electronic issuance: seal key, certificates, timestamp authority, fonts.
+    pub issuance: IssuanceConfig,
+}
+
+/// Electronic issuance (電子交付) settings: where the seal key is, which certificates go with it, the
+/// timestamp authority and fonts. The default is a development key made under the data directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IssuanceConfig {
+    /// `"pkcs11"` (HSM or IC card) or `"development"` (a key file made under `data_dir/issuance/dev`; for
+    /// development only).
+    pub key: String,
+    /// The organisation named in development certificates.
+    pub organisation: String,
+    /// PKCS#11 module, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub pkcs11_module: PathBuf,
+    /// Token label.
+    pub pkcs11_token: String,
+    /// User PIN (or the environment variable `MADOGUCHI_PKCS11_PIN`).
+    pub pkcs11_pin: String,
+    /// Label of the private key in the token.
+    pub pkcs11_key_label: String,
+    /// PEM file: the seal certificate, then intermediates (with `key = "pkcs11"`).
+    pub certificate: PathBuf,
+    /// PEM file of the roots trusted when verifying documents (the seal's and the TSA's).
+    pub trust_roots: PathBuf,
+    /// RFC 3161 TSA URL; empty uses the built-in TSA (development and tests).
+    pub tsa_url: String,
+    /// Key file of the built-in TSA (empty: the development one).
+    pub tsa_key: PathBuf,
+    /// Certificate of the built-in TSA.
+    pub tsa_certificate: PathBuf,
+    /// Font files tried first (IPAmj明朝, Noto CJK …); see `madoguchi_issuance::fonts`.
+    pub font_paths: Vec<PathBuf>,
+}
+
+impl Default for IssuanceConfig {
+    fn default() -> Self {
+        Self {
+            key: "development".into(),
+            organisation: "madoguchi".into(),
+            pkcs11_module: PathBuf::new(),
+            pkcs11_token: String::new(),
+            pkcs11_pin: String::new(),
+            pkcs11_key_label: "seal".into(),
+            certificate: PathBuf::new(),
+            trust_roots: PathBuf::new(),
+            tsa_url: String::new(),
+            tsa_key: PathBuf::new(),
+            tsa_certificate: PathBuf::new(),
+            font_paths: Vec::new(),
+        }
+    }
 }
 
 /// How mail leaves the system.
@@ -55,6 +108,7 @@ impl Default for Config {
             session_minutes: 8 * 60,
             draft_hours: 72,
             run_worker: true,
+            issuance: IssuanceConfig::default(),
         }
     }
 }

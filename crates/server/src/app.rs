@@ -56,8 +56,14 @@ pub fn router_with(
             get(|| async { axum::Json(madoguchi_forms::json_schema()) }),
         )
         .merge(madoguchi_opendata::router(ctx.clone()))
-        .merge(madoguchi_applications::router(AppState::new(ctx, postal)))
+        .merge(madoguchi_applications::router(AppState::new(
+            ctx.clone(),
+            postal,
+        )))
         .merge(madoguchi_faq::router(faq))
+        .merge(madoguchi_issuance::router(
+            madoguchi_issuance::IssuanceState::new(ctx.clone()),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

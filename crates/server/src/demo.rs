@@ -494,3 +494,62 @@ pub async fn seed_opendata(ctx: &madoguchi_kernel::Ctx) -> anyhow::Result<bool> 
     }
     Ok(true)
 }
+
+/// The demo's document template: the subsidy form issues a notice of decision (交付決定通知書) on approval.
+/// Idempotent.
+pub async fn seed_issuance(db: &Db) -> anyhow::Result<bool> {
+    let Some(pref) = find_tenant_by_code(db, "390003").await? else {
+        return Ok(false);
+    };
+    let form_id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM forms WHERE tenant_id = $1 AND slug = $2")
+            .bind(pref.id)
+            .bind("jigyo-suishin-hojokin")
+            .fetch_optional(&db.read)
+            .await?;
+    let Some(form_id) = form_id else {
+        return Ok(false);
+    };
+    if madoguchi_issuance::store::template_for_form(db, pref.id, form_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let scope = StaffScope {
+        staff_id: 1,
+        name: "県 管理者".into(),
+        tenant_id: pref.id,
+        tenant_name: pref.name.clone(),
+        role: Role::Admin,
+        department_ids: vec![],
+    };
+    let field = |label: &str, source: &str| madoguchi_issuance::store::FieldSpec {
+        label: label.into(),
+        source: source.into(),
+    };
+    let input = madoguchi_issuance::store::TemplateInput {
+        kind: "notice".into(),
+        title: "補助金交付決定通知書".into(),
+        number_format: "高知県指令8商工第{n}号".into(),
+        next_number: 1,
+        preamble: "申請のあった令和8年度高知県事業推進補助金について、高知県補助金等交付規則に基づき、次のとおり交付することに決定したので通知します。".into(),
+        fields: vec![
+            field("事業名", "project_name"),
+            field("交付決定額", "amount"),
+            field("申請区分", "kind"),
+            field("補助事業の期間", "=交付決定の日から令和9年3月31日まで"),
+        ],
+        conditions: "1 補助事業の内容を変更するときは、あらかじめ知事の承認を受けること。\n2 補助事業が完了したときは、完了の日から30日以内に実績報告書を提出すること。".into(),
+        issuer_title: "高知県知事".into(),
+        issuer_name: "窓口 太郎".into(),
+        seal_text: "高知県知事之印".into(),
+        fee_required: false,
+        auto_issue: true,
+    };
+    madoguchi_issuance::store::save_template(db, &scope, form_id, &input)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(true)
+}

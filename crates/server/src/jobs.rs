@@ -1,5 +1,7 @@
 //! The job runner: knows every job kind of the installation.
 
+use madoguchi_issuance::IssuanceState;
+use madoguchi_kernel::Ctx;
 use madoguchi_kernel::jobs::{ClaimedJob, Job, Runner};
 use madoguchi_kernel::mail::{Mailer, SendMail};
 
@@ -7,10 +9,25 @@ use madoguchi_kernel::mail::{Mailer, SendMail};
 pub struct Jobs {
     /// Outgoing mail.
     pub mailer: Mailer,
+    /// Electronic issuance (issue on approval, batch items).
+    pub issuance: IssuanceState,
+}
+
+impl Jobs {
+    /// The runner of an installation.
+    pub fn new(ctx: &Ctx) -> Jobs {
+        Jobs {
+            mailer: ctx.mailer.clone(),
+            issuance: IssuanceState::new(ctx.clone()),
+        }
+    }
 }
 
 impl Runner for Jobs {
     async fn run(&self, job: &ClaimedJob) -> anyhow::Result<()> {
+        if let Some(result) = self.issuance.run_job(job).await {
+            return result;
+        }
         match job.kind.as_str() {
             SendMail::KIND => self.mailer.send(&job.decode::<SendMail>()?).await,
             other => anyhow::bail!("unknown job kind {other}"),

@@ -2,7 +2,7 @@
 //! prepares a database, `schema` prints the form definition JSON Schema, `check-form` checks a definition.
 
 use clap::{Args, Parser, Subcommand};
-use madoguchi::{app, demo, jobs, postal_data};
+use madoguchi::{app, demo, font_data, jobs, postal_data};
 use madoguchi_kernel::{Config, Ctx};
 use std::path::PathBuf;
 
@@ -218,13 +218,26 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo && demo::seed_opendata(&ctx).await? {
         tracing::info!("demo open data seeded");
     }
+    if demo && demo::seed_issuance(&ctx.db).await? {
+        tracing::info!("demo issuance template seeded");
+    }
+    if demo && let Err(e) = font_data::ensure(&ctx.config) {
+        tracing::warn!(error = %e, "no Japanese font: permits cannot be issued until one is installed");
+    }
+    if !demo && ctx.config.issuance.key == "development" {
+        anyhow::ensure!(
+            !ctx.config.public_url.starts_with("https://"),
+            "[issuance] key = \"development\" is for development only: configure the seal key in an HSM (key = \"pkcs11\") before serving over HTTPS"
+        );
+        tracing::warn!(
+            "electronic issuance signs with a development key file; configure [issuance] key = \"pkcs11\" in production"
+        );
+    }
     let postal =
         madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
             .await?;
     if ctx.config.run_worker {
-        let runner = jobs::Jobs {
-            mailer: ctx.mailer.clone(),
-        };
+        let runner = jobs::Jobs::new(&ctx);
         tokio::spawn(madoguchi_kernel::jobs::work(
             ctx.db.clone(),
             runner,
@@ -238,6 +251,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("  住民向け: http://{addr}/t/390003");
         println!("  よくある質問（AIチャット）: http://{addr}/t/392014/faq");
         println!("  オープンデータ: http://{addr}/opendata");
+        println!("  交付文書の検証: http://{addr}/verify");
         println!(
             "  職員ログイン: http://{addr}/staff/login （パスワードはすべて {}）",
             demo::DEMO_PASSWORD

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub ctx: Ctx,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
+    /// The job runner (one per test, as a server process has one).
+    pub jobs: madoguchi::jobs::Jobs,
     pg_db: Option<String>,
 }
 
@@ -90,6 +92,16 @@ impl TestApp {
 
     /// A server with the demo data, and the demo Q&A base when `faq` is set.
     pub async fn spawn_with(backend: Backend, faq: bool) -> TestApp {
+        Self::spawn_configured(backend, faq, |_| {}).await
+    }
+
+    /// A server whose configuration is adjusted before it starts (`configure` sees the test's data directory
+    /// already set in the configuration).
+    pub async fn spawn_configured(
+        backend: Backend,
+        faq: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let id = unique();
         let data_dir = std::env::temp_dir().join(format!("madoguchi-test-{id}"));
         std::fs::create_dir_all(&data_dir).unwrap();
@@ -104,13 +116,14 @@ impl TestApp {
                 (format!("{}/{name}", pg_base()), Some(name))
             }
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".into(),
             database_url,
             data_dir: data_dir.clone(),
             run_worker: false,
             ..Config::default()
         };
+        configure(&mut config);
         let ctx = Ctx::open(config).await.expect("open context");
         madoguchi::demo::seed(&ctx.db)
             .await
@@ -135,6 +148,7 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         TestApp {
             addr,
+            jobs: madoguchi::jobs::Jobs::new(&ctx),
             ctx,
             client: new_client(),
             data_dir,
@@ -177,10 +191,7 @@ impl TestApp {
 
     /// Runs every queued job (mail) and checks none is left or failed.
     pub async fn drain_jobs(&self) -> usize {
-        let runner = madoguchi::jobs::Jobs {
-            mailer: self.ctx.mailer.clone(),
-        };
-        madoguchi_kernel::jobs::drain(&self.ctx.db, &runner)
+        madoguchi_kernel::jobs::drain(&self.ctx.db, &self.jobs)
             .await
             .unwrap()
     }

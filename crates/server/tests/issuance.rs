@@ -1,0 +1,871 @@
+//! Electronic issuance end to end: a template, approval issues a sealed PDF (SoftHSM key over PKCS#11, the
+//! built-in TSA), the applicant's mailed link, external validators (pyHanko, poppler's pdfsig, pdftotext),
+//! tampering, revocation, re-issue, the fee gate, batches and tenant isolation. Needs `scripts/issuance-setup`.
+
+mod common;
+
+use common::{Backend, TestApp, csrf_of};
+use madoguchi_issuance::pki::Authority;
+use madoguchi_kernel::Config;
+use madoguchi_kernel::config::IssuanceConfig;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn cache() -> PathBuf {
+    PathBuf::from(std::env::var("HOME").unwrap()).join(".cache")
+}
+
+fn pyhanko() -> PathBuf {
+    std::env::var("MADOGUCHI_PYHANKO_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| cache().join("madoguchi-pyhanko"))
+        .join("bin/pyhanko")
+}
+
+fn hsm_dir() -> PathBuf {
+    std::env::var("MADOGUCHI_SOFTHSM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| cache().join("madoguchi-softhsm"))
+}
+
+/// A test PKI: a root made for this test, the SoftHSM key certified by it, a built-in TSA key.
+fn configure_pki(config: &mut Config) {
+    use p256::pkcs8::DecodePublicKey;
+    let public = std::fs::read_to_string(hsm_dir().join("seal-public.pem"))
+        .expect("SoftHSM token missing: run scripts/issuance-setup");
+    let public = p256::ecdsa::VerifyingKey::from_public_key_pem(&public).unwrap();
+    let dir = config.data_dir.join("pki");
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = Authority::new_root("CN=madoguchi テスト用ルート,O=madoguchi,C=JP").unwrap();
+    let seal = root
+        .issue_seal("CN=高知県知事 電子公印（テスト）,O=高知県,C=JP", &public)
+        .unwrap();
+    let tsa_key = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+    let tsa = root
+        .issue_tsa(
+            "CN=テスト用タイムスタンプ局,O=madoguchi,C=JP",
+            tsa_key.verifying_key(),
+        )
+        .unwrap();
+    let pem = |c| madoguchi_issuance::pki::to_pem(c).unwrap();
+    std::fs::write(dir.join("root.pem"), pem(&root.cert)).unwrap();
+    std::fs::write(dir.join("seal.pem"), pem(&seal)).unwrap();
+    std::fs::write(dir.join("tsa.pem"), pem(&tsa)).unwrap();
+    std::fs::write(
+        dir.join("tsa.key"),
+        madoguchi_issuance::pki::key_to_pem(&tsa_key).unwrap(),
+    )
+    .unwrap();
+    config.issuance = IssuanceConfig {
+        key: "pkcs11".into(),
+        pkcs11_module: "/usr/lib/softhsm/libsofthsm2.so".into(),
+        pkcs11_token: "madoguchi-test".into(),
+        pkcs11_pin: "123456".into(),
+        pkcs11_key_label: "seal".into(),
+        certificate: dir.join("seal.pem"),
+        trust_roots: dir.join("root.pem"),
+        tsa_key: dir.join("tsa.key"),
+        tsa_certificate: dir.join("tsa.pem"),
+        ..IssuanceConfig::default()
+    };
+}
+
+async fn spawn(backend: Backend) -> TestApp {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn,sqlx=error")
+        .with_test_writer()
+        .try_init();
+    TestApp::spawn_configured(backend, false, configure_pki).await
+}
+
+macro_rules! both_issuance {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = super::spawn($crate::common::Backend::Sqlite).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = super::spawn($crate::common::Backend::Postgres).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
+both_issuance!(
+    approval_issues_a_sealed_permit_that_validators_accept,
+    revoked_and_superseded_documents_show_at_verification,
+    fee_gate_holds_the_document_until_settled,
+    batch_issues_many_with_progress,
+    template_errors_name_the_field_and_keep_input,
+    staff_of_another_tenant_or_department_cannot_reach_documents,
+);
+
+const FORM: &str = "jigyo-suishin-hojokin";
+
+async fn form_id(app: &TestApp) -> i64 {
+    app.scalar(&format!("SELECT id FROM forms WHERE slug = '{FORM}'"))
+        .await
+}
+
+/// Saves a template for the subsidy form as the prefecture's administrator.
+async fn make_template(app: &TestApp, client: &reqwest::Client, fee: bool) {
+    let id = form_id(app).await;
+    let url = app.url(&format!("/staff/issuance/forms/{id}/template"));
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let mut form = vec![
+        ("_csrf", csrf.as_str()),
+        ("kind", "notice"),
+        ("title", "補助金交付決定通知書"),
+        ("number_format", "高知県指令8商工第{n}号"),
+        ("next_number", "7"),
+        (
+            "preamble",
+            "次のとおり交付することに決定したので通知します。",
+        ),
+        (
+            "fields",
+            "事業名=project_name\n交付決定額=amount\n申請者=applicant.name",
+        ),
+        (
+            "conditions",
+            "事業が完了したときは実績報告書を提出すること。",
+        ),
+        ("issuer_title", "高知県知事"),
+        ("issuer_name", "窓口 太郎"),
+        ("seal_text", "高知県知事之印"),
+        ("auto_issue", "1"),
+    ];
+    if fee {
+        form.push(("fee_required", "1"));
+    }
+    let r = client.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303, "template saved");
+}
+
+/// Inserts a submission of the subsidy form directly (the public form's upload path is tested elsewhere) with
+/// a name that needs 髙, 﨑 and an IVS, and moves it to 審査中.
+async fn submission(app: &TestApp, name: &str, project: &str) -> i64 {
+    let answers = serde_json::json!({
+        "applicant": {"kind": "individual", "name": name, "furigana": "たかさき"},
+        "postal_code": "780-8570",
+        "address": "高知県高知市丸ノ内1丁目2番20号",
+        "phone": "088-823-1111",
+        "email": "applicant@example.jp",
+        "kind": "new",
+        "project_name": project,
+        "amount": 1200000,
+        "consent": true
+    });
+    let now = madoguchi_kernel::now_ms();
+    let receipt = madoguchi_kernel::ids::new_receipt_number(now);
+    let db = &app.ctx.db;
+    let (form, tenant, dept, version): (i64, i64, i64, i64) = {
+        use sqlx::Row;
+        let r = sqlx::query(
+            "SELECT f.id, f.tenant_id, f.department_id, v.id AS vid FROM forms f
+             JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version WHERE f.slug = $1",
+        )
+        .bind(FORM)
+        .fetch_one(&db.read)
+        .await
+        .unwrap();
+        (
+            r.get("id"),
+            r.get("tenant_id"),
+            r.get("department_id"),
+            r.get("vid"),
+        )
+    };
+    sqlx::query_scalar(
+        "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status, answers,
+             applicant_name, search_key, applicant_email, submitted_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'in_review', $6, $7, '', 'applicant@example.jp', $8, $8) RETURNING id",
+    )
+    .bind(tenant)
+    .bind(dept)
+    .bind(form)
+    .bind(version)
+    .bind(receipt)
+    .bind(answers.to_string())
+    .bind(name)
+    .bind(now)
+    .fetch_one(&db.write)
+    .await
+    .unwrap()
+}
+
+async fn post_csrf(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let html = client
+        .get(app.url(page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let mut form = vec![("_csrf", csrf.as_str())];
+    form.extend_from_slice(extra);
+    client
+        .post(app.url(action))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn approve(app: &TestApp, client: &reqwest::Client, id: i64) {
+    let page = format!("/staff/submissions/{id}");
+    let r = post_csrf(
+        app,
+        client,
+        &page,
+        &format!("{page}/status"),
+        &[("to", "approved")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303, "approved");
+}
+
+/// The download links mailed to the applicant, in the order sent.
+fn mailed_links(app: &TestApp) -> Vec<String> {
+    let dir = app.data_dir.join("mail");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    let mut links = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let text = decode_mail(&text);
+        if let Some(p) = text.find("/issuance/d/") {
+            let rest = &text[p..];
+            let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+            links.push(rest[..end].to_string());
+        }
+    }
+    links
+}
+
+/// The body of an .eml as text (lettre writes non-ASCII bodies as base64 or quoted-printable).
+fn decode_mail(eml: &str) -> String {
+    use base64::Engine;
+    let body = eml.split("\r\n\r\n").nth(1).unwrap_or(eml);
+    if eml.contains("Content-Transfer-Encoding: base64") {
+        let joined: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
+    } else {
+        body.replace("=\r\n", "")
+    }
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("tool present (scripts/issuance-setup)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn pyhanko_validate(pdf: &Path, root: &Path) -> (bool, String) {
+    run(Command::new(pyhanko())
+        .args(["sign", "validate", "--pretty-print", "--trust"])
+        .arg(root)
+        .args(["--trust-replace", "--no-revocation-check"])
+        .arg(pdf))
+}
+
+fn pdfsig(pdf: &Path) -> String {
+    run(Command::new("pdfsig").arg(pdf)).1
+}
+
+async fn verify_json(app: &TestApp, pdf: &[u8]) -> serde_json::Value {
+    app.client
+        .post(app.url("/api/v1/verify"))
+        .header("content-type", "application/pdf")
+        .body(pdf.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn verify_page(app: &TestApp, pdf: &[u8]) -> String {
+    let client = app.browser();
+    let page = client
+        .get(app.url("/verify"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf.to_vec())
+            .file_name("permit.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = client
+        .post(app.url("/verify"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.text().await.unwrap()
+}
+
+/// A copy with one byte changed inside the signed page content (the original file's first half).
+fn tampered(pdf: &[u8]) -> Vec<u8> {
+    let mut t = pdf.to_vec();
+    // The page content stream of the original rendering: flip a byte of the first stream found.
+    let s = t.windows(6).position(|w| w == b"stream").unwrap() + 40;
+    t[s] ^= 0x01;
+    t
+}
+
+async fn approval_issues_a_sealed_permit_that_validators_accept(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let reviewer = app.browser();
+    common::login_with(&reviewer, app, "shoko-reviewer").await;
+    let ivs_name = "髙﨑 辻\u{E0100}子";
+    let id = submission(app, ivs_name, "𠮷野川流域の観光振興事業").await;
+    approve(app, &reviewer, id).await;
+    app.drain_jobs().await;
+
+    // The document is registered, valid and released; the applicant was mailed a link.
+    let (status, page) = app
+        .get_text(&format!("/staff/issuance/submissions/{id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("高知県指令8商工第7号"), "issued on approval");
+    assert!(page.contains("申請者に送付済み"));
+    let links = mailed_links(app);
+    assert_eq!(links.len(), 1, "one download link mailed");
+    let r = app.browser().get(app.url(&links[0])).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap().to_vec();
+    assert!(pdf.starts_with(b"%PDF-"));
+
+    let dir = app.data_dir.join("check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("permit.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let root = app.data_dir.join("pki/root.pem");
+
+    // pyHanko: intact, valid, trusted, with a trusted timestamp.
+    let (ok, out) = pyhanko_validate(&file, &root);
+    assert!(ok, "pyHanko rejected the permit:\n{out}");
+    for expected in [
+        "The signature is judged VALID.",
+        "The signer's certificate is trusted.",
+        "The signature covers the entire file.",
+        "The timestamp token is cryptographically sound.",
+        "The TSA certificate is trusted.",
+    ] {
+        assert!(
+            out.contains(expected),
+            "pyHanko: no \"{expected}\" in\n{out}"
+        );
+    }
+    // poppler.
+    let sig = pdfsig(&file);
+    assert!(sig.contains("Signature is Valid"), "{sig}");
+    assert!(sig.contains("Total document signed"), "{sig}");
+    // The text is extractable and has the submission's data, rare kanji and the IVS included.
+    let (ok, text) = run(Command::new("pdftotext").arg(&file).arg("-"));
+    assert!(ok, "{text}");
+    for expected in [
+        "補助金交付決定通知書",
+        "高知県指令8商工第7号",
+        "髙﨑",
+        "𠮷野川流域の観光振興事業",
+        "1,200,000",
+        "高知県知事",
+    ] {
+        assert!(
+            text.contains(expected),
+            "pdftotext lacks {expected}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("辻\u{E0100}子"),
+        "the IVS name is not extracted intact:\n{text}"
+    );
+
+    // The project's own verification: the JSON endpoint and the page.
+    let v = verify_json(app, &pdf).await;
+    assert_eq!(v["verdict"], "valid", "{v}");
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["trusted_signer"], true);
+    assert!(v["timestamp"].is_string());
+    assert_eq!(v["document"]["document_number"], "高知県指令8商工第7号");
+    assert!(
+        !v.to_string().contains("髙﨑"),
+        "no personal data on the public report"
+    );
+    let html = verify_page(app, &pdf).await;
+    assert!(html.contains("有効な交付文書です"), "{html}");
+
+    // A copy with one byte changed: both validators and the verification page reject it.
+    let bad = tampered(&pdf);
+    let bad_file = dir.join("tampered.pdf");
+    std::fs::write(&bad_file, &bad).unwrap();
+    let (ok, out) = pyhanko_validate(&bad_file, &root);
+    assert!(
+        !out.contains("The signature is judged VALID"),
+        "pyHanko accepted a tampered copy:\n{out}"
+    );
+    assert!(
+        !ok || out.contains("INVALID"),
+        "pyHanko did not report the tampered copy invalid:\n{out}"
+    );
+    let sig = pdfsig(&bad_file);
+    assert!(!sig.contains("Signature is Valid"), "{sig}");
+    assert!(
+        sig.contains("Digest Mismatch") || sig.contains("Invalid"),
+        "{sig}"
+    );
+    let v = verify_json(app, &bad).await;
+    assert_eq!(v["verdict"], "altered", "{v}");
+    assert_eq!(
+        v["document"]["document_number"], "高知県指令8商工第7号",
+        "the original is named"
+    );
+    let html = verify_page(app, &bad).await;
+    assert!(html.contains("改ざんされています"), "{html}");
+
+    // The QR code's link shows the register entry.
+    let code = v["document"]["verify_code"].as_str().unwrap().to_string();
+    let (status, html) = app.get_text(&format!("/verify/{code}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("高知県指令8商工第7号") && html.contains("有効"));
+    let (status, _) = app.get_text("/verify/AAAA-BBBB-CCCC-DDDD").await;
+    assert_eq!(status, 404);
+    // A second issue of the same submission is refused: re-issue is the way.
+    let r = post_csrf(
+        app,
+        &app.client,
+        &format!("/staff/issuance/submissions/{id}"),
+        &format!("/staff/issuance/submissions/{id}/issue"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 409);
+    // Not a PDF.
+    let r = app
+        .client
+        .post(app.url("/api/v1/verify"))
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}
+
+async fn revoked_and_superseded_documents_show_at_verification(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let id = submission(app, "髙橋 一郎", "地域の事業").await;
+    approve(app, &app.client, id).await;
+    app.drain_jobs().await;
+    let first = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {id}"
+        ))
+        .await;
+    let first_pdf = app
+        .client
+        .get(app.url(&format!("/staff/issuance/documents/{first}/file.pdf")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // Re-issue: a new number, the old one superseded.
+    let page = format!("/staff/issuance/submissions/{id}");
+    let r = post_csrf(
+        app,
+        &app.client,
+        &page,
+        &format!("/staff/issuance/documents/{first}/reissue"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let v = verify_json(app, &first_pdf).await;
+    assert_eq!(v["verdict"], "superseded", "{v}");
+    assert_eq!(v["document"]["superseded_by"], "高知県指令8商工第8号");
+    // Re-issuing the superseded one again is refused.
+    let r = post_csrf(
+        app,
+        &app.client,
+        &page,
+        &format!("/staff/issuance/documents/{first}/reissue"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 409);
+    let second = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {id} AND status = 'valid'"
+        ))
+        .await;
+    // Revocation needs a reason; the refusal names the field and keeps the page.
+    let r = post_csrf(
+        app,
+        &app.client,
+        &page,
+        &format!("/staff/issuance/documents/{second}/revoke"),
+        &[("reason", "  ")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("取消しの理由を入力してください"), "{html}");
+    let r = post_csrf(
+        app,
+        &app.client,
+        &page,
+        &format!("/staff/issuance/documents/{second}/revoke"),
+        &[("reason", "申請内容に誤りがあったため")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let second_pdf = app
+        .client
+        .get(app.url(&format!("/staff/issuance/documents/{second}/file.pdf")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let v = verify_json(app, &second_pdf).await;
+    assert_eq!(v["verdict"], "revoked", "{v}");
+    assert_eq!(
+        v["document"]["revoked_reason"],
+        "申請内容に誤りがあったため"
+    );
+    let html = verify_page(app, &second_pdf).await;
+    assert!(html.contains("取り消されています") && html.contains("申請内容に誤りがあったため"));
+    // The mailed links of both documents no longer download.
+    for link in mailed_links(app) {
+        let r = app.browser().get(app.url(&link)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 410, "{link}");
+    }
+    // The applicant's view (for my page) lists both, none downloadable.
+    let tenant = app
+        .scalar("SELECT id FROM tenants WHERE code = '390003'")
+        .await;
+    let docs = madoguchi_issuance::applicant::documents_for_submission(&app.ctx, tenant, id)
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| !d.downloadable));
+}
+
+async fn fee_gate_holds_the_document_until_settled(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, true).await;
+    let id = submission(app, "山田 花子", "手数料のある事業").await;
+    approve(app, &app.client, id).await;
+    app.drain_jobs().await;
+    assert!(
+        mailed_links(app).is_empty(),
+        "nothing is released before the fee"
+    );
+    let tenant = app
+        .scalar("SELECT id FROM tenants WHERE code = '390003'")
+        .await;
+    let docs = madoguchi_issuance::applicant::documents_for_submission(&app.ctx, tenant, id)
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1);
+    assert!(!docs[0].downloadable);
+    assert!(docs[0].note.contains("手数料"));
+    let page = format!("/staff/issuance/submissions/{id}");
+    let (_, html) = app.get_text(&page).await;
+    assert!(html.contains("手数料の納付待ち"));
+    let r = post_csrf(app, &app.client, &page, &format!("{page}/fee"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    app.drain_jobs().await;
+    let links = mailed_links(app);
+    assert_eq!(links.len(), 1, "released after the fee");
+    let r = app.browser().get(app.url(&links[0])).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (bytes, _) = {
+        let docs = madoguchi_issuance::applicant::documents_for_submission(&app.ctx, tenant, id)
+            .await
+            .unwrap();
+        assert!(docs[0].downloadable);
+        let pdf = madoguchi_issuance::applicant::released_pdf(&app.ctx, tenant, id, docs[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        (pdf.1, pdf.0)
+    };
+    assert!(bytes.starts_with(b"%PDF-"));
+    // Settling twice is refused.
+    let r = post_csrf(app, &app.client, &page, &format!("{page}/fee"), &[]).await;
+    assert_eq!(r.status().as_u16(), 409);
+}
+
+async fn batch_issues_many_with_progress(app: &TestApp) {
+    app.login("pref-admin").await;
+    // Without a template nothing is issued on approval: the submissions wait for staff.
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let id = submission(app, &format!("申請者{i}"), &format!("事業{i}")).await;
+        approve(app, &app.client, id).await;
+        ids.push(id);
+    }
+    app.drain_jobs().await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM issued_documents").await, 0);
+    make_template(app, &app.client, false).await;
+    // Template turned off auto-issue does not matter for a batch.
+    let (_, html) = app.get_text("/staff/issuance").await;
+    for id in &ids {
+        assert!(
+            html.contains(&format!("value=\"{id}\"")),
+            "waiting list has {id}"
+        );
+    }
+    let csrf = csrf_of(&html);
+    let mut body = format!("_csrf={csrf}");
+    for id in &ids {
+        body.push_str(&format!("&submission={id}"));
+    }
+    let r = app
+        .client
+        .post(app.url("/staff/issuance/batches"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let batch = app.location(&r);
+    let (_, html) = app.get_text(batch.trim_start_matches(&app.addr)).await;
+    assert!(html.contains("処理待ち 3件"), "{html}");
+    app.drain_jobs().await;
+    let (_, html) = app.get_text(batch.trim_start_matches(&app.addr)).await;
+    assert!(html.contains("交付済み 3件"), "{html}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM issued_documents WHERE status = 'valid'")
+            .await,
+        3
+    );
+    // An empty selection is refused with a message.
+    let r = post_csrf(
+        app,
+        &app.client,
+        "/staff/issuance",
+        "/staff/issuance/batches",
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("交付する申請を選んでください")
+    );
+}
+
+async fn template_errors_name_the_field_and_keep_input(app: &TestApp) {
+    app.login("pref-admin").await;
+    let id = form_id(app).await;
+    let url = format!("/staff/issuance/forms/{id}/template");
+    let r = post_csrf(
+        app,
+        &app.client,
+        &url,
+        &url,
+        &[
+            ("kind", "permit"),
+            ("title", "許可書"),
+            ("number_format", "第号"),
+            ("next_number", "0"),
+            ("fields", "事業名=no_such_part"),
+            ("issuer_title", "高知県知事"),
+            ("issuer_name", "髙﨑 太郎"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("href=\"#number_format\""));
+    assert!(html.contains("href=\"#next_number\""));
+    assert!(html.contains("no_such_part"));
+    assert!(html.contains("value=\"髙﨑 太郎\""), "input kept");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM issuance_templates").await,
+        0
+    );
+    // The preview of a saved template is a PDF marked 見本 and not signed.
+    make_template(app, &app.client, false).await;
+    let r = app
+        .get(&format!("/staff/issuance/forms/{id}/preview.pdf"))
+        .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(madoguchi_issuance::pades::find_signatures(&pdf).is_empty());
+    // A seal image that is not a PNG is refused on the template page.
+    let (_, page) = app.get_text(&url).await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf_of(&page))
+        .part(
+            "seal",
+            reqwest::multipart::Part::bytes(b"not a png".to_vec()).file_name("seal.png"),
+        );
+    let r = app
+        .client
+        .post(app.url(&format!("/staff/issuance/forms/{id}/seal")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("PNG形式"));
+}
+
+async fn staff_of_another_tenant_or_department_cannot_reach_documents(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let id = submission(app, "髙﨑 次郎", "事業").await;
+    approve(app, &app.client, id).await;
+    app.drain_jobs().await;
+    let doc = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {id}"
+        ))
+        .await;
+    let form = form_id(app).await;
+    // A municipality's administrator and another department's reviewer.
+    for login in ["kochi-city-admin", "doro-reviewer"] {
+        let other = app.browser();
+        common::login_with(&other, app, login).await;
+        for path in [
+            format!("/staff/issuance/submissions/{id}"),
+            format!("/staff/issuance/submissions/{id}/preview.pdf"),
+            format!("/staff/issuance/documents/{doc}/file.pdf"),
+        ] {
+            let r = other.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 404, "{login} {path}");
+        }
+        let r = other
+            .get(app.url(&format!("/staff/issuance/forms/{form}/template")))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(r.status().as_u16(), 403 | 404), "{login} template");
+        let page = other
+            .get(app.url("/staff/issuance"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !page.contains("高知県指令8商工第7号"),
+            "{login} sees no documents of others"
+        );
+        let csrf = csrf_of(&page);
+        for action in [
+            format!("/staff/issuance/documents/{doc}/revoke"),
+            format!("/staff/issuance/documents/{doc}/reissue"),
+            format!("/staff/issuance/submissions/{id}/issue"),
+            format!("/staff/issuance/submissions/{id}/fee"),
+        ] {
+            let r = other
+                .post(app.url(&action))
+                .form(&[("_csrf", csrf.as_str()), ("reason", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 404, "{login} {action}");
+        }
+        let r = other
+            .post(app.url("/staff/issuance/batches"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("_csrf={csrf}&submission={id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{login} batch");
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM issued_documents WHERE status = 'valid'")
+            .await,
+        1
+    );
+}
+
+// The default configuration, as `madoguchi demo` runs: a development key file and root made under the data
+// directory on first use, the built-in TSA in process.
+both!(development_key_seals_and_verifies);
+
+async fn development_key_seals_and_verifies(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let id = submission(app, "髙﨑 三郎", "開発環境の事業").await;
+    approve(app, &app.client, id).await;
+    app.drain_jobs().await;
+    let (_, html) = app.get_text("/staff/issuance").await;
+    assert!(
+        html.contains("開発用の鍵です"),
+        "the development key is flagged to staff"
+    );
+    let doc = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {id}"
+        ))
+        .await;
+    let pdf = app
+        .get(&format!("/staff/issuance/documents/{doc}/file.pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let v = verify_json(app, &pdf).await;
+    assert_eq!(v["verdict"], "valid", "{v}");
+    let file = app.data_dir.join("dev.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    assert!(pdfsig(&file).contains("Signature is Valid"));
+    let root = app.data_dir.join("issuance/dev/root.pem");
+    let (_, out) = pyhanko_validate(&file, &root);
+    assert!(out.contains("The signature is judged VALID."), "{out}");
+}
