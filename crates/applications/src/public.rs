@@ -1,6 +1,7 @@
 //! Public form pages: input → confirmation (確認画面) → submit → completion with a receipt number (受付番号).
 //! Everything works without JavaScript; the script in `static/form.js` only enhances.
 
+use crate::applicant_forms::{self, ApplicantBlock};
 use crate::attachments::{Upload, store_upload};
 use crate::forms_store::{PublishedForm, find_published};
 use crate::render::{AnswerRow, answer_rows, render_empty_fields, render_fields};
@@ -14,7 +15,7 @@ use madoguchi_forms::{
     FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
 };
 use madoguchi_kernel::web::{CSRF_FIELD, page_with_csrf, verify_csrf};
-use madoguchi_kernel::{AppError, AppResult, Ctx, now_ms};
+use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,6 +30,7 @@ struct FormPage<'a> {
     csrf: String,
     draft: String,
     fields: String,
+    applicant: String,
 }
 
 #[derive(Template)]
@@ -51,6 +53,7 @@ struct DonePage<'a> {
     tenant_code: &'a str,
     title: &'a str,
     receipt: &'a str,
+    signed_in: bool,
 }
 
 #[derive(Template)]
@@ -114,6 +117,20 @@ pub struct DraftQuery {
     /// Draft token.
     #[serde(default)]
     d: Option<String>,
+    /// `profile`: fill in the signed-in applicant's profile.
+    #[serde(default)]
+    prefill: Option<String>,
+}
+
+/// The page telling an applicant to sign in (or verify their identity) before using a form.
+fn sign_in_required(form: &PublishedForm, reason: &str) -> AppResult<Response> {
+    let page = MessagePage {
+        tenant_name: &form.tenant.name,
+        heading: "ログインが必要です",
+        message: reason,
+        back: format!("/mypage/login?next={}", form_url(form)),
+    };
+    Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
 }
 
 /// What the input page shows besides the form itself.
@@ -122,6 +139,9 @@ struct Entry<'a> {
     errors: Vec<FieldError>,
     draft: &'a str,
     notice: String,
+    /// The signed-in applicant's fields locked to verified values, and what to say above the form.
+    locked: Vec<(String, String)>,
+    block: ApplicantBlock,
 }
 
 fn render_form(
@@ -132,14 +152,23 @@ fn render_form(
     status: StatusCode,
 ) -> AppResult<Response> {
     page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        let fields = if entry.errors.is_empty() && *entry.raw == RawInput::default() {
+            render_empty_fields(&form.definition).to_string()
+        } else {
+            render_fields(&form.definition, entry.raw, &entry.errors)
+        };
+        let block = ApplicantBlock {
+            csrf: csrf.clone(),
+            draft: entry.draft.to_string(),
+            resume_action: format!("{}/resume-link", form_url(form)),
+            locked: !entry.locked.is_empty(),
+            ..entry.block
+        };
         let page = FormPage {
             tenant_name: &form.tenant.name,
             def: &form.definition,
-            fields: if entry.errors.is_empty() && *entry.raw == RawInput::default() {
-                render_empty_fields(&form.definition).to_string()
-            } else {
-                render_fields(&form.definition, entry.raw, &entry.errors)
-            },
+            fields: applicant_forms::lock_inputs(&fields, &entry.locked),
+            applicant: block.html(),
             errors: entry.errors,
             notice: entry.notice,
             action: form_url(form),
@@ -150,9 +179,11 @@ fn render_form(
     })
 }
 
-/// GET the input page (empty, or resuming a draft).
+/// GET the input page (empty, or resuming a draft); a signed-in applicant gets verified answers locked and may
+/// ask for their profile to be filled in.
 pub async fn show_form(
     State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     Query(q): Query<DraftQuery>,
     headers: HeaderMap,
@@ -161,13 +192,31 @@ pub async fn show_form(
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::OK, "受付期間外です", &reason);
     }
-    let (raw, draft) = match q.d.as_deref() {
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
+    let (mut raw, draft) = match q.d.as_deref() {
         Some(d) => match drafts::load(&ctx.db, d).await? {
             Some((_, raw)) => (raw, d.to_string()),
             None => (RawInput::default(), String::new()),
         },
         None => (RawInput::default(), String::new()),
     };
+    let mut block = ApplicantBlock::default();
+    if let Some(a) = &applicant {
+        block.signed_in = true;
+        if !draft.is_empty() {
+            drafts::claim(&ctx.db, &draft, a.id).await?;
+        }
+        let profile = applicant_forms::profile_fields(&form.definition, a);
+        if q.prefill.as_deref() == Some("profile") {
+            applicant_forms::apply(&mut raw, &profile);
+        } else if !profile.is_empty() {
+            block.profile_link = format!("{}?prefill=profile", form_url(&form));
+        }
+    }
+    let locked = applicant_forms::locked_fields(&form.definition, applicant.as_ref());
+    applicant_forms::apply(&mut raw, &locked);
     render_form(
         &ctx,
         &headers,
@@ -177,6 +226,8 @@ pub async fn show_form(
             errors: Vec::new(),
             draft: &draft,
             notice: String::new(),
+            locked,
+            block,
         },
         StatusCode::OK,
     )
@@ -306,6 +357,7 @@ fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
 /// POST from the input page: store uploads, apply add/remove actions, or validate and go to confirmation.
 pub async fn post_form(
     State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
     mp: Multipart,
@@ -316,8 +368,13 @@ pub async fn post_form(
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
     let def = &form.definition;
+    let locked = applicant_forms::locked_fields(def, applicant.as_ref());
     let mut raw = posted.raw;
+    applicant_forms::apply(&mut raw, &locked);
     // Files stay with the draft: a browser cannot send them again after an error.
     let mut draft_token = None;
     if !posted.draft.is_empty()
@@ -390,6 +447,14 @@ pub async fn post_form(
         ctx.config.draft_hours,
     )
     .await?;
+    let mut block = ApplicantBlock {
+        signed_in: applicant.is_some(),
+        ..Default::default()
+    };
+    if posted.action == "save" {
+        let kept = drafts::keep(&ctx.db, &token, applicant.as_ref().map(|a| a.id)).await?;
+        block.saved_until = madoguchi_kernel::time::display_datetime(kept.expires_at);
+    }
     if posted.action != "confirm" {
         return render_form(
             &ctx,
@@ -400,6 +465,8 @@ pub async fn post_form(
                 errors: upload_errors,
                 draft: &token,
                 notice,
+                locked,
+                block,
             },
             StatusCode::OK,
         );
@@ -418,6 +485,8 @@ pub async fn post_form(
                 errors,
                 draft: &token,
                 notice: String::new(),
+                locked,
+                block,
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         );
@@ -502,6 +571,7 @@ pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
 pub async fn submit(
     State(ctx): State<Ctx>,
     State(committer): State<crate::submissions::Committer>,
+    applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
     axum::Form(f): axum::Form<SubmitForm>,
@@ -511,7 +581,10 @@ pub async fn submit(
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
-    let Some((version_id, raw)) = drafts::load(&ctx.db, &f.draft).await? else {
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
+    let Some((version_id, mut raw)) = drafts::load(&ctx.db, &f.draft).await? else {
         return message(
             &form,
             StatusCode::GONE,
@@ -523,6 +596,10 @@ pub async fn submit(
     if version_id != form.version_id {
         return Ok(Redirect::to(&back).into_response());
     }
+    applicant_forms::apply(
+        &mut raw,
+        &applicant_forms::locked_fields(&form.definition, applicant.as_ref()),
+    );
     let Ok(answers) = validate(&form.definition, &raw) else {
         return Ok(Redirect::to(&back).into_response());
     };
@@ -533,6 +610,11 @@ pub async fn submit(
                 attachment_ids: attachment_ids(&answers),
                 answers,
                 draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
+                applicant: applicant.map(|a| crate::submissions::ApplicantLink {
+                    id: a.id,
+                    notify: (a.notify_receipt && !a.notify_email.is_empty())
+                        .then_some(a.notify_email),
+                }),
             },
         )
         .await?;
@@ -553,6 +635,7 @@ pub async fn submit(
 /// GET the completion page.
 pub async fn done(
     State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
     Path((code, slug, receipt)): Path<(String, String, String)>,
 ) -> AppResult<Html<String>> {
     let form = find_published(&ctx.db, &code, &slug).await?;
@@ -565,6 +648,7 @@ pub async fn done(
             tenant_code: &form.tenant.code,
             title: &form.definition.title,
             receipt: &receipt,
+            signed_in: applicant.is_some(),
         }
         .render()?,
     ))

@@ -16,7 +16,7 @@ pub mod validate;
 pub use check::{DefinitionError, check_definition};
 pub use columns::{Column, columns};
 pub use definition::{
-    AttachmentLimits, Choice, Condition, Contact, FormDefinition, Part, PartKind,
+    AttachmentLimits, Choice, Condition, Contact, FormDefinition, IdentityLevel, Part, PartKind,
 };
 pub use diff::{Change, ChangeKind, diff};
 pub use input::{FileRef, RawInput, field_id};

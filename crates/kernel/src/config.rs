@@ -23,6 +23,34 @@ pub struct Config {
     pub draft_hours: i64,
     /// Run the background job worker in this process.
     pub run_worker: bool,
+    /// OpenID Connect providers applicants may sign in with (`[[oidc]]` tables).
+    pub oidc: Vec<OidcProviderConfig>,
+}
+
+/// One OpenID Connect provider for applicants: the authorization-code flow with PKCE S256, `state`, `nonce`
+/// and `private_key_jwt` client authentication, as the デジタル認証アプリ (マイナンバーカード) and GビズID use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// Short id used in URLs (`mynumber`, `gbiz`).
+    pub id: String,
+    /// Button label (マイナンバーカードでログイン).
+    pub label: String,
+    /// Issuer URL; its discovery document is read from `/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// PEM file of the RSA private key that signs client assertions (`private_key_jwt`).
+    pub private_key_pem: PathBuf,
+    /// Key id (`kid`) of that key as registered with the provider.
+    #[serde(default)]
+    pub key_id: String,
+    /// Scopes besides `openid` (the デジタル認証アプリ: `name address birthdate gender`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Identity level the provider vouches for: `verified` locks the name and address on forms.
+    #[serde(default)]
+    pub level: String,
 }
 
 /// How mail leaves the system.
@@ -55,6 +83,7 @@ impl Default for Config {
             session_minutes: 8 * 60,
             draft_hours: 72,
             run_worker: true,
+            oidc: Vec::new(),
         }
     }
 }

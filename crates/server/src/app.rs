@@ -51,8 +51,14 @@ pub fn router_with(
             get(|| async { axum::Json(madoguchi_forms::json_schema()) }),
         )
         .merge(madoguchi_opendata::router(ctx.clone()))
-        .merge(madoguchi_applications::router(AppState::new(ctx, postal)))
+        .merge(madoguchi_applications::router(AppState::new(
+            ctx.clone(),
+            postal,
+        )))
         .merge(madoguchi_faq::router(faq))
+        .merge(madoguchi_identity::router(
+            madoguchi_identity::IdentityState::new(ctx),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -90,6 +90,15 @@ impl TestApp {
 
     /// A server with the demo data, and the demo Q&A base when `faq` is set.
     pub async fn spawn_with(backend: Backend, faq: bool) -> TestApp {
+        Self::spawn_configured(backend, faq, |_| {}).await
+    }
+
+    /// A server whose configuration a test adjusts first (e.g. OpenID Connect providers).
+    pub async fn spawn_configured(
+        backend: Backend,
+        faq: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let id = unique();
         let data_dir = std::env::temp_dir().join(format!("madoguchi-test-{id}"));
         std::fs::create_dir_all(&data_dir).unwrap();
@@ -104,13 +113,14 @@ impl TestApp {
                 (format!("{}/{name}", pg_base()), Some(name))
             }
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".into(),
             database_url,
             data_dir: data_dir.clone(),
             run_worker: false,
             ..Config::default()
         };
+        configure(&mut config);
         let ctx = Ctx::open(config).await.expect("open context");
         madoguchi::demo::seed(&ctx.db)
             .await
