@@ -56,7 +56,7 @@ pub fn router(state: IdentityState) -> Router {
             get(signin::link_page).post(signin::use_link),
         )
         .route("/mypage/logout", post(signin::logout))
-        .route("/mypage/oidc/{provider}", post(signin::oidc_start))
+        .route("/mypage/oidc/{provider}", get(signin::oidc_start))
         .route("/mypage/oidc/callback", get(signin::oidc_callback))
         .route(
             "/t/{code}/forms/{slug}/resume-link",

@@ -336,9 +336,15 @@ async fn signing_in_makes_a_new_session_and_ends_the_one_planted_before(app: &Te
         303,
         "the planted session was ended"
     );
-    // Signing out ends the session too.
-    let (_, p) = page(&attacker, app, "/mypage/login").await;
-    let _ = p;
+    // Signing out ends the session.
+    let r = post_form(&attacker, app, "/mypage/login", "/mypage/logout", &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(page(&attacker, app, "/mypage").await.0, 303);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM applicant_sessions").await,
+        1,
+        "only the victim's"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -414,6 +420,33 @@ async fn signed_in_applicant_finds_application_history_messages_and_print_view(a
     assert_eq!(r.status().as_u16(), 303);
     let (_, staff_page) = page(&reviewer, app, &format!("/staff/submissions/{id}")).await;
     assert!(staff_page.contains("申請者（メッセージ）: 承知しました。"));
+    // Staff of another department or tenant can neither send a message nor ask for corrections.
+    for login in ["doro-reviewer", "kochi-city-reviewer"] {
+        let outsider = staff(app, login).await;
+        let r = post_form(
+            &outsider,
+            app,
+            "/staff",
+            &format!("/staff/submissions/{id}/messages"),
+            &[("body", "他部署から")],
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 404, "{login}");
+        let r = post_form(
+            &outsider,
+            app,
+            "/staff",
+            &format!("/staff/submissions/{id}/status"),
+            &[("to", "returned"), ("message", "x"), ("fix.name", "x")],
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 404, "{login}");
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM submission_corrections")
+            .await,
+        0
+    );
     // Internal comments never reach the applicant.
     let r = post_form(
         &reviewer,

@@ -81,9 +81,12 @@ async fn start(app: &TestApp, browser: &reqwest::Client) -> url::Url {
         .await
         .unwrap();
     assert!(login.contains("マイナンバーカードでログイン"));
+    assert!(
+        login.contains("href=\"/mypage/oidc/mynumber?next=/mypage\""),
+        "{login}"
+    );
     let r = browser
-        .post(app.url("/mypage/oidc/mynumber"))
-        .form(&[("_csrf", csrf_of(&login)), ("next", "/mypage".into())])
+        .get(app.url("/mypage/oidc/mynumber?next=/mypage"))
         .send()
         .await
         .unwrap();
