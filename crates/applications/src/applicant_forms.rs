@@ -167,3 +167,66 @@ impl ApplicantBlock {
         "<p class=\"hint\"><a href=\"/mypage/login\">ログイン</a>すると、申請の状況をマイページで確認でき、入力途中の内容を保存して別の端末で続けられます。</p>".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def() -> FormDefinition {
+        madoguchi_forms::parse_definition(
+            r#"{"title": "t", "department": "d", "parts": [
+                {"key": "who", "type": "applicant", "label": "申請者", "required": true},
+                {"key": "addr", "type": "address", "label": "住所"},
+                {"key": "birthdate", "type": "date", "label": "生年月日"},
+                {"key": "phone", "type": "phone", "label": "電話"}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn verified() -> Applicant {
+        Applicant {
+            verified_level: madoguchi_kernel::applicants::LEVEL_VERIFIED.into(),
+            verified_name: "高知 太郎".into(),
+            verified_address: "高知県高知市".into(),
+            verified_birthdate: "1980-04-01".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn verified_identity_locks_name_address_and_birthdate_only() {
+        let locked = locked_fields(&def(), Some(&verified()));
+        let keys: Vec<&str> = locked.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["who.kind", "who.name", "addr", "birthdate"]);
+        let unverified = Applicant::default();
+        assert!(locked_fields(&def(), Some(&unverified)).is_empty());
+        assert!(locked_fields(&def(), None).is_empty());
+    }
+
+    #[test]
+    fn locked_text_inputs_become_read_only_and_radios_are_left_alone() {
+        let html = r#"<input type="radio" name="who.kind" value="individual"><input type="text" id="a" name="who.name" value=""><input type="text" name="phone" value="">"#;
+        let out = lock_inputs(html, &locked_fields(&def(), Some(&verified())));
+        assert!(out.contains(
+            r#"<input readonly aria-readonly="true" type="text" id="a" name="who.name""#
+        ));
+        assert!(out.contains(r#"<input type="radio" name="who.kind""#));
+        assert!(out.contains(r#"<input type="text" name="phone""#));
+    }
+
+    #[test]
+    fn requirements_name_what_is_missing() {
+        let mut d = def();
+        assert!(requirement_unmet(&d, None).is_none());
+        d.identity = IdentityLevel::SignedIn;
+        assert!(requirement_unmet(&d, None).unwrap().contains("ログイン"));
+        assert!(requirement_unmet(&d, Some(&Applicant::default())).is_none());
+        d.identity = IdentityLevel::Verified;
+        assert!(
+            requirement_unmet(&d, Some(&Applicant::default()))
+                .unwrap()
+                .contains("マイナンバーカード")
+        );
+        assert!(requirement_unmet(&d, Some(&verified())).is_none());
+    }
+}

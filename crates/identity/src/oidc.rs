@@ -357,3 +357,30 @@ pub async fn applicant_for_identity(
     .await?;
     Ok(applicant)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::address_text;
+    use serde_json::json;
+
+    #[test]
+    fn the_address_claim_is_read_as_a_string_or_the_standard_object() {
+        assert_eq!(
+            address_text(Some(&json!("高知県高知市丸ノ内1-2-20"))),
+            "高知県高知市丸ノ内1-2-20"
+        );
+        assert_eq!(
+            address_text(Some(
+                &json!({"formatted": "高知県高知市丸ノ内一丁目2番20号", "region": "高知県"})
+            )),
+            "高知県高知市丸ノ内一丁目2番20号"
+        );
+        assert_eq!(
+            address_text(Some(
+                &json!({"region": "高知県", "locality": "南国市", "street_address": "大そね甲2301"})
+            )),
+            "高知県南国市大そね甲2301"
+        );
+        assert_eq!(address_text(None), "");
+    }
+}

@@ -516,3 +516,23 @@ pub async fn use_resume_link(
 pub fn html(s: String) -> Response {
     Html(s).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/t/390003/forms/x?d=1"), "/t/390003/forms/x?d=1");
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example/x",
+            "/\\evil.example",
+            "/a\nb",
+            "mypage",
+        ] {
+            assert_eq!(safe_next(bad), "/mypage", "{bad:?}");
+        }
+    }
+}
