@@ -432,20 +432,54 @@ fn editable_definition(def: &FormDefinition, keys: &[String]) -> FormDefinition 
     d
 }
 
-/// Raw input rebuilt from stored answers (files of top-level file parts kept as files).
+/// Raw input rebuilt from stored answers, so that they validate again to the same answers: files of top-level
+/// file and photo parts become files again, a photo's position its typed fields. (Files inside repeating
+/// groups are not rebuilt: such forms cannot be corrected yet.)
 fn raw_from_answers(def: &FormDefinition, answers: &madoguchi_forms::Answers) -> RawInput {
     let mut plain = answers.clone();
     let mut files = std::collections::BTreeMap::new();
+    let mut photo_fields = Vec::new();
     for p in &def.parts {
-        if matches!(p.kind, PartKind::File { .. })
-            && let Some(v) = plain.remove(&p.key)
-            && let Ok(list) = serde_json::from_value::<Vec<FileRef>>(v)
-        {
-            files.insert(p.key.clone(), list);
+        match p.kind {
+            PartKind::File { .. } => {
+                if let Some(v) = plain.remove(&p.key)
+                    && let Ok(list) = serde_json::from_value::<Vec<FileRef>>(v)
+                {
+                    files.insert(p.key.clone(), list);
+                }
+            }
+            PartKind::Photo => {
+                let Some(serde_json::Value::Object(m)) = plain.remove(&p.key) else {
+                    continue;
+                };
+                if let Some(file) = m
+                    .get("file")
+                    .and_then(|f| serde_json::from_value::<FileRef>(f.clone()).ok())
+                {
+                    files.insert(p.key.clone(), vec![file]);
+                }
+                for (sub, name) in [
+                    ("lat", "lat"),
+                    ("lon", "lon"),
+                    ("location_source", "source"),
+                ] {
+                    if let Some(v) = m.get(sub) {
+                        let text = v
+                            .as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string());
+                        photo_fields.push((format!("{}.{name}", p.key), text));
+                    }
+                }
+            }
+            _ => {}
         }
     }
     let mut raw = RawInput::from_answers_json(&plain);
     raw.files = files;
+    for (k, v) in photo_fields {
+        raw.set(k, v);
+    }
     raw
 }
 
@@ -927,4 +961,43 @@ pub async fn notifications_post(
     .execute(&ctx.db.write)
     .await?;
     Ok(Redirect::to("/mypage/notifications?notice=notifications").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_from_answers;
+    use madoguchi_forms::{FileRef, RawInput, validate};
+
+    #[test]
+    fn stored_answers_validate_again_to_the_same_answers() {
+        let def = madoguchi_forms::parse_definition(
+            r#"{"title": "t", "department": "d", "parts": [
+                {"key": "who", "type": "applicant", "label": "申請者", "required": true},
+                {"key": "n", "type": "number", "label": "金額", "required": true, "integer": true},
+                {"key": "doc", "type": "file", "label": "書類", "required": true},
+                {"key": "photo", "type": "photo", "label": "写真", "required": true},
+                {"key": "ok", "type": "consent", "label": "同意", "required": true, "text": "同意します"}]}"#,
+        )
+        .unwrap();
+        let file = |id: &str| FileRef {
+            id: id.into(),
+            name: format!("{id}.pdf"),
+            size: 10,
+            content_type: "application/pdf".into(),
+            gps: None,
+        };
+        let mut raw = RawInput::default();
+        raw.set("who.kind", "individual");
+        raw.set("who.name", "高知 太郎");
+        raw.set("who.furigana", "コウチ タロウ");
+        raw.set("n", "１，５００");
+        raw.set("photo.lat", "33.5597");
+        raw.set("photo.lon", "133.5311");
+        raw.set("ok", "yes");
+        raw.files.insert("doc".into(), vec![file("a"), file("b")]);
+        raw.files.insert("photo".into(), vec![file("p")]);
+        let answers = validate(&def, &raw).expect("valid input");
+        let again = validate(&def, &raw_from_answers(&def, &answers)).expect("still valid");
+        assert_eq!(again, answers);
+    }
 }
