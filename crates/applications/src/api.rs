@@ -54,6 +54,7 @@ pub async fn submit(
                 answers,
                 attachment_ids: vec![],
                 draft_token_hash: None,
+                applicant: None,
             },
         )
         .await?;

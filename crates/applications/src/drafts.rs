@@ -46,3 +46,147 @@ pub async fn load(db: &Db, token: &str) -> Result<Option<(i64, RawInput)>, AppEr
     let raw = serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))?;
     Ok(Some((row.try_get("form_version_id")?, raw)))
 }
+
+/// A draft kept for later: its stable id (the token changes when it is resumed elsewhere) and expiry.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// Stable id of the draft.
+    pub draft_id: String,
+    /// When it is deleted (epoch ms).
+    pub expires_at: i64,
+}
+
+/// Keeps a draft for later: gives it a stable id and, for a signed-in applicant, links it to them (a draft
+/// already linked to someone stays theirs).
+pub async fn keep(db: &Db, token: &str, applicant_id: Option<i64>) -> Result<Kept, AppError> {
+    let hash = token_hash(token);
+    sqlx::query(
+        "UPDATE drafts SET draft_id = COALESCE(draft_id, $1), applicant_id = COALESCE(applicant_id, $2)
+         WHERE token_hash = $3",
+    )
+    .bind(new_token())
+    .bind(applicant_id)
+    .bind(&hash)
+    .execute(&db.write)
+    .await?;
+    let row = sqlx::query("SELECT draft_id, expires_at FROM drafts WHERE token_hash = $1")
+        .bind(&hash)
+        .fetch_one(&db.read)
+        .await?;
+    Ok(Kept {
+        draft_id: row.try_get("draft_id")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+/// Gives a live draft a new token and returns it: the draft continues on this device, and the old token
+/// (in another browser, or a mail) no longer opens it. `applicant_id` limits it to that applicant's drafts.
+pub async fn rotate(
+    db: &Db,
+    draft_id: &str,
+    applicant_id: Option<i64>,
+) -> Result<Option<String>, AppError> {
+    let token = new_token();
+    let n = sqlx::query(
+        "UPDATE drafts SET token_hash = $1
+         WHERE draft_id = $2 AND expires_at > $3 AND ($4 IS NULL OR applicant_id = $4)",
+    )
+    .bind(token_hash(&token))
+    .bind(draft_id)
+    .bind(now_ms())
+    .bind(applicant_id)
+    .execute(&db.write)
+    .await?
+    .rows_affected();
+    Ok((n == 1).then_some(token))
+}
+
+/// Links a live draft to an applicant who has just resumed it (if it belongs to nobody yet).
+pub async fn claim(db: &Db, token: &str, applicant_id: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE drafts SET applicant_id = $1 WHERE token_hash = $2 AND applicant_id IS NULL",
+    )
+    .bind(applicant_id)
+    .bind(token_hash(token))
+    .execute(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// A draft as listed on my page.
+#[derive(Debug, Clone)]
+pub struct DraftRow {
+    /// Stable id.
+    pub draft_id: String,
+    /// Form title.
+    pub form_title: String,
+    /// Tenant name.
+    pub tenant_name: String,
+    /// Form URL path.
+    pub form_path: String,
+    /// When it is deleted (epoch ms).
+    pub expires_at: i64,
+}
+
+/// The applicant's live drafts, soonest to expire first.
+pub async fn for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<DraftRow>, AppError> {
+    let rows = sqlx::query(
+        "SELECT d.draft_id, d.expires_at, v.definition, f.slug, t.code, t.name AS tenant_name
+         FROM drafts d JOIN form_versions v ON v.id = d.form_version_id JOIN forms f ON f.id = v.form_id
+         JOIN tenants t ON t.id = f.tenant_id
+         WHERE d.applicant_id = $1 AND d.expires_at > $2 AND d.draft_id IS NOT NULL
+         ORDER BY d.expires_at",
+    )
+    .bind(applicant_id)
+    .bind(now_ms())
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let def: String = r.try_get("definition")?;
+            let code: String = r.try_get("code")?;
+            let slug: String = r.try_get("slug")?;
+            Ok(DraftRow {
+                draft_id: r.try_get("draft_id")?,
+                form_title: serde_json::from_str::<serde_json::Value>(&def)
+                    .ok()
+                    .and_then(|v| v.get("title")?.as_str().map(String::from))
+                    .unwrap_or_default(),
+                tenant_name: r.try_get("tenant_name")?,
+                form_path: format!("/t/{code}/forms/{slug}"),
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Where a draft is filled in: the form's path, for a live draft.
+pub async fn form_path(db: &Db, draft_id: &str) -> Result<Option<String>, AppError> {
+    let row = sqlx::query(
+        "SELECT f.slug, t.code FROM drafts d JOIN form_versions v ON v.id = d.form_version_id
+         JOIN forms f ON f.id = v.form_id JOIN tenants t ON t.id = f.tenant_id
+         WHERE d.draft_id = $1 AND d.expires_at > $2",
+    )
+    .bind(draft_id)
+    .bind(now_ms())
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let (code, slug): (String, String) = (r.try_get("code")?, r.try_get("slug")?);
+    Ok(Some(format!("/t/{code}/forms/{slug}")))
+}
+
+/// Deletes one of the applicant's drafts.
+pub async fn delete_for_applicant(
+    db: &Db,
+    draft_id: &str,
+    applicant_id: i64,
+) -> Result<bool, AppError> {
+    let n = sqlx::query("DELETE FROM drafts WHERE draft_id = $1 AND applicant_id = $2")
+        .bind(draft_id)
+        .bind(applicant_id)
+        .execute(&db.write)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}

@@ -29,6 +29,8 @@ pub struct Ui {
     pub errors_after: &'static str,
     /// Button to the confirmation page.
     pub to_confirm: &'static str,
+    /// Button that saves a draft.
+    pub save_draft: &'static str,
     /// Heading of the confirmation page.
     pub confirm_heading: &'static str,
     /// Lead of the confirmation page.
@@ -67,6 +69,7 @@ pub static JA: Ui = Ui {
     errors_before: "入力内容に",
     errors_after: "件の誤りがあります",
     to_confirm: "入力内容を確認する",
+    save_draft: "一時保存する",
     confirm_heading: "入力内容の確認",
     confirm_lead: "以下の内容で送信します。よろしければ「送信する」を押してください。",
     submit: "送信する",
@@ -91,6 +94,7 @@ static EN: Ui = Ui {
     errors_before: "There are ",
     errors_after: " problems with your answers",
     to_confirm: "Check your answers",
+    save_draft: "Save and continue later",
     confirm_heading: "Check your answers",
     confirm_lead: "Your application will be sent as shown below. If it is correct, press \"Send\".",
     submit: "Send",
@@ -115,6 +119,7 @@ static EASY: Ui = Ui {
     errors_before: "まちがいが ",
     errors_after: "こ あります",
     to_confirm: "かいた ことを たしかめる",
+    save_draft: "とちゅうで ほぞんする",
     confirm_heading: "かいた ことを たしかめて ください",
     confirm_lead: "この ないようで おくります。よければ「おくる」を おして ください。",
     submit: "おくる",

@@ -7,6 +7,8 @@
 
 pub mod admin;
 pub mod api;
+pub mod applicant_cases;
+pub mod applicant_forms;
 pub mod attachments;
 pub mod builder;
 pub mod drafts;
@@ -102,6 +104,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/staff/submissions/{id}/comments",
             post(staff_pages::add_comment),
+        )
+        .route(
+            "/staff/submissions/{id}/messages",
+            post(staff_pages::send_message),
         )
         .route(
             "/staff/submissions/{id}/attachments/{file}",

@@ -1,4 +1,5 @@
-//! Periodic clean-up: expired drafts, and uploads that never became part of a submission.
+//! Periodic clean-up: expired drafts, uploads that never became part of a submission, and expired sign-in
+//! links, applicant sessions and OpenID Connect flows.
 //!
 //! Safe to run on several instances at once (every step is an idempotent delete).
 
@@ -23,6 +24,14 @@ pub async fn sweep(ctx: &Ctx) -> anyhow::Result<Swept> {
         .execute(&ctx.db.write)
         .await?
         .rows_affected();
+    // Sign-in material past its use: one-time links, applicant sessions, unfinished OpenID Connect flows.
+    for sql in [
+        "DELETE FROM mail_links WHERE expires_at <= $1",
+        "DELETE FROM applicant_sessions WHERE expires_at <= $1",
+        "DELETE FROM oidc_flows WHERE expires_at <= $1",
+    ] {
+        sqlx::query(sql).bind(now).execute(&ctx.db.write).await?;
+    }
     let cutoff = now - ctx.config.draft_hours * 3_600_000;
     let rows = sqlx::query(
         "SELECT a.id FROM attachments a WHERE a.submission_id IS NULL AND a.created_at < $1

@@ -1,6 +1,7 @@
 //! Public form pages: input → confirmation (確認画面) → submit → completion with a receipt number (受付番号).
 //! Everything works without JavaScript; the script in `static/form.js` only enhances.
 
+use crate::applicant_forms::{self, ApplicantBlock};
 use crate::attachments::{Upload, store_upload};
 use crate::forms_store::{PublishedForm, find_published};
 use crate::languages::{
@@ -17,7 +18,7 @@ use madoguchi_forms::{
     FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
 };
 use madoguchi_kernel::web::{CSRF_FIELD, page_with_csrf, verify_csrf};
-use madoguchi_kernel::{AppError, AppResult, Ctx, now_ms};
+use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -36,6 +37,7 @@ struct FormPage<'a> {
     csrf: String,
     draft: String,
     fields: String,
+    applicant: String,
 }
 
 #[derive(Template)]
@@ -60,6 +62,7 @@ struct DonePage<'a> {
     tenant_code: &'a str,
     title: &'a str,
     receipt: &'a str,
+    signed_in: bool,
 }
 
 #[derive(Template)]
@@ -126,6 +129,20 @@ pub struct DraftQuery {
     /// Language to show the form in (`ja`, `en`, `ja-easy`).
     #[serde(default)]
     lang: Option<String>,
+    /// `profile`: fill in the signed-in applicant's profile.
+    #[serde(default)]
+    prefill: Option<String>,
+}
+
+/// The page telling an applicant to sign in (or verify their identity) before using a form.
+fn sign_in_required(form: &PublishedForm, reason: &str) -> AppResult<Response> {
+    let page = MessagePage {
+        tenant_name: &form.tenant.name,
+        heading: "ログインが必要です",
+        message: reason,
+        back: format!("/mypage/login?next={}", form_url(form)),
+    };
+    Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
 }
 
 /// What the input page shows besides the form itself.
@@ -136,6 +153,9 @@ struct Entry<'a> {
     notice: String,
     /// The resident's language ("" for Japanese).
     lang: &'a str,
+    /// The signed-in applicant's fields locked to verified values, and what to say above the form.
+    locked: Vec<(String, String)>,
+    block: ApplicantBlock,
 }
 
 fn render_form(
@@ -148,20 +168,29 @@ fn render_form(
     page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
         let ui = ui(entry.lang);
         let shown = localized(&form.definition, entry.lang);
+        let fields = if entry.lang.is_empty()
+            && entry.errors.is_empty()
+            && *entry.raw == RawInput::default()
+        {
+            render_empty_fields(&form.definition).to_string()
+        } else {
+            localize_fields_html(render_fields(&shown, entry.raw, &entry.errors), ui)
+        };
+        let block = ApplicantBlock {
+            csrf: csrf.clone(),
+            draft: entry.draft.to_string(),
+            resume_action: format!("{}/resume-link", form_url(form)),
+            locked: !entry.locked.is_empty(),
+            ..entry.block
+        };
         let page = FormPage {
             tenant_name: &form.tenant.name,
             def: &shown,
             ui,
             languages: switch(&form.definition, entry.lang),
             preview: false,
-            fields: if entry.lang.is_empty()
-                && entry.errors.is_empty()
-                && *entry.raw == RawInput::default()
-            {
-                render_empty_fields(&form.definition).to_string()
-            } else {
-                localize_fields_html(render_fields(&shown, entry.raw, &entry.errors), ui)
-            },
+            fields: applicant_forms::lock_inputs(&fields, &entry.locked),
+            applicant: block.html(),
             errors: entry.errors,
             notice: entry.notice,
             action: form_url(form),
@@ -172,9 +201,11 @@ fn render_form(
     })
 }
 
-/// GET the input page (empty, or resuming a draft).
+/// GET the input page (empty, or resuming a draft); a signed-in applicant gets verified answers locked and may
+/// ask for their profile to be filled in.
 pub async fn show_form(
     State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     Query(q): Query<DraftQuery>,
     headers: HeaderMap,
@@ -183,13 +214,31 @@ pub async fn show_form(
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::OK, "受付期間外です", &reason);
     }
-    let (raw, draft) = match q.d.as_deref() {
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
+    let (mut raw, draft) = match q.d.as_deref() {
         Some(d) => match drafts::load(&ctx.db, d).await? {
             Some((_, raw)) => (raw, d.to_string()),
             None => (RawInput::default(), String::new()),
         },
         None => (RawInput::default(), String::new()),
     };
+    let mut block = ApplicantBlock::default();
+    if let Some(a) = &applicant {
+        block.signed_in = true;
+        if !draft.is_empty() {
+            drafts::claim(&ctx.db, &draft, a.id).await?;
+        }
+        let profile = applicant_forms::profile_fields(&form.definition, a);
+        if q.prefill.as_deref() == Some("profile") {
+            applicant_forms::apply(&mut raw, &profile);
+        } else if !profile.is_empty() {
+            block.profile_link = format!("{}?prefill=profile", form_url(&form));
+        }
+    }
+    let locked = applicant_forms::locked_fields(&form.definition, applicant.as_ref());
+    applicant_forms::apply(&mut raw, &locked);
     let lang = resident_lang(&headers, q.lang.as_deref(), &form.definition);
     let mut resp = render_form(
         &ctx,
@@ -201,6 +250,8 @@ pub async fn show_form(
             draft: &draft,
             notice: String::new(),
             lang: &lang,
+            locked,
+            block,
         },
         StatusCode::OK,
     )?;
@@ -344,6 +395,7 @@ pub(crate) fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
 /// POST from the input page: store uploads, apply add/remove actions, or validate and go to confirmation.
 pub async fn post_form(
     State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
     mp: Multipart,
@@ -354,9 +406,14 @@ pub async fn post_form(
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
     let def = &form.definition;
     let lang = resident_lang(&headers, None, def);
+    let locked = applicant_forms::locked_fields(def, applicant.as_ref());
     let mut raw = posted.raw;
+    applicant_forms::apply(&mut raw, &locked);
     // Files stay with the draft: a browser cannot send them again after an error.
     let mut draft_token = None;
     if !posted.draft.is_empty()
@@ -429,6 +486,14 @@ pub async fn post_form(
         ctx.config.draft_hours,
     )
     .await?;
+    let mut block = ApplicantBlock {
+        signed_in: applicant.is_some(),
+        ..Default::default()
+    };
+    if posted.action == "save" {
+        let kept = drafts::keep(&ctx.db, &token, applicant.as_ref().map(|a| a.id)).await?;
+        block.saved_until = madoguchi_kernel::time::display_datetime(kept.expires_at);
+    }
     if posted.action != "confirm" {
         return render_form(
             &ctx,
@@ -440,6 +505,8 @@ pub async fn post_form(
                 draft: &token,
                 notice,
                 lang: &lang,
+                locked,
+                block,
             },
             StatusCode::OK,
         );
@@ -460,6 +527,8 @@ pub async fn post_form(
                 draft: &token,
                 notice: String::new(),
                 lang: &lang,
+                locked,
+                block,
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         );
@@ -547,6 +616,7 @@ pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
 pub async fn submit(
     State(ctx): State<Ctx>,
     State(committer): State<crate::submissions::Committer>,
+    applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
     axum::Form(f): axum::Form<SubmitForm>,
@@ -556,7 +626,10 @@ pub async fn submit(
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
-    let Some((version_id, raw)) = drafts::load(&ctx.db, &f.draft).await? else {
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
+    let Some((version_id, mut raw)) = drafts::load(&ctx.db, &f.draft).await? else {
         return message(
             &form,
             StatusCode::GONE,
@@ -568,6 +641,10 @@ pub async fn submit(
     if version_id != form.version_id {
         return Ok(Redirect::to(&back).into_response());
     }
+    applicant_forms::apply(
+        &mut raw,
+        &applicant_forms::locked_fields(&form.definition, applicant.as_ref()),
+    );
     let Ok(answers) = validate(&form.definition, &raw) else {
         return Ok(Redirect::to(&back).into_response());
     };
@@ -578,6 +655,11 @@ pub async fn submit(
                 attachment_ids: attachment_ids(&answers),
                 answers,
                 draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
+                applicant: applicant.map(|a| crate::submissions::ApplicantLink {
+                    id: a.id,
+                    notify: (a.notify_receipt && !a.notify_email.is_empty())
+                        .then_some(a.notify_email),
+                }),
             },
         )
         .await?;
@@ -598,6 +680,7 @@ pub async fn submit(
 /// GET the completion page.
 pub async fn done(
     State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
     Path((code, slug, receipt)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Html<String>> {
@@ -613,6 +696,7 @@ pub async fn done(
             tenant_code: &form.tenant.code,
             title: &localized(&form.definition, &lang).title,
             receipt: &receipt,
+            signed_in: applicant.is_some(),
         }
         .render()?,
     ))
@@ -646,6 +730,7 @@ pub(crate) fn render_preview(
             ui,
             languages: Vec::new(),
             preview: true,
+            applicant: String::new(),
             fields: localize_fields_html(render_fields(&shown, p.raw, &p.errors), ui),
             errors: p.errors,
             notice: p.notice,

@@ -134,7 +134,7 @@ struct InboxPage<'a> {
     scope: &'a StaffScope,
     csrf: String,
     forms: Vec<(i64, String, bool)>,
-    statuses: [Status; 6],
+    statuses: [Status; 7],
     filter: InboxFilter,
     rows: Vec<InboxView>,
     readable: bool,
@@ -236,6 +236,15 @@ struct SubmissionPage<'a> {
     error: Option<(String, String)>,
     message: String,
     comment: String,
+    /// Parts that may be named in a return for correction: (key, label).
+    correctable: Vec<(String, String)>,
+    /// Correction requests: (label, comment, still open).
+    corrections: Vec<(String, String, bool)>,
+    /// Resubmissions: (when, changes).
+    revisions: Vec<(String, Vec<crate::applicant_cases::AnswerChange>)>,
+    /// Whether the applicant has an account (messages reach them on my page).
+    has_account: bool,
+    staff_message: String,
 }
 
 /// Query of the submission page.
@@ -256,6 +265,7 @@ pub async fn submission(
     let notice = match q.notice.as_str() {
         "status" => "状態を変更しました。",
         "comment" => "コメントを追加しました。",
+        "message" => "申請者にメッセージを送信しました。",
         _ => "",
     };
     let shown = Shown {
@@ -273,6 +283,7 @@ struct Shown {
     error: Option<(String, String)>,
     message: String,
     comment: String,
+    staff_message: String,
     /// Status of the response (200 unless an action was refused).
     status: StatusCode,
 }
@@ -313,6 +324,7 @@ async fn render_submission(
                     _ => e.body.clone(),
                 },
                 "comment" => format!("{who}（内部コメント）: {}", e.body),
+                "message" => format!("{who}（メッセージ）: {}", e.body),
                 _ => format!("{who}: {}", e.body),
             };
             EventView {
@@ -341,6 +353,41 @@ async fn render_submission(
     } else {
         &[]
     };
+    let label_of = |key: &str| {
+        def.parts
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| p.label.clone())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let correctable = def
+        .parts
+        .iter()
+        .filter(|p| p.kind.has_value() && next.contains(&Status::Returned))
+        .map(|p| (p.key.clone(), p.label.clone()))
+        .collect();
+    let corrections = submissions::corrections(&ctx.db, sub.id)
+        .await?
+        .into_iter()
+        .map(|c| (label_of(&c.part_key), c.comment, c.resolved_at.is_none()))
+        .collect();
+    let revs = submissions::revisions(&ctx.db, sub.id).await?;
+    let revisions = revs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let after = revs.get(i + 1).map(|n| &n.answers).unwrap_or(&sub.answers);
+            (
+                short_datetime(r.replaced_at),
+                crate::applicant_cases::answer_changes(&def, &r.answers, after),
+            )
+        })
+        .collect();
+    let has_account: Option<i64> =
+        sqlx::query_scalar("SELECT applicant_id FROM submissions WHERE id = $1")
+            .bind(sub.id)
+            .fetch_one(&ctx.db.read)
+            .await?;
     page_with_csrf(ctx, headers, shown.status, |csrf| {
         Ok(SubmissionPage {
             scope,
@@ -357,21 +404,47 @@ async fn render_submission(
             events,
             audit,
             notice: shown.notice,
+            correctable,
+            corrections,
+            revisions,
+            has_account: has_account.is_some(),
+            staff_message: shown.staff_message,
             sub,
         }
         .render()?)
     })
 }
 
-/// The status form.
-#[derive(Deserialize)]
-pub struct StatusForm {
-    #[serde(rename = "_csrf", default)]
+/// The status form: `_csrf`, `to`, `message`, and `fix.{part key}` comments for a return for correction.
+struct StatusForm {
     csrf: String,
-    #[serde(default)]
     to: String,
-    #[serde(default)]
     message: String,
+    fixes: Vec<(String, String)>,
+}
+
+impl StatusForm {
+    fn parse(pairs: Vec<(String, String)>) -> StatusForm {
+        let mut f = StatusForm {
+            csrf: String::new(),
+            to: String::new(),
+            message: String::new(),
+            fixes: Vec::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "_csrf" => f.csrf = v,
+                "to" => f.to = v,
+                "message" => f.message = v,
+                _ => {
+                    if let Some(key) = k.strip_prefix("fix.") {
+                        f.fixes.push((key.to_string(), v));
+                    }
+                }
+            }
+        }
+        f
+    }
 }
 
 /// POST `/staff/submissions/{id}/status`.
@@ -380,13 +453,17 @@ pub async fn change_status(
     scope: StaffScope,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    axum::Form(f): axum::Form<StatusForm>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
+    let f = StatusForm::parse(pairs);
     verify_csrf(&headers, &f.csrf)?;
     let result = match Status::parse(&f.to) {
         Some(to) => {
             let url = &ctx.config.public_url;
-            submissions::change_status(&ctx.db, &scope, id, to, &f.message, url).await
+            submissions::change_status_with_corrections(
+                &ctx.db, &scope, id, to, &f.message, f.fixes, url,
+            )
+            .await
         }
         None => Err(AppError::BadRequest(
             "新しい状態を選択してください。".into(),
@@ -449,6 +526,32 @@ pub async fn add_comment(
         Err(e) => return Err(e),
     }
     Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=comment")).into_response())
+}
+
+/// POST `/staff/submissions/{id}/messages`: a message to the applicant, shown on their my page.
+pub async fn send_message(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CommentForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    match submissions::send_message(&ctx.db, &scope, id, &f.body, &ctx.config.public_url).await {
+        Ok(()) => {}
+        Err(AppError::BadRequest(m)) => {
+            let shown = Shown {
+                error: Some(("staff-message".into(), m)),
+                staff_message: f.body,
+                status: StatusCode::BAD_REQUEST,
+                ..Default::default()
+            };
+            return render_submission(&ctx, &scope, &headers, id, shown).await;
+        }
+        Err(e) => return Err(e),
+    }
+    ctx.jobs_wake.notify_one();
+    Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=message")).into_response())
 }
 
 /// GET `/staff/submissions/{id}/attachments/{file}`: download, recorded in the audit log.

@@ -26,17 +26,20 @@ pub enum Status {
     Rejected,
     /// 完了: done.
     Done,
+    /// 取下げ: withdrawn by the applicant before a decision.
+    Withdrawn,
 }
 
 impl Status {
     /// Every status, in workflow order.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Received,
         Status::InReview,
         Status::Returned,
         Status::Approved,
         Status::Rejected,
         Status::Done,
+        Status::Withdrawn,
     ];
 
     /// Stored name.
@@ -48,6 +51,7 @@ impl Status {
             Status::Approved => "approved",
             Status::Rejected => "rejected",
             Status::Done => "done",
+            Status::Withdrawn => "withdrawn",
         }
     }
 
@@ -65,18 +69,24 @@ impl Status {
             Status::Approved => "承認",
             Status::Rejected => "却下",
             Status::Done => "完了",
+            Status::Withdrawn => "取下げ",
         }
     }
 
-    /// The statuses this one may move to.
+    /// The statuses staff may move this one to.
     pub fn next(self) -> &'static [Status] {
         match self {
             Status::Received => &[Status::InReview],
             Status::InReview => &[Status::Returned, Status::Approved, Status::Rejected],
             Status::Returned => &[Status::InReview],
             Status::Approved | Status::Rejected => &[Status::Done],
-            Status::Done => &[],
+            Status::Done | Status::Withdrawn => &[],
         }
+    }
+
+    /// Whether the applicant may still withdraw (取下げ): nothing has been decided yet.
+    pub fn can_withdraw(self) -> bool {
+        matches!(self, Status::Received | Status::InReview | Status::Returned)
     }
 }
 
@@ -104,6 +114,17 @@ pub struct NewSubmission {
     pub attachment_ids: Vec<String>,
     /// Draft to delete once submitted.
     pub draft_token_hash: Option<String>,
+    /// The signed-in applicant, when there is one.
+    pub applicant: Option<ApplicantLink>,
+}
+
+/// The signed-in applicant a submission belongs to, and where its receipt mail goes.
+#[derive(Debug, Clone)]
+pub struct ApplicantLink {
+    /// Applicant id.
+    pub id: i64,
+    /// Address for the receipt notice, when the applicant wants one.
+    pub notify: Option<String>,
 }
 
 /// The outcome of submitting.
@@ -132,7 +153,8 @@ pub fn applicant_name(answers: &Answers) -> String {
     String::new()
 }
 
-fn search_text(answers: &Answers) -> String {
+/// The normalised names the inbox search matches.
+pub(crate) fn search_text(answers: &Answers) -> String {
     let mut parts = Vec::new();
     for v in answers.values() {
         if let Some(obj) = v.as_object() {
@@ -160,17 +182,36 @@ pub fn applicant_email(form: &PublishedForm, answers: &Answers) -> Option<String
         })
 }
 
+/// A notice to a signed-in applicant: the receipt number and a link to my page, nothing else (the mail may be
+/// read by others; even the procedure's name can say too much).
+pub fn applicant_notice(to: String, subject: &str, receipt: &str, public_url: &str) -> SendMail {
+    SendMail {
+        to,
+        subject: format!("【{subject}】受付番号 {receipt}"),
+        body: format!(
+            "受付番号 {receipt} の申請について、{subject}があります。\n\
+             内容はマイページでご確認ください。\n\n{public_url}/mypage\n\n\
+             このメールは送信専用です。お知らせの設定はマイページで変更できます。\n"
+        ),
+    }
+}
+
 /// The mails a new submission sends: the receipt to the applicant (when a mail address was given) and a notice
 /// without personal data to the department.
 fn mails_for(
     form: &PublishedForm,
     receipt: &str,
     email: Option<String>,
+    applicant: Option<&ApplicantLink>,
     public_url: &str,
 ) -> Vec<SendMail> {
     let title = &form.definition.title;
     let mut mails = Vec::with_capacity(2);
-    if let Some(to) = email {
+    if let Some(link) = applicant {
+        if let Some(to) = link.notify.clone() {
+            mails.push(applicant_notice(to, "受付完了", receipt, public_url));
+        }
+    } else if let Some(to) = email {
         mails.push(SendMail {
             to,
             subject: format!("【受付完了】{title}（受付番号 {receipt}）"),
@@ -364,15 +405,15 @@ async fn store_batch(
 
     let mut sql = String::from(
         "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status,
-             answers, applicant_name, search_key, applicant_email, submitted_at, updated_at) VALUES ",
+             answers, applicant_name, search_key, applicant_email, applicant_id, submitted_at, updated_at) VALUES ",
     );
     for k in 0..accepted.len() {
-        let b = 2 + 9 * k;
+        let b = 2 + 10 * k;
         if k > 0 {
             sql.push_str(", ");
         }
         sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, 'received', ${}, ${}, ${}, ${}, $1, $1)",
+            "(${}, ${}, ${}, ${}, ${}, 'received', ${}, ${}, ${}, ${}, ${}, $1, $1)",
             b,
             b + 1,
             b + 2,
@@ -381,7 +422,8 @@ async fn store_batch(
             b + 5,
             b + 6,
             b + 7,
-            b + 8
+            b + 8,
+            b + 9
         ));
     }
     sql.push_str(" RETURNING id, receipt_number");
@@ -397,7 +439,8 @@ async fn store_batch(
             .bind(serde_json::to_string(&new.answers).expect("answers serialise"))
             .bind(applicant_name(&new.answers))
             .bind(search_text(&new.answers))
-            .bind(email.clone());
+            .bind(email.clone())
+            .bind(new.applicant.as_ref().map(|a| a.id));
     }
     let mut ids = std::collections::HashMap::with_capacity(accepted.len());
     for row in q.fetch_all(&mut *tx).await? {
@@ -447,7 +490,16 @@ async fn store_batch(
 
     let mails: Vec<SendMail> = accepted
         .iter()
-        .flat_map(|(i, receipt, email)| mails_for(&batch[*i].0, receipt, email.clone(), public_url))
+        .flat_map(|(i, receipt, email)| {
+            let (form, new) = &batch[*i];
+            mails_for(
+                form,
+                receipt,
+                email.clone(),
+                new.applicant.as_ref(),
+                public_url,
+            )
+        })
         .collect();
     madoguchi_kernel::jobs::enqueue_many_in(&mut tx, &mails).await?;
 
@@ -724,12 +776,214 @@ pub async fn change_status(
     message: &str,
     public_url: &str,
 ) -> Result<(), AppError> {
+    change_status_with_corrections(db, scope, id, to, message, Vec::new(), public_url).await
+}
+
+/// Like [`change_status`], with the parts the applicant is asked to correct when returning it (差戻し): each a
+/// part key of the submission's form and a comment. The applicant may then change only those parts.
+pub async fn change_status_with_corrections(
+    db: &Db,
+    scope: &StaffScope,
+    id: i64,
+    to: Status,
+    message: &str,
+    corrections: Vec<(String, String)>,
+    public_url: &str,
+) -> Result<(), AppError> {
     let (db, scope) = (db.clone(), scope.clone());
     let (message, public_url) = (message.to_string(), public_url.to_string());
     madoguchi_kernel::db::run_to_completion(async move {
-        apply_status(&db, &scope, id, to, &message, &public_url).await
+        apply_status(&db, &scope, id, to, &message, &corrections, &public_url).await
     })
     .await
+}
+
+/// Most characters of a message or a correction comment.
+pub const MAX_MESSAGE: usize = 2000;
+
+/// Which notice an applicant may choose to receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// A status change.
+    Status,
+    /// A message from staff.
+    Message,
+}
+
+/// Where a notice about a submission goes: a signed-in applicant's notification address if they want this
+/// kind of notice; without an account, the address given in the answers (status notices only).
+async fn notice_recipient(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    kind: Notice,
+) -> Result<Option<String>, AppError> {
+    let row = sqlx::query(
+        "SELECT s.applicant_email, s.applicant_id, a.notify_email, a.notify_status, a.notify_message
+         FROM submissions s LEFT JOIN applicants a ON a.id = s.applicant_id WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let applicant: Option<i64> = row.try_get("applicant_id")?;
+    if applicant.is_none() {
+        return Ok(match kind {
+            Notice::Status => row.try_get("applicant_email")?,
+            Notice::Message => None,
+        });
+    }
+    let wanted: Option<i64> = match kind {
+        Notice::Status => row.try_get("notify_status")?,
+        Notice::Message => row.try_get("notify_message")?,
+    };
+    let to: Option<String> = row.try_get("notify_email")?;
+    Ok(to.filter(|t| !t.is_empty() && wanted == Some(1)))
+}
+
+/// The mail a status change sends, if the applicant is to be told.
+async fn status_mail(
+    conn: &mut sqlx::AnyConnection,
+    sub: &SubmissionDetail,
+    to: Status,
+    public_url: &str,
+) -> Result<Option<SendMail>, AppError> {
+    let Some(email) = notice_recipient(conn, sub.id, Notice::Status).await? else {
+        return Ok(None);
+    };
+    let has_account: Option<i64> =
+        sqlx::query_scalar("SELECT applicant_id FROM submissions WHERE id = $1")
+            .bind(sub.id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if has_account.is_some() {
+        return Ok(Some(applicant_notice(
+            email,
+            "状況のお知らせ",
+            &sub.receipt_number,
+            public_url,
+        )));
+    }
+    Ok(Some(SendMail {
+        to: email,
+        subject: format!(
+            "【状況のお知らせ】受付番号 {} は「{}」になりました",
+            sub.receipt_number,
+            to.label()
+        ),
+        body: format!(
+            "受付番号 {} の申請の状況が「{}」になりました。\n詳しくは担当所属からの連絡、またはマイページをご確認ください。\n\n{public_url}\n",
+            sub.receipt_number,
+            to.label()
+        ),
+    }))
+}
+
+/// Checks a message or comment: not blank, not too long.
+pub fn checked_text<'a>(body: &'a str, what: &str) -> Result<&'a str, AppError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::BadRequest(format!("{what}を入力してください。")));
+    }
+    if body.chars().count() > MAX_MESSAGE {
+        return Err(AppError::BadRequest(format!(
+            "{what}は{MAX_MESSAGE}文字以内で入力してください。"
+        )));
+    }
+    Ok(body)
+}
+
+/// Sends a message from staff to the applicant (shown on my page; mailed as a notice when wanted).
+pub async fn send_message(
+    db: &Db,
+    scope: &StaffScope,
+    id: i64,
+    body: &str,
+    public_url: &str,
+) -> Result<(), AppError> {
+    let sub = find_for_staff(db, scope, id).await?;
+    if !scope.can_review(sub.department_id) {
+        return Err(AppError::Forbidden);
+    }
+    let body = checked_text(body, "メッセージ")?;
+    let mut tx = db.write.begin().await?;
+    sqlx::query(
+        "INSERT INTO submission_events (submission_id, staff_id, kind, body, at) VALUES ($1, $2, 'message', $3, $4)",
+    )
+    .bind(sub.id)
+    .bind(scope.staff_id)
+    .bind(body)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    if let Some(to) = notice_recipient(&mut tx, sub.id, Notice::Message).await? {
+        let mail = applicant_notice(
+            to,
+            "担当者からのメッセージ",
+            &sub.receipt_number,
+            public_url,
+        );
+        enqueue_in(&mut tx, &mail).await?;
+    }
+    tx.commit().await?;
+    madoguchi_kernel::audit::record(db, scope, "message", &format!("submission:{id}"), "").await?;
+    Ok(())
+}
+
+/// A part the applicant was asked to correct.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    /// Part key.
+    pub part_key: String,
+    /// Staff comment.
+    pub comment: String,
+    /// When the applicant resubmitted (None while open).
+    pub resolved_at: Option<i64>,
+}
+
+/// The correction requests of a submission, oldest first; the caller has already checked access to it.
+pub async fn corrections(db: &Db, submission_id: i64) -> Result<Vec<Correction>, AppError> {
+    let rows = sqlx::query(
+        "SELECT part_key, comment, resolved_at FROM submission_corrections WHERE submission_id = $1 ORDER BY id",
+    )
+    .bind(submission_id)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Correction {
+                part_key: r.try_get("part_key")?,
+                comment: r.try_get("comment")?,
+                resolved_at: r.try_get("resolved_at")?,
+            })
+        })
+        .collect()
+}
+
+/// An earlier version of a submission's answers, replaced by a resubmission.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    /// The answers as they were.
+    pub answers: Answers,
+    /// When they were replaced.
+    pub replaced_at: i64,
+}
+
+/// The earlier versions of a submission's answers, oldest first; the caller has already checked access.
+pub async fn revisions(db: &Db, submission_id: i64) -> Result<Vec<Revision>, AppError> {
+    let rows = sqlx::query(
+        "SELECT answers, replaced_at FROM submission_revisions WHERE submission_id = $1 ORDER BY id",
+    )
+    .bind(submission_id)
+    .fetch_all(&db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let json: String = r.try_get("answers")?;
+            Ok(Revision {
+                answers: serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))?,
+                replaced_at: r.try_get("replaced_at")?,
+            })
+        })
+        .collect()
 }
 
 async fn apply_status(
@@ -738,6 +992,7 @@ async fn apply_status(
     id: i64,
     to: Status,
     message: &str,
+    corrections: &[(String, String)],
     public_url: &str,
 ) -> Result<(), AppError> {
     let sub = find_for_staff(db, scope, id).await?;
@@ -757,6 +1012,28 @@ async fn apply_status(
             "差戻しの理由（申請者へのメッセージ）を入力してください。".into(),
         ));
     }
+    let mut parts = Vec::new();
+    if to == Status::Returned {
+        let (_, def) =
+            crate::forms_store::definition_by_version_id(db, sub.form_version_id).await?;
+        for (key, comment) in corrections {
+            let comment = comment.trim();
+            if comment.is_empty() {
+                continue;
+            }
+            let Some(part) = def
+                .parts
+                .iter()
+                .find(|p| &p.key == key && p.kind.has_value())
+            else {
+                return Err(AppError::BadRequest(
+                    "修正を依頼する項目が見つかりません。".into(),
+                ));
+            };
+            let comment = checked_text(comment, &format!("「{}」への修正依頼", part.label))?;
+            parts.push((key.clone(), comment.to_string()));
+        }
+    }
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     // The status in the WHERE clause makes two reviewers acting at once unable to both succeed.
@@ -774,9 +1051,9 @@ async fn apply_status(
             "他の職員が先に状態を変更しました。画面を更新してください。".into(),
         ));
     }
-    sqlx::query(
+    let event_id: i64 = sqlx::query_scalar(
         "INSERT INTO submission_events (submission_id, staff_id, kind, from_status, to_status, body, at)
-         VALUES ($1, $2, 'status', $3, $4, $5, $6)",
+         VALUES ($1, $2, 'status', $3, $4, $5, $6) RETURNING id",
     )
     .bind(id)
     .bind(scope.staff_id)
@@ -784,22 +1061,20 @@ async fn apply_status(
     .bind(to.as_str())
     .bind(message)
     .bind(now)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    if let Some(email) = &sub.applicant_email {
-        let mail = SendMail {
-            to: email.clone(),
-            subject: format!(
-                "【状況のお知らせ】受付番号 {} は「{}」になりました",
-                sub.receipt_number,
-                to.label()
-            ),
-            body: format!(
-                "受付番号 {} の申請の状況が「{}」になりました。\n詳しくは担当所属からの連絡、またはマイページをご確認ください。\n\n{public_url}\n",
-                sub.receipt_number,
-                to.label()
-            ),
-        };
+    for (key, comment) in &parts {
+        sqlx::query(
+            "INSERT INTO submission_corrections (submission_id, event_id, part_key, comment) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(event_id)
+        .bind(key)
+        .bind(comment)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(mail) = status_mail(&mut tx, &sub, to, public_url).await? {
         enqueue_in(&mut tx, &mail).await?;
     }
     if to == Status::Approved {

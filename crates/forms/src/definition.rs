@@ -40,6 +40,10 @@ pub struct FormDefinition {
     /// Limits on attached files.
     #[serde(default)]
     pub attachments: AttachmentLimits,
+    /// Who may apply: anyone (the default), signed-in applicants, or applicants whose identity an OpenID Connect
+    /// provider verified (マイナンバーカードで本人確認済み); verified name and address are then prefilled and locked.
+    #[serde(default, skip_serializing_if = "IdentityLevel::is_anyone")]
+    pub identity: IdentityLevel,
     /// The parts of the form, in display order.
     pub parts: Vec<Part>,
     /// Texts in other languages, by language code (see [`LANGUAGES`]); Japanese is the definition itself.
@@ -103,6 +107,35 @@ pub struct Contact {
     /// Office hours, free text (e.g. 平日 8:30〜17:15).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hours: String,
+}
+
+/// The identity a form requires of its applicants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityLevel {
+    /// Anyone, with or without an account.
+    #[default]
+    Anyone,
+    /// Signed in (one-time mail link or OpenID Connect).
+    SignedIn,
+    /// Identity verified by an OpenID Connect provider (マイナンバーカード via the デジタル認証アプリ).
+    Verified,
+}
+
+impl IdentityLevel {
+    /// Whether no sign-in is needed.
+    pub fn is_anyone(&self) -> bool {
+        *self == IdentityLevel::Anyone
+    }
+
+    /// The requirement in Japanese.
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentityLevel::Anyone => "どなたでも申請できます",
+            IdentityLevel::SignedIn => "ログインが必要です",
+            IdentityLevel::Verified => "マイナンバーカードによる本人確認が必要です",
+        }
+    }
 }
 
 /// Limits on attachments for the whole form.

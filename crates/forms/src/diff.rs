@@ -170,6 +170,13 @@ fn settings_details(old: &FormDefinition, new: &FormDefinition) -> Vec<String> {
     if old.attachments != new.attachments {
         d.push("添付ファイルの制限を変更".into());
     }
+    if old.identity != new.identity {
+        d.push(format!(
+            "本人確認: {} → {}",
+            old.identity.label(),
+            new.identity.label()
+        ));
+    }
     d
 }
 

@@ -17,8 +17,8 @@ pub mod validate;
 pub use check::{DefinitionError, check_definition};
 pub use columns::{Column, columns};
 pub use definition::{
-    AttachmentLimits, Choice, Condition, Contact, FormDefinition, LANGUAGES, Part, PartKind,
-    PartTexts, Translation,
+    AttachmentLimits, Choice, Condition, Contact, FormDefinition, IdentityLevel, LANGUAGES, Part,
+    PartKind, PartTexts, Translation,
 };
 pub use diff::{Change, ChangeKind, diff};
 pub use input::{FileRef, RawInput, field_id};

@@ -25,6 +25,8 @@ pub struct Config {
     pub run_worker: bool,
     /// Electronic issuance: seal key, certificates, timestamp authority, fonts.
     pub issuance: IssuanceConfig,
+    /// OpenID Connect providers applicants may sign in with (`[[oidc]]` tables).
+    pub oidc: Vec<OidcProviderConfig>,
 }
 
 /// Electronic issuance (電子交付) settings: where the seal key is, which certificates go with it, the
@@ -78,6 +80,32 @@ impl Default for IssuanceConfig {
     }
 }
 
+/// One OpenID Connect provider for applicants: the authorization-code flow with PKCE S256, `state`, `nonce`
+/// and `private_key_jwt` client authentication, as the デジタル認証アプリ (マイナンバーカード) and GビズID use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// Short id used in URLs (`mynumber`, `gbiz`).
+    pub id: String,
+    /// Button label (マイナンバーカードでログイン).
+    pub label: String,
+    /// Issuer URL; its discovery document is read from `/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// PEM file of the RSA private key that signs client assertions (`private_key_jwt`).
+    pub private_key_pem: PathBuf,
+    /// Key id (`kid`) of that key as registered with the provider.
+    #[serde(default)]
+    pub key_id: String,
+    /// Scopes besides `openid` (the デジタル認証アプリ: `name address birthdate gender`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Identity level the provider vouches for: `verified` locks the name and address on forms.
+    #[serde(default)]
+    pub level: String,
+}
+
 /// How mail leaves the system.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -109,6 +137,7 @@ impl Default for Config {
             draft_hours: 72,
             run_worker: true,
             issuance: IssuanceConfig::default(),
+            oidc: Vec::new(),
         }
     }
 }

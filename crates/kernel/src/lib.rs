@@ -1,6 +1,7 @@
 //! Shared machinery: configuration, database, errors, tenants, staff and sessions, jobs, mail, audit log,
 //! storage. Capabilities (applications, …) build on it; it knows nothing of them.
 
+pub mod applicants;
 pub mod audit;
 pub mod config;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod tenants;
 pub mod time;
 pub mod web;
 
+pub use applicants::Applicant;
 pub use config::Config;
 pub use db::{Backend, Db, now_ms};
 pub use error::{ApiError, AppError, AppResult};

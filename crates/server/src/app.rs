@@ -64,6 +64,9 @@ pub fn router_with(
         .merge(madoguchi_issuance::router(
             madoguchi_issuance::IssuanceState::new(ctx.clone()),
         ))
+        .merge(madoguchi_identity::router(
+            madoguchi_identity::IdentityState::new(ctx),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -29,6 +29,7 @@ fn item(
             answers: seminar_answers(form, name),
             attachment_ids: attachment.into_iter().map(String::from).collect(),
             draft_token_hash: None,
+            applicant: None,
         },
     )
 }

@@ -1,0 +1,232 @@
+//! Applicants on the public form pages: the identity a form requires, verified answers prefilled and locked,
+//! the saved profile filled in when the applicant asks for it, and drafts saved to resume later (ADR 0014).
+//!
+//! The lock is enforced on the server: whatever a browser sends, the verified values replace it before the
+//! answers are validated. The `readonly` attribute only tells the applicant.
+
+use askama::Template;
+use madoguchi_forms::{FormDefinition, IdentityLevel, PartKind, RawInput};
+use madoguchi_kernel::Applicant;
+
+/// Why this applicant may not use the form yet (in Japanese), or `None` when they may.
+pub fn requirement_unmet(def: &FormDefinition, applicant: Option<&Applicant>) -> Option<String> {
+    match (def.identity, applicant) {
+        (IdentityLevel::Anyone, _) => None,
+        (IdentityLevel::SignedIn, Some(_)) => None,
+        (IdentityLevel::Verified, Some(a)) if a.is_verified() => None,
+        (IdentityLevel::SignedIn, None) => Some(
+            "この手続きの申請にはログインが必要です。メールアドレスまたはマイナンバーカードでログインしてください。"
+                .into(),
+        ),
+        (IdentityLevel::Verified, _) => Some(
+            "この手続きの申請には、マイナンバーカードによる本人確認が必要です。マイナンバーカードでログインしてください。"
+                .into(),
+        ),
+    }
+}
+
+/// The first top-level part of a kind.
+fn first(def: &FormDefinition, pred: impl Fn(&PartKind) -> bool) -> Option<&str> {
+    def.parts
+        .iter()
+        .find(|p| pred(&p.kind))
+        .map(|p| p.key.as_str())
+}
+
+/// The fields filled from a verified identity, which the applicant cannot change: the applicant's name
+/// (an individual), the address and a date of birth part (key containing `birth`).
+pub fn locked_fields(def: &FormDefinition, applicant: Option<&Applicant>) -> Vec<(String, String)> {
+    let Some(a) = applicant.filter(|a| a.is_verified()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if !a.verified_name.is_empty() {
+        if let Some(k) = first(def, |k| matches!(k, PartKind::Applicant)) {
+            out.push((format!("{k}.kind"), "individual".to_string()));
+            out.push((format!("{k}.name"), a.verified_name.clone()));
+        } else if let Some(k) = first(def, |k| matches!(k, PartKind::Name { .. })) {
+            out.push((format!("{k}.name"), a.verified_name.clone()));
+        }
+    }
+    if !a.verified_address.is_empty()
+        && let Some(k) = first(def, |k| matches!(k, PartKind::Address))
+    {
+        out.push((k.to_string(), a.verified_address.clone()));
+    }
+    if !a.verified_birthdate.is_empty()
+        && let Some(p) = def
+            .parts
+            .iter()
+            .find(|p| matches!(p.kind, PartKind::Date { .. }) && p.key.contains("birth"))
+    {
+        out.push((p.key.clone(), a.verified_birthdate.clone()));
+    }
+    out
+}
+
+/// The fields the saved profile fills in (when the applicant asks): name, furigana, postal code, address,
+/// phone and mail address, into the first part of each kind.
+pub fn profile_fields(def: &FormDefinition, a: &Applicant) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut put = |field: String, value: &str| {
+        if !value.is_empty() {
+            out.push((field, value.to_string()));
+        }
+    };
+    if let Some(k) = first(def, |k| matches!(k, PartKind::Applicant)) {
+        put(format!("{k}.kind"), "individual");
+        put(format!("{k}.name"), &a.profile_name);
+        put(format!("{k}.furigana"), &a.profile_furigana);
+    } else if let Some(p) = def
+        .parts
+        .iter()
+        .find(|p| matches!(p.kind, PartKind::Name { .. }))
+    {
+        put(format!("{}.name", p.key), &a.profile_name);
+        if matches!(p.kind, PartKind::Name { furigana: true }) {
+            put(format!("{}.furigana", p.key), &a.profile_furigana);
+        }
+    }
+    if let Some(k) = first(def, |k| matches!(k, PartKind::PostalCode { .. })) {
+        put(k.to_string(), &a.profile_postal_code);
+    }
+    if let Some(k) = first(def, |k| matches!(k, PartKind::Address)) {
+        put(k.to_string(), &a.profile_address);
+    }
+    if let Some(k) = first(def, |k| matches!(k, PartKind::Phone)) {
+        put(k.to_string(), &a.profile_phone);
+    }
+    if let Some(k) = first(def, |k| matches!(k, PartKind::Email)) {
+        let email = if a.notify_email.is_empty() {
+            a.email.clone().unwrap_or_default()
+        } else {
+            a.notify_email.clone()
+        };
+        put(k.to_string(), &email);
+    }
+    out
+}
+
+/// Sets fields in raw input.
+pub fn apply(raw: &mut RawInput, fields: &[(String, String)]) {
+    for (k, v) in fields {
+        raw.set(k.clone(), v.clone());
+    }
+}
+
+/// Marks the text inputs of locked fields `readonly` in rendered form HTML (radio buttons of a locked
+/// applicant kind are left as they are: the server decides their value anyway).
+pub fn lock_inputs(html: &str, locked: &[(String, String)]) -> String {
+    let mut out = html.to_string();
+    for (field, _) in locked {
+        let marker = format!("name=\"{field}\" value=\"");
+        let Some(at) = out.find(&marker) else {
+            continue;
+        };
+        let Some(start) = out[..at].rfind("<input") else {
+            continue;
+        };
+        if out[start..at].contains("type=\"radio\"") {
+            continue;
+        }
+        out.insert_str(start + "<input".len(), " readonly aria-readonly=\"true\"");
+    }
+    out
+}
+
+/// What the input page shows about the applicant, above the form.
+#[derive(Template, Default)]
+#[template(path = "form_applicant.html")]
+pub struct ApplicantBlock {
+    /// Signed in.
+    pub signed_in: bool,
+    /// Verified answers are locked.
+    pub locked: bool,
+    /// The profile can fill the form (link to `?prefill=profile`).
+    pub profile_link: String,
+    /// A draft was just saved: until when it is kept (和暦 date and time).
+    pub saved_until: String,
+    /// Where to ask for a resume link by mail (anonymous drafts).
+    pub resume_action: String,
+    /// The draft token (for the resume link form).
+    pub draft: String,
+    /// CSRF token.
+    pub csrf: String,
+}
+
+impl ApplicantBlock {
+    /// The block as HTML (empty when there is nothing to say).
+    pub fn html(&self) -> String {
+        if !self.signed_in && self.saved_until.is_empty() {
+            return self.sign_in_hint();
+        }
+        self.render().unwrap_or_default()
+    }
+
+    fn sign_in_hint(&self) -> String {
+        "<p class=\"hint\"><a href=\"/mypage/login\">ログイン</a>すると、申請の状況をマイページで確認でき、入力途中の内容を保存して別の端末で続けられます。</p>".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def() -> FormDefinition {
+        madoguchi_forms::parse_definition(
+            r#"{"title": "t", "department": "d", "parts": [
+                {"key": "who", "type": "applicant", "label": "申請者", "required": true},
+                {"key": "addr", "type": "address", "label": "住所"},
+                {"key": "birthdate", "type": "date", "label": "生年月日"},
+                {"key": "phone", "type": "phone", "label": "電話"}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn verified() -> Applicant {
+        Applicant {
+            verified_level: madoguchi_kernel::applicants::LEVEL_VERIFIED.into(),
+            verified_name: "高知 太郎".into(),
+            verified_address: "高知県高知市".into(),
+            verified_birthdate: "1980-04-01".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn verified_identity_locks_name_address_and_birthdate_only() {
+        let locked = locked_fields(&def(), Some(&verified()));
+        let keys: Vec<&str> = locked.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["who.kind", "who.name", "addr", "birthdate"]);
+        let unverified = Applicant::default();
+        assert!(locked_fields(&def(), Some(&unverified)).is_empty());
+        assert!(locked_fields(&def(), None).is_empty());
+    }
+
+    #[test]
+    fn locked_text_inputs_become_read_only_and_radios_are_left_alone() {
+        let html = r#"<input type="radio" name="who.kind" value="individual"><input type="text" id="a" name="who.name" value=""><input type="text" name="phone" value="">"#;
+        let out = lock_inputs(html, &locked_fields(&def(), Some(&verified())));
+        assert!(out.contains(
+            r#"<input readonly aria-readonly="true" type="text" id="a" name="who.name""#
+        ));
+        assert!(out.contains(r#"<input type="radio" name="who.kind""#));
+        assert!(out.contains(r#"<input type="text" name="phone""#));
+    }
+
+    #[test]
+    fn requirements_name_what_is_missing() {
+        let mut d = def();
+        assert!(requirement_unmet(&d, None).is_none());
+        d.identity = IdentityLevel::SignedIn;
+        assert!(requirement_unmet(&d, None).unwrap().contains("ログイン"));
+        assert!(requirement_unmet(&d, Some(&Applicant::default())).is_none());
+        d.identity = IdentityLevel::Verified;
+        assert!(
+            requirement_unmet(&d, Some(&Applicant::default()))
+                .unwrap()
+                .contains("マイナンバーカード")
+        );
+        assert!(requirement_unmet(&d, Some(&verified())).is_none());
+    }
+}

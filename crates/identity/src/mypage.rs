@@ -1,0 +1,1003 @@
+//! My page (マイページ): the signed-in applicant's applications with their history and messages, a print view,
+//! withdrawal, correction and resubmission after a return (差戻し) with the differences, drafts, the profile
+//! and notification settings. Every handler takes the [`Applicant`] and every query is limited to it.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use madoguchi_applications::applicant_cases::{self, AnswerChange, Case};
+use madoguchi_applications::attachments::{Upload, store_upload};
+use madoguchi_applications::drafts::{self, DraftRow};
+use madoguchi_applications::render::{AnswerRow, answer_rows, render_fields};
+use madoguchi_applications::submissions::Status;
+use madoguchi_forms::{
+    FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
+};
+use madoguchi_kernel::time::{display_datetime, short_datetime};
+use madoguchi_kernel::web::{page_with_csrf, verify_csrf};
+use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx};
+use serde::Deserialize;
+use sqlx::Row;
+
+fn render_page(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    render: impl FnOnce(String) -> AppResult<String>,
+) -> AppResult<Response> {
+    page_with_csrf(headers, ctx.config.secure_cookies(), status, render)
+}
+
+/// A notice named in the query after a redirect.
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+fn notice_text(key: &str) -> &'static str {
+    match key {
+        "withdrawn" => "申請を取り下げました。",
+        "message" => "メッセージを送信しました。",
+        "resubmitted" => "修正した内容で再提出しました。受付番号は変わりません。",
+        "draft_deleted" => "入力途中の申請を削除しました。",
+        "profile" => "プロフィールを保存しました。",
+        "notifications" => "お知らせの設定を保存しました。",
+        _ => "",
+    }
+}
+
+/// A row of the application list.
+struct CaseView {
+    id: i64,
+    receipt: String,
+    title: String,
+    tenant: String,
+    status: Status,
+    submitted: String,
+    updated: String,
+}
+
+/// A draft as listed.
+struct DraftView {
+    id: String,
+    title: String,
+    tenant: String,
+    expires: String,
+}
+
+impl From<DraftRow> for DraftView {
+    fn from(d: DraftRow) -> Self {
+        DraftView {
+            id: d.draft_id,
+            title: d.form_title,
+            tenant: d.tenant_name,
+            expires: display_datetime(d.expires_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mypage_home.html")]
+struct HomePage {
+    csrf: String,
+    signed_in: bool,
+    name: String,
+    verified: bool,
+    notice: &'static str,
+    cases: Vec<CaseView>,
+    drafts: Vec<DraftView>,
+}
+
+/// GET `/mypage`: applications and drafts.
+pub async fn home(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Query(q): Query<NoticeQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let cases = applicant_cases::list(&ctx.db, &applicant)
+        .await?
+        .into_iter()
+        .map(|c| CaseView {
+            id: c.id,
+            receipt: c.receipt_number,
+            title: c.form_title,
+            tenant: c.tenant_name,
+            status: c.status,
+            submitted: short_datetime(c.submitted_at),
+            updated: short_datetime(c.updated_at),
+        })
+        .collect();
+    let drafts = drafts::for_applicant(&ctx.db, applicant.id)
+        .await?
+        .into_iter()
+        .map(DraftView::from)
+        .collect();
+    render_page(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(HomePage {
+            csrf,
+            signed_in: true,
+            name: applicant.display_name(),
+            verified: applicant.is_verified(),
+            notice: notice_text(&q.notice),
+            cases,
+            drafts,
+        }
+        .render()?)
+    })
+}
+
+/// One entry of the history as the applicant sees it.
+struct EventView {
+    when: String,
+    text: String,
+    message: bool,
+}
+
+/// A correction request as shown.
+struct CorrectionView {
+    label: String,
+    comment: String,
+    open: bool,
+}
+
+/// The changes of one resubmission.
+struct RevisionView {
+    when: String,
+    changes: Vec<AnswerChange>,
+}
+
+#[derive(Template)]
+#[template(path = "mypage_application.html")]
+struct ApplicationPage {
+    csrf: String,
+    signed_in: bool,
+    notice: &'static str,
+    error: Option<(String, String)>,
+    message: String,
+    case: Case,
+    title: String,
+    submitted: String,
+    rows: Vec<AnswerRow>,
+    file_base: String,
+    events: Vec<EventView>,
+    corrections: Vec<CorrectionView>,
+    revisions: Vec<RevisionView>,
+}
+
+fn part_label(def: &FormDefinition, key: &str) -> String {
+    def.parts
+        .iter()
+        .find(|p| p.key == key)
+        .map(|p| p.label.clone())
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// What the application page shows besides the application: a notice, or a refused action with its input.
+#[derive(Default)]
+struct Shown {
+    notice: &'static str,
+    error: Option<(String, String)>,
+    message: String,
+    status: Option<StatusCode>,
+}
+
+async fn render_application(
+    ctx: &Ctx,
+    applicant: &Applicant,
+    headers: &HeaderMap,
+    id: i64,
+    shown: Shown,
+) -> AppResult<Response> {
+    let case = applicant_cases::find(&ctx.db, applicant, id).await?;
+    let events = applicant_cases::history(&ctx.db, &case)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let who = if e.staff_name.is_empty() {
+                "あなた"
+            } else {
+                "担当者"
+            };
+            let (text, message) = match e.kind.as_str() {
+                "status" => (
+                    match (e.from_status, e.to_status) {
+                        (None, Some(_)) => "申請を受け付けました".to_string(),
+                        (Some(f), Some(t)) => format!(
+                            "{who}: {} → {}{}",
+                            f.label(),
+                            t.label(),
+                            if e.body.is_empty() {
+                                String::new()
+                            } else {
+                                format!("（{}）", e.body)
+                            }
+                        ),
+                        _ => e.body.clone(),
+                    },
+                    false,
+                ),
+                _ => (
+                    format!(
+                        "{}: {}",
+                        if who == "あなた" {
+                            "あなたからのメッセージ"
+                        } else {
+                            "担当者からのメッセージ"
+                        },
+                        e.body
+                    ),
+                    true,
+                ),
+            };
+            EventView {
+                when: short_datetime(e.at),
+                text,
+                message,
+            }
+        })
+        .collect();
+    let corrections = applicant_cases::corrections(&ctx.db, &case)
+        .await?
+        .into_iter()
+        .map(|c| CorrectionView {
+            label: part_label(&case.definition, &c.part_key),
+            comment: c.comment,
+            open: c.resolved_at.is_none(),
+        })
+        .collect();
+    let revs = applicant_cases::revisions(&ctx.db, &case).await?;
+    let mut revisions = Vec::with_capacity(revs.len());
+    for (i, r) in revs.iter().enumerate() {
+        let after = revs
+            .get(i + 1)
+            .map(|n| &n.answers)
+            .unwrap_or(&case.sub.answers);
+        revisions.push(RevisionView {
+            when: short_datetime(r.replaced_at),
+            changes: applicant_cases::answer_changes(&case.definition, &r.answers, after),
+        });
+    }
+    let status = shown.status.unwrap_or(StatusCode::OK);
+    render_page(ctx, headers, status, |csrf| {
+        Ok(ApplicationPage {
+            csrf,
+            signed_in: true,
+            notice: shown.notice,
+            error: shown.error,
+            message: shown.message,
+            title: case.definition.title.clone(),
+            submitted: display_datetime(case.sub.submitted_at),
+            rows: answer_rows(&case.definition, &case.sub.answers),
+            file_base: format!("/mypage/applications/{id}/attachments/"),
+            events,
+            corrections,
+            revisions,
+            case,
+        }
+        .render()?)
+    })
+}
+
+/// GET `/mypage/applications/{id}`.
+pub async fn application(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(id): Path<i64>,
+    Query(q): Query<NoticeQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let shown = Shown {
+        notice: notice_text(&q.notice),
+        ..Default::default()
+    };
+    render_application(&ctx, &applicant, &headers, id, shown).await
+}
+
+#[derive(Template)]
+#[template(path = "mypage_print.html")]
+struct PrintPage {
+    case: Case,
+    title: String,
+    submitted: String,
+    rows: Vec<AnswerRow>,
+    file_base: String,
+}
+
+/// GET `/mypage/applications/{id}/print`: what was submitted, as a page to print or save as PDF.
+pub async fn print(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    let page = PrintPage {
+        title: case.definition.title.clone(),
+        submitted: display_datetime(case.sub.submitted_at),
+        rows: answer_rows(&case.definition, &case.sub.answers),
+        file_base: String::new(),
+        case,
+    };
+    Ok(crate::signin::html(page.render()?))
+}
+
+/// A form with only the CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+/// POST `/mypage/applications/{id}/withdraw`: 取下げ.
+pub async fn withdraw(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    match applicant_cases::withdraw(&ctx.db, &applicant, id, &ctx.config.public_url).await {
+        Ok(()) => {}
+        Err(e @ AppError::Conflict(_)) => {
+            let shown = Shown {
+                error: Some(("withdraw".into(), e.to_string())),
+                status: Some(StatusCode::CONFLICT),
+                ..Default::default()
+            };
+            return render_application(&ctx, &applicant, &headers, id, shown).await;
+        }
+        Err(e) => return Err(e),
+    }
+    ctx.jobs_wake.notify_one();
+    Ok(Redirect::to(&format!("/mypage/applications/{id}?notice=withdrawn")).into_response())
+}
+
+/// The message form.
+#[derive(Deserialize)]
+pub struct MessageForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// POST `/mypage/applications/{id}/messages`: a message to the department.
+pub async fn message(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<MessageForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    match applicant_cases::post_message(&ctx.db, &applicant, id, &f.body, &ctx.config.public_url)
+        .await
+    {
+        Ok(()) => {}
+        Err(AppError::BadRequest(m)) => {
+            let shown = Shown {
+                error: Some(("body".into(), m)),
+                message: f.body,
+                status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                ..Default::default()
+            };
+            return render_application(&ctx, &applicant, &headers, id, shown).await;
+        }
+        Err(e) => return Err(e),
+    }
+    ctx.jobs_wake.notify_one();
+    Ok(Redirect::to(&format!("/mypage/applications/{id}?notice=message")).into_response())
+}
+
+/// GET `/mypage/applications/{id}/attachments/{file}`: a file of the applicant's own application.
+pub async fn attachment(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path((id, file)): Path<(i64, String)>,
+) -> AppResult<Response> {
+    let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    let row = sqlx::query(
+        "SELECT file_name, content_type FROM attachments WHERE id = $1 AND submission_id = $2",
+    )
+    .bind(&file)
+    .bind(case.sub.id)
+    .fetch_optional(&ctx.db.read)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let name: String = row.try_get("file_name")?;
+    let content_type: String = row.try_get("content_type")?;
+    let bytes = ctx.storage.get(&format!("attachments/{file}")).await?;
+    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The parts of a definition that may be edited now, as a definition of their own for the input fields.
+fn editable_definition(def: &FormDefinition, keys: &[String]) -> FormDefinition {
+    let mut d = def.clone();
+    d.parts.retain(|p| keys.contains(&p.key));
+    d
+}
+
+/// Raw input rebuilt from stored answers, so that they validate again to the same answers: files of top-level
+/// file and photo parts become files again, a photo's position its typed fields. (Files inside repeating
+/// groups are not rebuilt: such forms cannot be corrected yet.)
+fn raw_from_answers(def: &FormDefinition, answers: &madoguchi_forms::Answers) -> RawInput {
+    let mut plain = answers.clone();
+    let mut files = std::collections::BTreeMap::new();
+    let mut photo_fields = Vec::new();
+    for p in &def.parts {
+        match p.kind {
+            PartKind::File { .. } => {
+                if let Some(v) = plain.remove(&p.key)
+                    && let Ok(list) = serde_json::from_value::<Vec<FileRef>>(v)
+                {
+                    files.insert(p.key.clone(), list);
+                }
+            }
+            PartKind::Photo => {
+                let Some(serde_json::Value::Object(m)) = plain.remove(&p.key) else {
+                    continue;
+                };
+                if let Some(file) = m
+                    .get("file")
+                    .and_then(|f| serde_json::from_value::<FileRef>(f.clone()).ok())
+                {
+                    files.insert(p.key.clone(), vec![file]);
+                }
+                for (sub, name) in [
+                    ("lat", "lat"),
+                    ("lon", "lon"),
+                    ("location_source", "source"),
+                ] {
+                    if let Some(v) = m.get(sub) {
+                        let text = v
+                            .as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string());
+                        photo_fields.push((format!("{}.{name}", p.key), text));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut raw = RawInput::from_answers_json(&plain);
+    raw.files = files;
+    for (k, v) in photo_fields {
+        raw.set(k, v);
+    }
+    raw
+}
+
+fn belongs_to(field: &str, key: &str) -> bool {
+    field == key
+        || field
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+#[derive(Template)]
+#[template(path = "mypage_correction.html")]
+struct CorrectionPage {
+    csrf: String,
+    signed_in: bool,
+    id: i64,
+    receipt: String,
+    title: String,
+    corrections: Vec<CorrectionView>,
+    errors: Vec<FieldError>,
+    fields: String,
+    draft: String,
+}
+
+async fn render_correction(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    case: &Case,
+    raw: &RawInput,
+    errors: Vec<FieldError>,
+    draft: String,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let corrections = applicant_cases::corrections(&ctx.db, case).await?;
+    let keys = applicant_cases::editable_parts(case, &corrections);
+    let subset = editable_definition(&case.definition, &keys);
+    let fields = render_fields(&subset, raw, &errors);
+    let corrections = corrections
+        .into_iter()
+        .filter(|c| c.resolved_at.is_none())
+        .map(|c| CorrectionView {
+            label: part_label(&case.definition, &c.part_key),
+            comment: c.comment,
+            open: true,
+        })
+        .collect();
+    render_page(ctx, headers, status, |csrf| {
+        Ok(CorrectionPage {
+            csrf,
+            signed_in: true,
+            id: case.sub.id,
+            receipt: case.sub.receipt_number.clone(),
+            title: case.definition.title.clone(),
+            corrections,
+            errors,
+            fields,
+            draft,
+        }
+        .render()?)
+    })
+}
+
+/// GET `/mypage/applications/{id}/correction`: the parts to correct, filled with the current answers.
+pub async fn correction_page(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    if case.sub.status != Status::Returned {
+        return Ok(Redirect::to(&format!("/mypage/applications/{id}")).into_response());
+    }
+    let raw = raw_from_answers(&case.definition, &case.sub.answers);
+    render_correction(
+        &ctx,
+        &headers,
+        &case,
+        &raw,
+        Vec::new(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// POST `/mypage/applications/{id}/correction`: validates the whole application with the corrected parts
+/// and resubmits it under the same receipt number. Parts not asked for keep their answers whatever is sent.
+pub async fn correction_post(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    mut mp: Multipart,
+) -> AppResult<Response> {
+    let bad =
+        |_| AppError::BadRequest("送信内容を読み取れませんでした。もう一度お試しください。".into());
+    let (mut csrf, mut draft) = (String::new(), String::new());
+    let mut posted = RawInput::default();
+    let mut uploads = Vec::new();
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if let Some(file_name) = field.file_name().map(String::from) {
+            let bytes = field.bytes().await.map_err(bad)?;
+            if !file_name.is_empty() && !bytes.is_empty() {
+                uploads.push(Upload {
+                    field: name,
+                    file_name,
+                    bytes,
+                });
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(bad)?;
+        match name.as_str() {
+            "_csrf" => csrf = text,
+            "_draft" => draft = text,
+            "" | "_action" => {}
+            _ => posted.push(name, text),
+        }
+    }
+    verify_csrf(&headers, &csrf)?;
+    let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    if case.sub.status != Status::Returned {
+        return Err(AppError::Conflict(
+            "差戻し中の申請だけを再提出できます。".into(),
+        ));
+    }
+    let def = &case.definition;
+    let corrections = applicant_cases::corrections(&ctx.db, &case).await?;
+    let keys = applicant_cases::editable_parts(&case, &corrections);
+    let mut raw = raw_from_answers(def, &case.sub.answers);
+    // Files uploaded with an earlier attempt of this correction are kept in a draft.
+    if !draft.is_empty()
+        && let Some((_, prev)) = drafts::load(&ctx.db, &draft).await?
+    {
+        for (k, files) in prev.files {
+            if keys.iter().any(|key| belongs_to(&k, key)) {
+                raw.files.insert(k, files);
+            }
+        }
+    }
+    raw.fields
+        .retain(|f, _| !keys.iter().any(|key| belongs_to(f, key)));
+    for (k, vs) in posted.fields {
+        if keys.iter().any(|key| belongs_to(&k, key)) {
+            raw.fields.insert(k, vs);
+        }
+    }
+    let mut errors = Vec::new();
+    let mut replaced = std::collections::HashSet::new();
+    for upload in uploads {
+        let Some(part) = def.parts.iter().find(|p| {
+            p.key == upload.field
+                && keys.contains(&p.key)
+                && matches!(p.kind, PartKind::File { .. })
+        }) else {
+            continue;
+        };
+        let field = upload.field.clone();
+        match store_upload(&ctx, &def.attachments, 0, upload, false, &part.label).await {
+            Ok(file) => {
+                // New files replace the earlier ones of that part.
+                let list = raw.files.entry(field.clone()).or_default();
+                if replaced.insert(field) {
+                    list.clear();
+                }
+                list.push(file);
+            }
+            Err(AppError::BadRequest(m) | AppError::TooLarge(m)) => errors.push(FieldError {
+                anchor: field_id(&field),
+                field,
+                message: m,
+            }),
+            Err(e) => return Err(e),
+        }
+    }
+    let token = drafts::save(
+        &ctx.db,
+        (!draft.is_empty()).then_some(draft.as_str()),
+        case.sub.form_version_id,
+        &raw,
+        ctx.config.draft_hours,
+    )
+    .await?;
+    match validate(def, &raw) {
+        Ok(answers) if errors.is_empty() => {
+            let ids = madoguchi_applications::public::attachment_ids(&answers);
+            applicant_cases::resubmit(
+                &ctx.db,
+                &applicant,
+                &case,
+                answers,
+                &ids,
+                &ctx.config.public_url,
+            )
+            .await?;
+            sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
+                .bind(madoguchi_kernel::ids::token_hash(&token))
+                .execute(&ctx.db.write)
+                .await?;
+            ctx.jobs_wake.notify_one();
+            Ok(
+                Redirect::to(&format!("/mypage/applications/{id}?notice=resubmitted"))
+                    .into_response(),
+            )
+        }
+        result => {
+            if let Err(mut e) = result {
+                errors.append(&mut e);
+            }
+            render_correction(
+                &ctx,
+                &headers,
+                &case,
+                &raw,
+                errors,
+                token,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// POST `/mypage/drafts/{id}/resume`: continues a saved draft on this device.
+pub async fn resume_draft(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(draft_id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let path = drafts::form_path(&ctx.db, &draft_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let token = drafts::rotate(&ctx.db, &draft_id, Some(applicant.id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("{path}?d={token}")).into_response())
+}
+
+/// POST `/mypage/drafts/{id}/delete`.
+pub async fn delete_draft(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path(draft_id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    if !drafts::delete_for_applicant(&ctx.db, &draft_id, applicant.id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/mypage?notice=draft_deleted").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "mypage_profile.html")]
+struct ProfilePage<'a> {
+    csrf: String,
+    signed_in: bool,
+    notice: &'static str,
+    a: &'a Applicant,
+    rows: Vec<(&'static str, &'static str, String, &'static str)>,
+    errors: Vec<(String, String)>,
+}
+
+/// The profile's inputs: (field, label, value, autocomplete).
+fn profile_rows(p: &ProfileForm) -> Vec<(&'static str, &'static str, String, &'static str)> {
+    vec![
+        ("name", "氏名", p.name.clone(), "name"),
+        ("furigana", "フリガナ", p.furigana.clone(), "off"),
+        (
+            "postal_code",
+            "郵便番号",
+            p.postal_code.clone(),
+            "postal-code",
+        ),
+        ("address", "住所", p.address.clone(), "street-address"),
+        ("phone", "電話番号", p.phone.clone(), "tel"),
+    ]
+}
+
+impl ProfilePage<'_> {
+    fn error(&self, field: &str) -> &str {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// The profile form.
+#[derive(Deserialize, Default, Clone)]
+pub struct ProfileForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    furigana: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// GET `/mypage/profile`.
+pub async fn profile_page(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Query(q): Query<NoticeQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let p = ProfileForm {
+        csrf: String::new(),
+        name: applicant.profile_name.clone(),
+        furigana: applicant.profile_furigana.clone(),
+        postal_code: applicant.profile_postal_code.clone(),
+        address: applicant.profile_address.clone(),
+        phone: applicant.profile_phone.clone(),
+    };
+    render_page(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(ProfilePage {
+            csrf,
+            signed_in: true,
+            notice: notice_text(&q.notice),
+            a: &applicant,
+            rows: profile_rows(&p),
+            errors: Vec::new(),
+        }
+        .render()?)
+    })
+}
+
+/// POST `/mypage/profile`: saves the profile (each item as typed, at most 200 characters).
+pub async fn profile_post(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<ProfileForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let mut errors = Vec::new();
+    for (field, label, value) in [
+        ("name", "氏名", &f.name),
+        ("furigana", "フリガナ", &f.furigana),
+        ("postal_code", "郵便番号", &f.postal_code),
+        ("address", "住所", &f.address),
+        ("phone", "電話番号", &f.phone),
+    ] {
+        if value.chars().count() > 200 {
+            errors.push((
+                field.to_string(),
+                format!("{label}は200文字以内で入力してください。"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return render_page(&ctx, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
+            Ok(ProfilePage {
+                csrf,
+                signed_in: true,
+                notice: "",
+                a: &applicant,
+                rows: profile_rows(&f),
+                errors,
+            }
+            .render()?)
+        });
+    }
+    sqlx::query(
+        "UPDATE applicants SET profile_name = $1, profile_furigana = $2, profile_postal_code = $3,
+             profile_address = $4, profile_phone = $5 WHERE id = $6",
+    )
+    .bind(f.name.trim())
+    .bind(f.furigana.trim())
+    .bind(f.postal_code.trim())
+    .bind(f.address.trim())
+    .bind(f.phone.trim())
+    .bind(applicant.id)
+    .execute(&ctx.db.write)
+    .await?;
+    Ok(Redirect::to("/mypage/profile?notice=profile").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "mypage_notifications.html")]
+struct NotificationsPage {
+    csrf: String,
+    signed_in: bool,
+    notice: &'static str,
+    email: String,
+    receipt: bool,
+    status: bool,
+    message: bool,
+    error: String,
+}
+
+/// GET `/mypage/notifications`.
+pub async fn notifications_page(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Query(q): Query<NoticeQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    render_page(&ctx, &headers, StatusCode::OK, |csrf| {
+        Ok(NotificationsPage {
+            csrf,
+            signed_in: true,
+            notice: notice_text(&q.notice),
+            email: applicant.notify_email.clone(),
+            receipt: applicant.notify_receipt,
+            status: applicant.notify_status,
+            message: applicant.notify_message,
+            error: String::new(),
+        }
+        .render()?)
+    })
+}
+
+/// The notification settings form (an unticked box is absent).
+#[derive(Deserialize)]
+pub struct NotificationsForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    receipt: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// POST `/mypage/notifications`.
+pub async fn notifications_post(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<NotificationsForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let email = if f.email.trim().is_empty() {
+        Some(String::new())
+    } else {
+        madoguchi_forms::validate::normalize_email(&f.email)
+    };
+    let Some(email) = email else {
+        return render_page(&ctx, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
+            Ok(NotificationsPage {
+                csrf,
+                signed_in: true,
+                notice: "",
+                email: f.email.clone(),
+                receipt: f.receipt.is_some(),
+                status: f.status.is_some(),
+                message: f.message.is_some(),
+                error: "お知らせを受け取るメールアドレスを正しい形式で入力してください（例: taro@example.jp）。".into(),
+            }
+            .render()?)
+        });
+    };
+    sqlx::query(
+        "UPDATE applicants SET notify_email = $1, notify_receipt = $2, notify_status = $3, notify_message = $4
+         WHERE id = $5",
+    )
+    .bind(email)
+    .bind(f.receipt.is_some() as i64)
+    .bind(f.status.is_some() as i64)
+    .bind(f.message.is_some() as i64)
+    .bind(applicant.id)
+    .execute(&ctx.db.write)
+    .await?;
+    Ok(Redirect::to("/mypage/notifications?notice=notifications").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_from_answers;
+    use madoguchi_forms::{FileRef, RawInput, validate};
+
+    #[test]
+    fn stored_answers_validate_again_to_the_same_answers() {
+        let def = madoguchi_forms::parse_definition(
+            r#"{"title": "t", "department": "d", "parts": [
+                {"key": "who", "type": "applicant", "label": "申請者", "required": true},
+                {"key": "n", "type": "number", "label": "金額", "required": true, "integer": true},
+                {"key": "doc", "type": "file", "label": "書類", "required": true},
+                {"key": "photo", "type": "photo", "label": "写真", "required": true},
+                {"key": "ok", "type": "consent", "label": "同意", "required": true, "text": "同意します"}]}"#,
+        )
+        .unwrap();
+        let file = |id: &str| FileRef {
+            id: id.into(),
+            name: format!("{id}.pdf"),
+            size: 10,
+            content_type: "application/pdf".into(),
+            gps: None,
+        };
+        let mut raw = RawInput::default();
+        raw.set("who.kind", "individual");
+        raw.set("who.name", "高知 太郎");
+        raw.set("who.furigana", "コウチ タロウ");
+        raw.set("n", "１，５００");
+        raw.set("photo.lat", "33.5597");
+        raw.set("photo.lon", "133.5311");
+        raw.set("ok", "yes");
+        raw.files.insert("doc".into(), vec![file("a"), file("b")]);
+        raw.files.insert("photo".into(), vec![file("p")]);
+        let answers = validate(&def, &raw).expect("valid input");
+        let again = validate(&def, &raw_from_answers(&def, &answers)).expect("still valid");
+        assert_eq!(again, answers);
+    }
+}

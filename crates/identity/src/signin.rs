@@ -1,0 +1,538 @@
+//! Sign-in pages: one-time mail links, OpenID Connect, sign-out, and draft resume links.
+//!
+//! Links from mail are never used on GET (mail scanners open links): the page asks to confirm with a button,
+//! and the POST uses the link. Every sign-in makes a new session token and ends the one the browser had, so a
+//! session planted before sign-in is never promoted (session fixation).
+
+use crate::links::{self, Purpose, SendError};
+use crate::{IdentityState, oidc};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use madoguchi_applications::drafts;
+use madoguchi_kernel::applicants::{self, APPLICANT_COOKIE};
+use madoguchi_kernel::web::{cookie, page_with_csrf, set_cookie, verify_csrf};
+use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx};
+use serde::Deserialize;
+
+/// A page with a heading, a message and a link (link sent, link expired …).
+#[derive(Template)]
+#[template(path = "mypage_notice.html")]
+pub struct NoticePage<'a> {
+    /// Heading.
+    pub heading: &'a str,
+    /// Message.
+    pub message: &'a str,
+    /// Where the link goes (none when empty).
+    pub link: &'a str,
+    /// Link text.
+    pub link_text: &'a str,
+    /// Shows the my page menu.
+    pub signed_in: bool,
+    /// CSRF token (for the sign-out button).
+    pub csrf: String,
+}
+
+/// Renders a notice page with a status.
+pub fn notice(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    link: (&str, &str),
+) -> AppResult<Response> {
+    page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        Ok(NoticePage {
+            heading,
+            message,
+            link: link.0,
+            link_text: link.1,
+            signed_in: false,
+            csrf,
+        }
+        .render()?)
+    })
+}
+
+/// Only local paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if ok { next } else { "/mypage" }
+}
+
+#[derive(Template)]
+#[template(path = "mypage_login.html")]
+struct LoginPage<'a> {
+    csrf: String,
+    next: &'a str,
+    email: &'a str,
+    error: &'a str,
+    providers: Vec<(String, String)>,
+    signed_in: bool,
+}
+
+/// Query with a path to return to.
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+fn render_login(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: &str,
+) -> AppResult<Response> {
+    page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        Ok(LoginPage {
+            csrf,
+            next,
+            email,
+            error,
+            providers: ctx
+                .config
+                .oidc
+                .iter()
+                .map(|p| (p.id.clone(), p.label.clone()))
+                .collect(),
+            signed_in: false,
+        }
+        .render()?)
+    })
+}
+
+/// GET `/mypage/login`.
+pub async fn login_page(
+    State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
+    Query(q): Query<NextQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let next = safe_next(&q.next);
+    if applicant.is_some() {
+        return Ok(Redirect::to(next).into_response());
+    }
+    render_login(&ctx, &headers, StatusCode::OK, next, "", "")
+}
+
+/// The mail sign-in form.
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    next: String,
+    #[serde(rename = "_draft", default)]
+    draft: String,
+}
+
+/// POST `/mypage/login`: sends a one-time sign-in link. The answer is the same whether the address has an
+/// account or not.
+pub async fn request_link(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<EmailForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let next = safe_next(&f.next);
+    let Some(email) = madoguchi_forms::validate::normalize_email(&f.email) else {
+        return render_login(
+            &ctx,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            next,
+            &f.email,
+            "メールアドレスを正しい形式で入力してください（例: taro@example.jp）。",
+        );
+    };
+    let next = if next == "/mypage" { "" } else { next };
+    match links::send(
+        &ctx.db,
+        Purpose::Login,
+        &email,
+        None,
+        next,
+        &ctx.config.public_url,
+    )
+    .await
+    {
+        Ok(()) => {
+            ctx.jobs_wake.notify_one();
+            notice(
+                &ctx,
+                &headers,
+                StatusCode::OK,
+                "メールを送信しました",
+                &format!(
+                    "{email} にログイン用のリンクを送りました。メールのリンクを開いてください。リンクは1回だけ、{}分間有効です。",
+                    links::LOGIN_LINK_MINUTES
+                ),
+                ("", ""),
+            )
+        }
+        Err(SendError::RateLimited) => render_login(
+            &ctx,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            next,
+            &f.email,
+            "短い間に何度もリンクを送ったため、しばらく送信できません。15分ほど待ってからお試しください。",
+        ),
+        Err(SendError::Db(e)) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mypage_confirm_link.html")]
+struct ConfirmLinkPage<'a> {
+    heading: &'a str,
+    message: &'a str,
+    action: String,
+    button: &'a str,
+    next: &'a str,
+    csrf: String,
+    signed_in: bool,
+}
+
+fn link_gone(ctx: &Ctx, headers: &HeaderMap, login: bool) -> AppResult<Response> {
+    let (heading, message, link) = if login {
+        (
+            "このリンクは使えません",
+            "ログイン用のリンクは有効期限が切れたか、すでに使われています。もう一度ログイン用のリンクを送ってください。",
+            ("/mypage/login", "ログイン画面へ"),
+        )
+    } else {
+        (
+            "このリンクは使えません",
+            "続きを入力するためのリンクは有効期限が切れたか、すでに使われています。入力途中の内容が削除された可能性もあります。",
+            ("/", "トップページへ"),
+        )
+    };
+    notice(ctx, headers, StatusCode::GONE, heading, message, link)
+}
+
+/// GET `/mypage/login/{token}`: asks to confirm (the link is used by the button, not by opening it).
+pub async fn link_page(
+    State(ctx): State<Ctx>,
+    Path(token): Path<String>,
+    Query(q): Query<NextQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if !links::is_live(&ctx.db, Purpose::Login, &token).await? {
+        return link_gone(&ctx, &headers, true);
+    }
+    page_with_csrf(
+        &headers,
+        ctx.config.secure_cookies(),
+        StatusCode::OK,
+        |csrf| {
+            Ok(ConfirmLinkPage {
+                heading: "マイページにログイン",
+                message: "下のボタンを押すとログインします。",
+                action: format!("/mypage/login/{token}"),
+                button: "ログインする",
+                next: safe_next(&q.next),
+                csrf,
+                signed_in: false,
+            }
+            .render()?)
+        },
+    )
+}
+
+/// Starts a new session for an applicant, ending the one this browser had, and redirects.
+async fn sign_in(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    applicant_id: i64,
+    next: &str,
+) -> AppResult<Response> {
+    if let Some(old) = cookie(headers, APPLICANT_COOKIE) {
+        applicants::end_session(&ctx.db, old).await?;
+    }
+    let minutes = ctx.config.session_minutes;
+    let token = applicants::start_session(&ctx.db, applicant_id, minutes).await?;
+    let mut resp = Redirect::to(safe_next(next)).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            APPLICANT_COOKIE,
+            &token,
+            minutes * 60,
+            ctx.config.secure_cookies(),
+        ),
+    );
+    Ok(resp)
+}
+
+/// The confirm button's form.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// POST `/mypage/login/{token}`: uses the link once and signs in (the account is made on first use).
+pub async fn use_link(
+    State(ctx): State<Ctx>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<ConfirmForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let Some(used) = links::consume(&ctx.db, Purpose::Login, &token).await? else {
+        return link_gone(&ctx, &headers, true);
+    };
+    let id = links::applicant_for_email(&ctx.db, &used.email).await?;
+    sign_in(&ctx, &headers, id, &f.next).await
+}
+
+/// POST `/mypage/logout`.
+pub async fn logout(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<ConfirmForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    if let Some(token) = cookie(&headers, APPLICANT_COOKIE) {
+        applicants::end_session(&ctx.db, token).await?;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(APPLICANT_COOKIE, "", 0, ctx.config.secure_cookies()),
+    );
+    Ok(resp)
+}
+
+/// GET `/mypage/oidc/{provider}`: starts an OpenID Connect sign-in. A link rather than a form: the default
+/// content security policy (`form-action 'self'`) would stop a form whose answer redirects to the provider.
+/// Starting a flow changes nothing for the browser's user; the flow only completes in the browser that holds
+/// its binding cookie.
+pub async fn oidc_start(
+    State(st): State<IdentityState>,
+    Path(provider): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    let ctx = &st.ctx;
+    let cfg = ctx
+        .config
+        .oidc
+        .iter()
+        .find(|p| p.id == provider)
+        .ok_or(AppError::NotFound)?;
+    let next = safe_next(&q.next);
+    let (url, browser) = oidc::start(&ctx.db, cfg, &ctx.config.public_url, &st.http, next).await?;
+    let mut resp = Redirect::to(&url).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            oidc::FLOW_COOKIE,
+            &browser,
+            600,
+            ctx.config.secure_cookies(),
+        ),
+    );
+    Ok(resp)
+}
+
+/// Query of the OpenID Connect callback.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    error: String,
+}
+
+/// GET `/mypage/oidc/callback`: finishes the sign-in (see [`oidc::finish`]).
+pub async fn oidc_callback(
+    State(st): State<IdentityState>,
+    applicant: Option<Applicant>,
+    Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let ctx = &st.ctx;
+    if !q.error.is_empty() {
+        return notice(
+            ctx,
+            &headers,
+            StatusCode::BAD_REQUEST,
+            "ログインできませんでした",
+            "認証が取り消されたか、完了しませんでした。もう一度お試しください。",
+            ("/mypage/login", "ログイン画面へ"),
+        );
+    }
+    let identity = oidc::finish(
+        &ctx.db,
+        &ctx.config.oidc,
+        &ctx.config.public_url,
+        &st.http,
+        &q.state,
+        &q.code,
+        cookie(&headers, oidc::FLOW_COOKIE),
+    )
+    .await?;
+    let id =
+        oidc::applicant_for_identity(&ctx.db, &identity, applicant.as_ref().map(|a| a.id)).await?;
+    let mut resp = sign_in(ctx, &headers, id, &identity.next_path).await?;
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(oidc::FLOW_COOKIE, "", 0, ctx.config.secure_cookies()),
+    );
+    Ok(resp)
+}
+
+/// POST `/t/{code}/forms/{slug}/resume-link`: mails a one-time link to resume a saved draft elsewhere.
+pub async fn request_resume_link(
+    State(ctx): State<Ctx>,
+    Path((code, slug)): Path<(String, String)>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<EmailForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let form_path = format!("/t/{code}/forms/{slug}");
+    if drafts::load(&ctx.db, &f.draft).await?.is_none() {
+        return link_gone(&ctx, &headers, false);
+    }
+    let back = format!("{form_path}?d={}", f.draft);
+    let Some(email) = madoguchi_forms::validate::normalize_email(&f.email) else {
+        return notice(
+            &ctx,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "メールアドレスを確認してください",
+            "続きを入力するためのリンクを送るメールアドレスを、正しい形式で入力してください（例: taro@example.jp）。",
+            (&back, "入力画面に戻る"),
+        );
+    };
+    let kept = drafts::keep(&ctx.db, &f.draft, None).await?;
+    match links::send(
+        &ctx.db,
+        Purpose::Resume,
+        &email,
+        Some(&kept.draft_id),
+        "",
+        &ctx.config.public_url,
+    )
+    .await
+    {
+        Ok(()) => {
+            ctx.jobs_wake.notify_one();
+            notice(
+                &ctx,
+                &headers,
+                StatusCode::OK,
+                "メールを送信しました",
+                &format!(
+                    "{email} に、続きを入力するためのリンクを送りました。リンクは1回だけ、{}時間有効です。入力途中の内容は{}まで保存されます。",
+                    links::RESUME_LINK_HOURS,
+                    madoguchi_kernel::time::display_datetime(kept.expires_at)
+                ),
+                (&back, "入力画面に戻る"),
+            )
+        }
+        Err(SendError::RateLimited) => notice(
+            &ctx,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            "しばらくお待ちください",
+            "短い間に何度もリンクを送ったため、しばらく送信できません。15分ほど待ってからお試しください。",
+            (&back, "入力画面に戻る"),
+        ),
+        Err(SendError::Db(e)) => Err(e),
+    }
+}
+
+/// GET `/resume/{token}`: asks to confirm before the resume link is used.
+pub async fn resume_page(
+    State(ctx): State<Ctx>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if !links::is_live(&ctx.db, Purpose::Resume, &token).await? {
+        return link_gone(&ctx, &headers, false);
+    }
+    page_with_csrf(
+        &headers,
+        ctx.config.secure_cookies(),
+        StatusCode::OK,
+        |csrf| {
+            Ok(ConfirmLinkPage {
+            heading: "入力の続きを行う",
+            message: "下のボタンを押すと、一時保存した内容（添付ファイルを含む）を開きます。このリンクは1回だけ使えます。",
+            action: format!("/resume/{token}"),
+            button: "続きを入力する",
+            next: "",
+            csrf,
+            signed_in: false,
+        }
+        .render()?)
+        },
+    )
+}
+
+/// POST `/resume/{token}`: uses the link once; the draft gets a new token and opens on this device (a
+/// signed-in applicant also finds it on my page afterwards).
+pub async fn use_resume_link(
+    State(ctx): State<Ctx>,
+    applicant: Option<Applicant>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<ConfirmForm>,
+) -> AppResult<Response> {
+    verify_csrf(&headers, &f.csrf)?;
+    let Some(used) = links::consume(&ctx.db, Purpose::Resume, &token).await? else {
+        return link_gone(&ctx, &headers, false);
+    };
+    let draft_id = used.draft_id.unwrap_or_default();
+    let (Some(path), Some(new_token)) = (
+        drafts::form_path(&ctx.db, &draft_id).await?,
+        drafts::rotate(&ctx.db, &draft_id, None).await?,
+    ) else {
+        return link_gone(&ctx, &headers, false);
+    };
+    if let Some(a) = &applicant {
+        drafts::claim(&ctx.db, &new_token, a.id).await?;
+    }
+    Ok(Redirect::to(&format!("{path}?d={new_token}")).into_response())
+}
+
+/// An HTML page, for handlers in this crate.
+pub fn html(s: String) -> Response {
+    Html(s).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/t/390003/forms/x?d=1"), "/t/390003/forms/x?d=1");
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example/x",
+            "/\\evil.example",
+            "/a\nb",
+            "mypage",
+        ] {
+            assert_eq!(safe_next(bad), "/mypage", "{bad:?}");
+        }
+    }
+}
