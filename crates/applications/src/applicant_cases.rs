@@ -74,6 +74,8 @@ pub struct Case {
     pub definition: FormDefinition,
     /// Its version number.
     pub version: i64,
+    /// The tenant the application went to.
+    pub tenant_id: i64,
     /// Tenant name.
     pub tenant_name: String,
     /// Last change (epoch ms).
@@ -84,7 +86,7 @@ pub struct Case {
 pub async fn find(db: &Db, applicant: &Applicant, id: i64) -> Result<Case, AppError> {
     let row = sqlx::query(
         "SELECT s.id, s.form_id, s.department_id, s.form_version_id, s.receipt_number, s.status, s.answers,
-                s.submitted_at, s.updated_at, s.applicant_email, t.name AS tenant_name
+                s.submitted_at, s.updated_at, s.applicant_email, s.tenant_id, t.name AS tenant_name
          FROM submissions s JOIN tenants t ON t.id = s.tenant_id
          WHERE s.id = $1 AND s.applicant_id = $2",
     )
@@ -112,6 +114,7 @@ pub async fn find(db: &Db, applicant: &Applicant, id: i64) -> Result<Case, AppEr
         sub,
         definition,
         version,
+        tenant_id: row.try_get("tenant_id")?,
         tenant_name: row.try_get("tenant_name")?,
         updated_at: row.try_get("updated_at")?,
     })

@@ -69,6 +69,10 @@ pub fn router(state: IdentityState) -> Router {
         .route("/mypage", get(mypage::home))
         .route("/mypage/applications/{id}", get(mypage::application))
         .route("/mypage/applications/{id}/print", get(mypage::print))
+        .route(
+            "/mypage/applications/{id}/documents/{doc}",
+            get(mypage::document),
+        )
         .route("/mypage/applications/{id}/withdraw", post(mypage::withdraw))
         .route("/mypage/applications/{id}/messages", post(mypage::message))
         .route(

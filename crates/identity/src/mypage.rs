@@ -165,6 +165,8 @@ struct ApplicationPage {
     events: Vec<EventView>,
     corrections: Vec<CorrectionView>,
     revisions: Vec<RevisionView>,
+    /// Permits and notices issued for this application (電子交付).
+    documents: Vec<madoguchi_issuance::applicant::ApplicantDocument>,
 }
 
 fn part_label(def: &FormDefinition, key: &str) -> String {
@@ -260,9 +262,13 @@ async fn render_application(
             changes: applicant_cases::answer_changes(&case.definition, &r.answers, after),
         });
     }
+    let documents =
+        madoguchi_issuance::applicant::documents_for_submission(ctx, case.tenant_id, case.sub.id)
+            .await?;
     let status = shown.status.unwrap_or(StatusCode::OK);
     render_page(ctx, headers, status, |csrf| {
         Ok(ApplicationPage {
+            documents,
             csrf,
             signed_in: true,
             notice: shown.notice,
@@ -390,6 +396,33 @@ pub async fn message(
     }
     ctx.jobs_wake.notify_one();
     Ok(Redirect::to(&format!("/mypage/applications/{id}?notice=message")).into_response())
+}
+
+/// GET `/mypage/applications/{id}/documents/{doc}`: an issued permit of the applicant's own application, once
+/// released (after the fee, where one is charged) and while valid.
+pub async fn document(
+    State(ctx): State<Ctx>,
+    applicant: Applicant,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    let (name, bytes) =
+        madoguchi_issuance::applicant::released_pdf(&ctx, case.tenant_id, case.sub.id, doc)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// GET `/mypage/applications/{id}/attachments/{file}`: a file of the applicant's own application.

@@ -1,6 +1,6 @@
-//! What the applicant sees of issued documents, for the applicant's my page (issue 4, built separately):
-//! after both are merged, my page lists [`documents_for_submission`] and serves [`released_pdf`] to the
-//! signed-in applicant who owns the submission. Until then applicants get a download link by mail.
+//! What the applicant sees of issued documents: my page (`madoguchi_identity::mypage`) lists
+//! [`documents_for_submission`] and serves [`released_pdf`] to the signed-in applicant who owns the submission;
+//! applicants without an account get a download link by mail.
 
 use crate::store;
 use madoguchi_kernel::{AppError, Ctx};

@@ -1170,7 +1170,119 @@ async fn a_form_requiring_a_verified_identity_refuses_others(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 401);
 }
 
+/// A permit issued on approval (issue 7) appears on the applicant's my page and downloads from there; another
+/// applicant cannot reach it. Uses the development seal key, as the demo does.
+async fn issued_permit_is_downloaded_from_my_page(app: &TestApp) {
+    let owner = signed_in(app, "permit-owner@example.jp").await;
+    let other = signed_in(app, "someone-else@example.jp").await;
+    let applicant_id = app
+        .scalar("SELECT id FROM applicants WHERE email = 'permit-owner@example.jp'")
+        .await;
+    // The subsidy application, made by the signed-in applicant and moved to 審査中.
+    let (form, tenant, dept, version): (i64, i64, i64, i64) = {
+        use sqlx::Row;
+        let r = sqlx::query(
+            "SELECT f.id, f.tenant_id, f.department_id, v.id AS vid FROM forms f
+             JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+             WHERE f.slug = 'jigyo-suishin-hojokin'",
+        )
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+        (
+            r.get("id"),
+            r.get("tenant_id"),
+            r.get("department_id"),
+            r.get("vid"),
+        )
+    };
+    let answers = serde_json::json!({
+        "applicant": {"kind": "individual", "name": "髙﨑 花子", "furigana": "タカサキ ハナコ"},
+        "postal_code": "780-8570", "address": "高知県高知市丸ノ内1丁目2番20号", "phone": "088-823-1111",
+        "email": "permit-owner@example.jp", "kind": "new", "project_name": "仁淀川の清流を守る事業",
+        "amount": 500000, "consent": true
+    });
+    let now = madoguchi_kernel::now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status, answers,
+             applicant_name, search_key, applicant_email, applicant_id, submitted_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'in_review', $6, '髙﨑 花子', '', 'permit-owner@example.jp', $7, $8, $8)
+         RETURNING id",
+    )
+    .bind(tenant)
+    .bind(dept)
+    .bind(form)
+    .bind(version)
+    .bind(madoguchi_kernel::ids::new_receipt_number(now))
+    .bind(answers.to_string())
+    .bind(applicant_id)
+    .bind(now)
+    .fetch_one(&app.ctx.db.write)
+    .await
+    .unwrap();
+    // Staff define the permit and approve: the permit is issued by the job that follows.
+    let admin = staff(app, "pref-admin").await;
+    let url = format!("/staff/issuance/forms/{form}/template");
+    let (_, template_page) = page(&admin, app, &url).await;
+    let r = admin
+        .post(app.url(&url))
+        .form(&[
+            ("_csrf", csrf_of(&template_page).as_str()),
+            ("kind", "notice"),
+            ("title", "補助金交付決定通知書"),
+            ("number_format", "高知県指令8商工第{n}号"),
+            ("next_number", "21"),
+            (
+                "preamble",
+                "次のとおり交付することに決定したので通知します。",
+            ),
+            ("fields", "事業名=project_name\n申請者=applicant.name"),
+            ("conditions", ""),
+            ("issuer_title", "高知県知事"),
+            ("issuer_name", "窓口 太郎"),
+            ("seal_text", "高知県知事之印"),
+            ("auto_issue", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "template saved");
+    let (_, review) = page(&admin, app, &format!("/staff/submissions/{id}")).await;
+    let r = admin
+        .post(app.url(&format!("/staff/submissions/{id}/status")))
+        .form(&[("_csrf", csrf_of(&review).as_str()), ("to", "approved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    app.drain_jobs().await;
+
+    let (status, mine) = page(&owner, app, &format!("/mypage/applications/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        mine.contains("交付された文書") && mine.contains("高知県指令8商工第21号"),
+        "{mine}"
+    );
+    let doc = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {id}"
+        ))
+        .await;
+    let link = format!("/mypage/applications/{id}/documents/{doc}");
+    assert!(mine.contains(&link));
+    let r = owner.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    // Another applicant, and nobody signed in, cannot have it.
+    let r = other.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let r = app.browser().get(app.url(&link)).send().await.unwrap();
+    assert_ne!(r.status().as_u16(), 200);
+}
+
 both!(
+    issued_permit_is_downloaded_from_my_page,
     a_login_link_works_once_and_never_after_expiry,
     login_links_are_rate_limited_per_address,
     signing_in_makes_a_new_session_and_ends_the_one_planted_before,
