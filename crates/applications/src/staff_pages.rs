@@ -570,20 +570,12 @@ pub async fn attachment(
         &name,
     )
     .await?;
-    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-        ],
+    Ok(madoguchi_kernel::web::file_response(
+        &content_type,
+        &name,
         bytes,
-    )
-        .into_response())
+        false,
+    ))
 }
 
 #[derive(Template)]

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_applications::applicant_cases::{self, AnswerChange, Case};
 use madoguchi_applications::attachments::{Upload, store_upload};
@@ -410,19 +410,12 @@ pub async fn document(
         madoguchi_issuance::applicant::released_pdf(&ctx, case.tenant_id, case.sub.id, doc)
             .await?
             .ok_or(AppError::NotFound)?;
-    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(madoguchi_kernel::web::file_response(
+        "application/pdf",
+        &name,
         bytes,
-    )
-        .into_response())
+        false,
+    ))
 }
 
 /// GET `/mypage/applications/{id}/attachments/{file}`: a file of the applicant's own application.
@@ -443,19 +436,12 @@ pub async fn attachment(
     let name: String = row.try_get("file_name")?;
     let content_type: String = row.try_get("content_type")?;
     let bytes = ctx.storage.get(&format!("attachments/{file}")).await?;
-    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(madoguchi_kernel::web::file_response(
+        &content_type,
+        &name,
         bytes,
-    )
-        .into_response())
+        false,
+    ))
 }
 
 /// The parts of a definition that may be edited now, as a definition of their own for the input fields.

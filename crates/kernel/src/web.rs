@@ -78,3 +78,32 @@ pub fn page_with_csrf(
     }
     Ok(resp)
 }
+
+/// A file to download (or, with `inline`, to show): its type, its name in UTF-8 (RFC 5987
+/// `filename*`), never sniffed and never stored by caches, since such files hold personal data.
+pub fn file_response(
+    content_type: &str,
+    file_name: &str,
+    body: impl Into<axum::body::Body>,
+    inline: bool,
+) -> Response {
+    let encoded =
+        percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
+    let disposition = if inline { "inline" } else { "attachment" };
+    let mut resp = Response::new(body.into());
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{encoded}"))
+            .expect("percent-encoded names are ASCII"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
