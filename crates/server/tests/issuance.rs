@@ -596,6 +596,12 @@ async fn approval_issues_a_sealed_permit_that_validators_accept(app: &TestApp) {
     assert!(html.contains("高知県指令8商工第7号") && html.contains("有効"));
     let (status, _) = app.get_text("/verify/AAAA-BBBB-CCCC-DDDD").await;
     assert_eq!(status, 404);
+    let (status, html) = app.get_text("/verify?code=AAAA-BBBB-CCCC-DDDD").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("href=\"#code\"") && html.contains("aria-describedby=\"code-error\""),
+        "the unknown code is the field named:\n{html}"
+    );
     // A second issue of the same submission is refused: re-issue is the way.
     let r = post_csrf(
         app,
@@ -678,6 +684,13 @@ async fn revoked_and_superseded_documents_show_at_verification(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 400);
     let html = r.text().await.unwrap();
     assert!(html.contains("取消しの理由を入力してください"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"#reason-{second}\""))
+            && html.contains(&format!(
+                "id=\"reason-{second}\" name=\"reason\" rows=\"2\" aria-invalid=\"true\" aria-describedby=\"reason-{second}-error\""
+            )),
+        "the refusal leads to and is tied to that document's reason:\n{html}"
+    );
     let r = post_csrf(
         app,
         &app.client,
