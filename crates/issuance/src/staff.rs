@@ -52,6 +52,8 @@ struct DocRow {
     status_label: &'static str,
     issued: String,
     released: bool,
+    /// Id of the revocation reason's text area (and the anchor of its error).
+    reason_id: String,
 }
 
 fn doc_row(d: &store::Document) -> DocRow {
@@ -64,6 +66,7 @@ fn doc_row(d: &store::Document) -> DocRow {
         status_label: d.status_label(),
         issued: short_datetime(d.issued_at),
         released: d.released_at.is_some(),
+        reason_id: format!("reason-{}", d.id),
     }
 }
 
@@ -752,6 +755,16 @@ struct SubmissionPage<'a> {
     reason: String,
 }
 
+impl SubmissionPage<'_> {
+    /// The refusal of a revocation of this document, shown at its reason.
+    fn reason_error(&self, d: &DocRow) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(anchor, _)| *anchor == d.reason_id)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
 /// GET `/staff/issuance/submissions/{id}`.
 pub async fn submission_page(
     State(st): State<IssuanceState>,
@@ -864,7 +877,7 @@ async fn refused(
 ) -> AppResult<Response> {
     match e {
         AppError::Conflict(m) | AppError::BadRequest(m) => {
-            let status = if anchor == "reason" {
+            let status = if anchor.starts_with("reason-") {
                 StatusCode::BAD_REQUEST
             } else {
                 StatusCode::CONFLICT
@@ -1008,7 +1021,7 @@ pub async fn revoke(
                 &headers,
                 d.submission_id,
                 e,
-                "reason",
+                &format!("reason-{}", d.id),
                 f.reason,
             )
             .await

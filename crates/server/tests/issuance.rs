@@ -9,7 +9,6 @@ use madoguchi_issuance::pki::Authority;
 use madoguchi_kernel::Config;
 use madoguchi_kernel::config::IssuanceConfig;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn cache() -> PathBuf {
     PathBuf::from(std::env::var("HOME").unwrap()).join(".cache")
@@ -78,26 +77,30 @@ async fn spawn(backend: Backend) -> TestApp {
     TestApp::spawn_configured(backend, false, configure_pki).await
 }
 
-macro_rules! both_issuance {
-    ($($name:ident),* $(,)?) => {$(
+/// Runs a scenario on SQLite and on PostgreSQL with a server from `$spawn`, then has the external validators
+/// check every PDF the scenario issued ([`external_validators_accept_every_issued_pdf`]).
+macro_rules! scenarios {
+    ($spawn:ident => $($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = super::spawn($crate::common::Backend::Sqlite).await;
+                let app = super::$spawn($crate::common::Backend::Sqlite).await;
                 super::$name(&app).await;
+                super::external_validators_accept_every_issued_pdf(&app).await;
                 app.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let app = super::spawn($crate::common::Backend::Postgres).await;
+                let app = super::$spawn($crate::common::Backend::Postgres).await;
                 super::$name(&app).await;
+                super::external_validators_accept_every_issued_pdf(&app).await;
                 app.finish().await;
             }
         }
     )*};
 }
 
-both_issuance!(
+scenarios!(spawn =>
     approval_issues_a_sealed_permit_that_validators_accept,
     revoked_and_superseded_documents_show_at_verification,
     fee_gate_holds_the_document_until_settled,
@@ -277,8 +280,73 @@ fn decode_mail(eml: &str) -> String {
     }
 }
 
-fn run(cmd: &mut Command) -> (bool, String) {
-    let out = cmd.output().expect("tool present (scripts/issuance-setup)");
+/// What `pyhanko sign validate --pretty-print` must say of every issued PDF.
+const PYHANKO_ACCEPTS: [&str; 5] = [
+    "The signature is judged VALID.",
+    "The signer's certificate is trusted.",
+    "The signature covers the entire file.",
+    "The timestamp token is cryptographically sound.",
+    "The TSA certificate is trusted.",
+];
+
+/// The root the test server's documents chain to: the test root of [`configure_pki`], or the development root
+/// the server made under its data directory.
+fn trust_root(app: &TestApp) -> PathBuf {
+    let cfg = &app.ctx.config.issuance;
+    if cfg.key == "development" {
+        madoguchi_issuance::seal::dev_dir(&app.data_dir).join("root.pem")
+    } else {
+        cfg.trust_roots.clone()
+    }
+}
+
+/// Keeps a tampered copy for [`external_validators_accept_every_issued_pdf`], which expects pyHanko and pdfsig
+/// to reject it.
+fn keep_tampered(app: &TestApp, pdf: &[u8]) {
+    let dir = app.data_dir.join("validators/tampered");
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = std::fs::read_dir(&dir).unwrap().count();
+    std::fs::write(dir.join(format!("{n}.pdf")), pdf).unwrap();
+}
+
+/// pyHanko's command line on several files in one Python process (`pyhanko_validate_many.py`): for each file,
+/// whether the command succeeded and what it printed.
+async fn pyhanko_validate_many(root: &Path, files: &[PathBuf]) -> Vec<(bool, String)> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/pyhanko_validate_many.py"
+    );
+    let out = tokio::process::Command::new(pyhanko().with_file_name("python"))
+        .arg(script)
+        .arg(root)
+        .args(files)
+        .output()
+        .await
+        .expect("pyHanko's venv (scripts/issuance-setup)");
+    assert!(
+        out.status.success(),
+        "pyhanko_validate_many.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.len(), files.len());
+    results
+        .iter()
+        .map(|r| {
+            (
+                r["exit_code"] == 0,
+                r["output"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn tool(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .expect("tool present (scripts/issuance-setup)");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -287,16 +355,105 @@ fn run(cmd: &mut Command) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn pyhanko_validate(pdf: &Path, root: &Path) -> (bool, String) {
-    run(Command::new(pyhanko())
-        .args(["sign", "validate", "--pretty-print", "--trust"])
-        .arg(root)
-        .args(["--trust-replace", "--no-revocation-check"])
-        .arg(pdf))
-}
-
-fn pdfsig(pdf: &Path) -> String {
-    run(Command::new("pdfsig").arg(pdf)).1
+/// The external validators on every PDF in this test server's register, however it was issued (on approval,
+/// by staff, re-issued, released after the fee, in a batch, with the development key): pyHanko must judge the
+/// signature VALID, trusted, covering the whole file, with a sound and trusted timestamp against the test root;
+/// poppler's `pdfsig` must say "Signature is Valid" for the whole document; `pdftotext` must give the document
+/// number the register holds; the stored file must be the one the register's SHA-256 names. Copies kept with
+/// [`keep_tampered`] must be rejected by pyHanko and pdfsig. pyHanko runs once for all the files (starting it
+/// costs more than validating one file) while pdfsig and pdftotext run beside it.
+/// Every scenario runs it after its end (see `scenarios!`).
+async fn external_validators_accept_every_issued_pdf(app: &TestApp) {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT id, document_number, object_key, file_sha256 FROM issued_documents ORDER BY id",
+    )
+    .fetch_all(&app.ctx.db.read)
+    .await
+    .unwrap();
+    let dir = app.data_dir.join("validators");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut issued = Vec::new();
+    for r in &rows {
+        let (id, number, key, sha): (i64, String, String, String) = (
+            r.get("id"),
+            r.get("document_number"),
+            r.get("object_key"),
+            r.get("file_sha256"),
+        );
+        let pdf = app.ctx.storage.get(&key).await.unwrap();
+        assert_eq!(
+            madoguchi_kernel::ids::sha256_hex(&pdf),
+            sha,
+            "{number}: the stored file is the registered one"
+        );
+        let file = dir.join(format!("{id}.pdf"));
+        std::fs::write(&file, &pdf).unwrap();
+        issued.push((file, number));
+    }
+    let tampered: Vec<PathBuf> = std::fs::read_dir(dir.join("tampered"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    let all: Vec<PathBuf> = issued
+        .iter()
+        .map(|(f, _)| f.clone())
+        .chain(tampered.iter().cloned())
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    let root = trust_root(app);
+    let poppler = async {
+        let mut out = Vec::new();
+        for f in &all {
+            let sig = tool("pdfsig", &[f.as_os_str()]).await.1;
+            let text = tool("pdftotext", &[f.as_os_str(), "-".as_ref()]).await.1;
+            out.push((sig, text));
+        }
+        out
+    };
+    let (pyhanko, poppler) = tokio::join!(pyhanko_validate_many(&root, &all), poppler);
+    for (i, (file, number)) in issued.iter().enumerate() {
+        let (ok, out) = &pyhanko[i];
+        assert!(ok, "pyHanko rejected {number} ({}):\n{out}", file.display());
+        for expected in PYHANKO_ACCEPTS {
+            assert!(
+                out.contains(expected),
+                "pyHanko on {number}: no \"{expected}\" in\n{out}"
+            );
+        }
+        let (sig, text) = &poppler[i];
+        assert!(
+            sig.contains("Signature is Valid"),
+            "pdfsig on {number}:\n{sig}"
+        );
+        assert!(
+            sig.contains("Total document signed"),
+            "pdfsig on {number}:\n{sig}"
+        );
+        assert!(
+            text.contains(number.as_str()),
+            "pdftotext on {number}:\n{text}"
+        );
+    }
+    for (i, file) in tampered.iter().enumerate() {
+        let (ok, out) = &pyhanko[issued.len() + i];
+        assert!(
+            !out.contains("The signature is judged VALID"),
+            "pyHanko accepted a tampered copy ({}):\n{out}",
+            file.display()
+        );
+        assert!(
+            !ok || out.contains("INVALID"),
+            "pyHanko did not report a tampered copy invalid:\n{out}"
+        );
+        let (sig, _) = &poppler[issued.len() + i];
+        assert!(!sig.contains("Signature is Valid"), "{sig}");
+        assert!(
+            sig.contains("Digest Mismatch") || sig.contains("Invalid"),
+            "{sig}"
+        );
+    }
 }
 
 async fn verify_json(app: &TestApp, pdf: &[u8]) -> serde_json::Value {
@@ -374,33 +531,19 @@ async fn approval_issues_a_sealed_permit_that_validators_accept(app: &TestApp) {
     let pdf = r.bytes().await.unwrap().to_vec();
     assert!(pdf.starts_with(b"%PDF-"));
 
-    let dir = app.data_dir.join("check");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("permit.pdf");
+    // pyHanko, pdfsig and pdftotext check it (and every other issued PDF) when the scenario ends: the file the
+    // applicant downloaded is the one in the register.
+    let registered = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM issued_documents WHERE submission_id = {id} AND file_sha256 = '{}'",
+            madoguchi_kernel::ids::sha256_hex(&pdf)
+        ))
+        .await;
+    assert_eq!(registered, 1, "the download is the registered file");
+    let file = app.data_dir.join("permit.pdf");
     std::fs::write(&file, &pdf).unwrap();
-    let root = app.data_dir.join("pki/root.pem");
-
-    // pyHanko: intact, valid, trusted, with a trusted timestamp.
-    let (ok, out) = pyhanko_validate(&file, &root);
-    assert!(ok, "pyHanko rejected the permit:\n{out}");
-    for expected in [
-        "The signature is judged VALID.",
-        "The signer's certificate is trusted.",
-        "The signature covers the entire file.",
-        "The timestamp token is cryptographically sound.",
-        "The TSA certificate is trusted.",
-    ] {
-        assert!(
-            out.contains(expected),
-            "pyHanko: no \"{expected}\" in\n{out}"
-        );
-    }
-    // poppler.
-    let sig = pdfsig(&file);
-    assert!(sig.contains("Signature is Valid"), "{sig}");
-    assert!(sig.contains("Total document signed"), "{sig}");
     // The text is extractable and has the submission's data, rare kanji and the IVS included.
-    let (ok, text) = run(Command::new("pdftotext").arg(&file).arg("-"));
+    let (ok, text) = tool("pdftotext", &[file.as_os_str(), "-".as_ref()]).await;
     assert!(ok, "{text}");
     for expected in [
         "補助金交付決定通知書",
@@ -434,25 +577,9 @@ async fn approval_issues_a_sealed_permit_that_validators_accept(app: &TestApp) {
     let html = verify_page(app, &pdf).await;
     assert!(html.contains("有効な交付文書です"), "{html}");
 
-    // A copy with one byte changed: both validators and the verification page reject it.
+    // A copy with one byte changed: both validators (when the scenario ends) and the verification page reject it.
     let bad = tampered(&pdf);
-    let bad_file = dir.join("tampered.pdf");
-    std::fs::write(&bad_file, &bad).unwrap();
-    let (ok, out) = pyhanko_validate(&bad_file, &root);
-    assert!(
-        !out.contains("The signature is judged VALID"),
-        "pyHanko accepted a tampered copy:\n{out}"
-    );
-    assert!(
-        !ok || out.contains("INVALID"),
-        "pyHanko did not report the tampered copy invalid:\n{out}"
-    );
-    let sig = pdfsig(&bad_file);
-    assert!(!sig.contains("Signature is Valid"), "{sig}");
-    assert!(
-        sig.contains("Digest Mismatch") || sig.contains("Invalid"),
-        "{sig}"
-    );
+    keep_tampered(app, &bad);
     let v = verify_json(app, &bad).await;
     assert_eq!(v["verdict"], "altered", "{v}");
     assert_eq!(
@@ -469,6 +596,12 @@ async fn approval_issues_a_sealed_permit_that_validators_accept(app: &TestApp) {
     assert!(html.contains("高知県指令8商工第7号") && html.contains("有効"));
     let (status, _) = app.get_text("/verify/AAAA-BBBB-CCCC-DDDD").await;
     assert_eq!(status, 404);
+    let (status, html) = app.get_text("/verify?code=AAAA-BBBB-CCCC-DDDD").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("href=\"#code\"") && html.contains("aria-describedby=\"code-error\""),
+        "the unknown code is the field named:\n{html}"
+    );
     // A second issue of the same submission is refused: re-issue is the way.
     let r = post_csrf(
         app,
@@ -551,6 +684,13 @@ async fn revoked_and_superseded_documents_show_at_verification(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 400);
     let html = r.text().await.unwrap();
     assert!(html.contains("取消しの理由を入力してください"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"#reason-{second}\""))
+            && html.contains(&format!(
+                "id=\"reason-{second}\" name=\"reason\" rows=\"2\" aria-invalid=\"true\" aria-describedby=\"reason-{second}-error\""
+            )),
+        "the refusal leads to and is tied to that document's reason:\n{html}"
+    );
     let r = post_csrf(
         app,
         &app.client,
@@ -835,7 +975,11 @@ async fn staff_of_another_tenant_or_department_cannot_reach_documents(app: &Test
 
 // The default configuration, as `madoguchi demo` runs: a development key file and root made under the data
 // directory on first use, the built-in TSA in process.
-both!(development_key_seals_and_verifies);
+scenarios!(spawn_development => development_key_seals_and_verifies);
+
+async fn spawn_development(backend: Backend) -> TestApp {
+    TestApp::spawn(backend).await
+}
 
 async fn development_key_seals_and_verifies(app: &TestApp) {
     app.login("pref-admin").await;
@@ -862,10 +1006,5 @@ async fn development_key_seals_and_verifies(app: &TestApp) {
         .to_vec();
     let v = verify_json(app, &pdf).await;
     assert_eq!(v["verdict"], "valid", "{v}");
-    let file = app.data_dir.join("dev.pdf");
-    std::fs::write(&file, &pdf).unwrap();
-    assert!(pdfsig(&file).contains("Signature is Valid"));
-    let root = app.data_dir.join("issuance/dev/root.pem");
-    let (_, out) = pyhanko_validate(&file, &root);
-    assert!(out.contains("The signature is judged VALID."), "{out}");
+    // pyHanko and pdfsig check it against the development root when the scenario ends.
 }
