@@ -407,7 +407,7 @@ pub async fn issue(
             Ok(None) => {
                 let _ = st.ctx.storage.delete(&object_key).await;
                 return Err(AppError::Internal(anyhow::anyhow!(
-                    "document number of template {} taken by others {NUMBER_ATTEMPTS} times in a row",
+                    "document number of template {} not registrable {NUMBER_ATTEMPTS} times in a row (taken by another process, or lower numbers given up)",
                     t.id
                 )));
             }
