@@ -277,9 +277,10 @@ impl Actor<'_> {
     }
 }
 
-/// Issues the document of a submission: checks it is approved and has a template, takes the next number,
-/// renders, seals (signature + timestamp), stores the PDF, and registers it — superseding `supersedes` if
-/// given. Releases it at once unless a fee is charged and not yet settled.
+/// Issues the document of a submission: checks it is approved and has a template, renders it with the
+/// template's next number, seals it (signature + timestamp), stores the PDF, and registers it — consuming the
+/// number and superseding `supersedes` if given — in one transaction. Releases it at once unless a fee is
+/// charged and not yet settled. A failure leaves the numbering as it was (ADR 0017).
 pub async fn issue(
     st: &IssuanceState,
     actor: Actor<'_>,
@@ -327,123 +328,94 @@ pub async fn issue(
         sub.form_version_id,
     )
     .await?;
-    let n = store::take_number(&st.ctx.db, t.id).await?;
-    let number = t.number_format.replace("{n}", &n.to_string());
-    let now = now_ms();
-    let code = new_verify_code();
-    let verify_url = format!("{}/verify/{code}", st.ctx.config.public_url);
-    let seal = seal_of(st, &t).await?;
-    let content = content_for(
-        &t,
-        &def,
-        &sub.answers,
-        &number,
-        now,
-        &verify_url,
-        &code,
-        seal,
-        false,
-    );
-    let content_hash = content.content_hash.clone();
-    let pdf = render_pdf(st, content).await?;
     let tenant = store::tenant_name(&st.ctx.db, tenant_id).await?;
-    let info = SigInfo {
-        name: sealer.signer_name(),
-        reason: format!("{}（{}）の交付", t.title, number),
-        location: tenant,
-        time: pdf_date(now),
-    };
-    let sealed = sealer.seal(pdf, info).await.map_err(AppError::Internal)?;
-    let object_key = format!("issuance/{tenant_id}/{}.pdf", code);
-    let stored_key = object_key.clone();
-    st.ctx
-        .storage
-        .put(&object_key, bytes::Bytes::from(sealed.pdf.clone()))
-        .await?;
-    let file_sha = sha256_hex(&sealed.pdf);
-    let sig_sha = sha256_hex(&sealed.signature);
-    let release = !t.fee_required || store::fee_settled(&st.ctx.db, submission_id).await?;
-    let issuer = format!("{}　{}", t.issuer_title, t.issuer_name);
-
-    let db = st.ctx.db.clone();
-    let public_url = st.ctx.config.public_url.clone();
-    let signer = sealer.signer_name();
-    let (title, email) = (t.title.clone(), sub.applicant_email.clone());
-    let (template_id, department_id, staff_id) = (t.id, sub.department_id, actor.staff_id());
-    let timestamp_at = sealed.timestamp_ms;
-    let result = madoguchi_kernel::db::run_to_completion(async move {
-        let mut tx = db.write.begin().await?;
-        if let Some(old) = supersedes {
-            let n = sqlx::query(
-                "UPDATE issued_documents SET status = 'superseded' WHERE id = $1 AND tenant_id = $2 AND status = 'valid'",
-            )
-            .bind(old)
-            .bind(tenant_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n != 1 {
-                return Err(AppError::Conflict(
-                    "他の職員が先にこの文書を変更しました。画面を更新してください。".into(),
-                ));
-            }
-        }
-        let token = release.then(new_token);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO issued_documents (tenant_id, department_id, submission_id, template_id, document_number, title,
-                 issuer, signer, verify_code, object_key, file_sha256, signature_sha256, content_hash, status,
-                 supersedes_id, released_at, download_token_hash, download_expires_at, issued_by, issued_at, timestamp_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'valid', $14, $15, $16, $17, $18, $19, $20)
-             RETURNING id",
+    let seal = seal_of(st, &t).await?;
+    // Document numbers must not skip (高知県指令第N号): a number is consumed only in the transaction that
+    // registers the document printed with it, so an issue that fails anywhere before (the TSA does not answer,
+    // the storage fails) takes none; documents of one template register in the order of their numbers.
+    let mut attempt = 0;
+    let id = loop {
+        attempt += 1;
+        let ticket = st.numbers().reserve(&st.ctx.db, t.id).await?;
+        let number = ticket.number();
+        let now = now_ms();
+        let code = new_verify_code();
+        let verify_url = format!("{}/verify/{code}", st.ctx.config.public_url);
+        let content = content_for(
+            &t,
+            &def,
+            &sub.answers,
+            &number,
+            now,
+            &verify_url,
+            &code,
+            seal.clone(),
+            false,
+        );
+        let content_hash = content.content_hash.clone();
+        let pdf = render_pdf(st, content).await?;
+        let info = SigInfo {
+            name: sealer.signer_name(),
+            reason: format!("{}（{}）の交付", t.title, number),
+            location: tenant.clone(),
+            time: pdf_date(now),
+        };
+        let sealed = sealer.seal(pdf, info).await.map_err(AppError::Internal)?;
+        let object_key = format!("issuance/{tenant_id}/{}.pdf", code);
+        st.ctx
+            .storage
+            .put(&object_key, bytes::Bytes::from(sealed.pdf.clone()))
+            .await?;
+        ticket.my_turn().await;
+        let registered = register(
+            st,
+            Register {
+                tenant_id,
+                department_id: sub.department_id,
+                submission_id,
+                template_id: t.id,
+                n: ticket.n,
+                number_format: ticket.format.clone(),
+                number,
+                title: t.title.clone(),
+                issuer: format!("{}　{}", t.issuer_title, t.issuer_name),
+                signer: sealer.signer_name(),
+                code,
+                object_key: object_key.clone(),
+                file_sha: sha256_hex(&sealed.pdf),
+                sig_sha: sha256_hex(&sealed.signature),
+                content_hash,
+                supersedes,
+                fee_required: t.fee_required,
+                email: sub.applicant_email.clone(),
+                staff_id: actor.staff_id(),
+                now,
+                timestamp_at: sealed.timestamp_ms,
+            },
         )
-        .bind(tenant_id)
-        .bind(department_id)
-        .bind(submission_id)
-        .bind(template_id)
-        .bind(&number)
-        .bind(&title)
-        .bind(&issuer)
-        .bind(&signer)
-        .bind(&code)
-        .bind(&object_key)
-        .bind(&file_sha)
-        .bind(&sig_sha)
-        .bind(&content_hash)
-        .bind(supersedes)
-        .bind(release.then_some(now))
-        .bind(token.as_deref().map(token_hash))
-        .bind(release.then_some(now + DOWNLOAD_DAYS * 86_400_000))
-        .bind(staff_id)
-        .bind(now)
-        .bind(timestamp_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => AppError::Conflict(
-                "この申請には有効な交付文書があります。作り直すときは再交付してください。".into(),
-            ),
-            _ => AppError::from(e),
-        })?;
-        if let Some(old) = supersedes {
-            sqlx::query("UPDATE issued_documents SET superseded_by = $1 WHERE id = $2")
-                .bind(id)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let (Some(token), Some(to)) = (&token, &email) {
-            enqueue_in(&mut tx, &release_mail(to, &title, &number, token, &public_url)).await?;
-        }
-        tx.commit().await?;
-        Ok(id)
-    })
-    .await;
-    let id = match result {
-        Ok(id) => id,
-        Err(e) => {
-            // Nothing refers to the stored file: remove it so a refused issue leaves nothing behind.
-            let _ = st.ctx.storage.delete(&stored_key).await;
-            return Err(e);
+        .await;
+        match registered {
+            Ok(Some(id)) => {
+                ticket.registered();
+                break id;
+            }
+            Ok(None) if attempt < NUMBER_ATTEMPTS => {
+                // The number went to another process, or a lower one was given up: nothing refers to this
+                // file; make the document again with the number now next.
+                let _ = st.ctx.storage.delete(&object_key).await;
+            }
+            Ok(None) => {
+                let _ = st.ctx.storage.delete(&object_key).await;
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "document number of template {} not registrable {NUMBER_ATTEMPTS} times in a row (taken by another process, or lower numbers given up)",
+                    t.id
+                )));
+            }
+            Err(e) => {
+                // Nothing refers to the stored file: remove it so a refused issue leaves nothing behind.
+                let _ = st.ctx.storage.delete(&object_key).await;
+                return Err(e);
+            }
         }
     };
     if let Actor::Staff(scope) = actor {
@@ -470,6 +442,121 @@ pub async fn issue(
     docs.into_iter()
         .find(|d| d.id == doc)
         .ok_or(AppError::NotFound)
+}
+
+/// How many times an issue renders and signs again when its number cannot be registered (taken by another
+/// process, or a lower number was given up).
+const NUMBER_ATTEMPTS: usize = 8;
+
+/// A sealed and stored document, ready to enter the register.
+struct Register {
+    tenant_id: i64,
+    department_id: i64,
+    submission_id: i64,
+    template_id: i64,
+    /// The template's number printed on it, and the format it was printed with.
+    n: i64,
+    number_format: String,
+    number: String,
+    title: String,
+    issuer: String,
+    signer: String,
+    code: String,
+    object_key: String,
+    file_sha: String,
+    sig_sha: String,
+    content_hash: String,
+    supersedes: Option<i64>,
+    /// Released only once the fee is settled (looked up in the registering transaction).
+    fee_required: bool,
+    email: Option<String>,
+    staff_id: Option<i64>,
+    now: i64,
+    timestamp_at: i64,
+}
+
+/// Registers a document in one transaction: consumes its number, supersedes the old document if any, inserts
+/// the row and queues the applicant's mail. `None` when the number was no longer the template's next one
+/// (nothing written).
+async fn register(st: &IssuanceState, r: Register) -> Result<Option<i64>, AppError> {
+    let db = st.ctx.db.clone();
+    let public_url = st.ctx.config.public_url.clone();
+    madoguchi_kernel::db::run_to_completion(async move {
+        let mut tx = db.write.begin().await?;
+        if !store::consume_number(&mut tx, r.template_id, r.n, &r.number_format).await? {
+            return Ok(None);
+        }
+        if let Some(old) = r.supersedes {
+            let n = sqlx::query(
+                "UPDATE issued_documents SET status = 'superseded' WHERE id = $1 AND tenant_id = $2 AND status = 'valid'",
+            )
+            .bind(old)
+            .bind(r.tenant_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(AppError::Conflict(
+                    "他の職員が先にこの文書を変更しました。画面を更新してください。".into(),
+                ));
+            }
+        }
+        let release = !r.fee_required
+            || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM issuance_fees WHERE submission_id = $1")
+                .bind(r.submission_id)
+                .fetch_one(&mut *tx)
+                .await?
+                > 0;
+        let token = release.then(new_token);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO issued_documents (tenant_id, department_id, submission_id, template_id, document_number, title,
+                 issuer, signer, verify_code, object_key, file_sha256, signature_sha256, content_hash, status,
+                 supersedes_id, released_at, download_token_hash, download_expires_at, issued_by, issued_at, timestamp_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'valid', $14, $15, $16, $17, $18, $19, $20)
+             RETURNING id",
+        )
+        .bind(r.tenant_id)
+        .bind(r.department_id)
+        .bind(r.submission_id)
+        .bind(r.template_id)
+        .bind(&r.number)
+        .bind(&r.title)
+        .bind(&r.issuer)
+        .bind(&r.signer)
+        .bind(&r.code)
+        .bind(&r.object_key)
+        .bind(&r.file_sha)
+        .bind(&r.sig_sha)
+        .bind(&r.content_hash)
+        .bind(r.supersedes)
+        .bind(release.then_some(r.now))
+        .bind(token.as_deref().map(token_hash))
+        .bind(release.then_some(r.now + DOWNLOAD_DAYS * 86_400_000))
+        .bind(r.staff_id)
+        .bind(r.now)
+        .bind(r.timestamp_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => AppError::Conflict(
+                "この申請には有効な交付文書があります。作り直すときは再交付してください。".into(),
+            ),
+            _ => AppError::from(e),
+        })?;
+        if let Some(old) = r.supersedes {
+            sqlx::query("UPDATE issued_documents SET superseded_by = $1 WHERE id = $2")
+                .bind(id)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let (Some(token), Some(to)) = (&token, &r.email) {
+            enqueue_in(&mut tx, &release_mail(to, &r.title, &r.number, token, &public_url)).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
+    })
+    .await
 }
 
 fn release_mail(to: &str, title: &str, number: &str, token: &str, public_url: &str) -> SendMail {

@@ -5,7 +5,8 @@
 //! - `render` + `fonts`: the A4 layout drawn with krilla, fonts with per-character fallback (ADR 0015).
 //! - `pades`, `cades`, `keys`, `pki`, `seal`: the signature (incremental update, CMS, PKCS#11 or a development
 //!   key file, timestamps from a TSA or the built-in one) (ADR 0016).
-//! - `issue`: issuing, release after the fee, re-issue, revocation, the jobs (on approval, batches).
+//! - `issue`: issuing, release after the fee, re-issue, revocation, the jobs (on approval, batches);
+//!   `numbering`: document numbers without gaps (ADR 0017).
 //! - `verify`: what the verification page and JSON endpoint report.
 //! - `staff`, `public`: the pages; `applicant`: what the applicant's my page lists.
 
@@ -14,6 +15,7 @@ pub mod cades;
 pub mod fonts;
 pub mod issue;
 pub mod keys;
+pub mod numbering;
 pub mod pades;
 pub mod pki;
 pub mod public;
@@ -36,6 +38,7 @@ pub struct IssuanceState {
     /// Shared kernel context.
     pub ctx: Ctx,
     sealer: Arc<tokio::sync::OnceCell<Arc<seal::Sealer>>>,
+    numbers: numbering::Numbers,
 }
 
 impl FromRef<IssuanceState> for Ctx {
@@ -48,9 +51,25 @@ impl IssuanceState {
     /// A state; keys and certificates are loaded when first needed.
     pub fn new(ctx: Ctx) -> IssuanceState {
         IssuanceState {
+            numbers: numbering::Numbers::of_database(&ctx.config.database_url),
             ctx,
             sealer: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// A state whose document numbering is its own, as that of another server process on the same database:
+    /// for tests of issuing from several processes at once.
+    pub fn as_another_process(ctx: Ctx) -> IssuanceState {
+        IssuanceState {
+            ctx,
+            sealer: Arc::new(tokio::sync::OnceCell::new()),
+            numbers: numbering::Numbers::default(),
+        }
+    }
+
+    /// The document numbering of this process (ADR 0017).
+    pub fn numbers(&self) -> &numbering::Numbers {
+        &self.numbers
     }
 
     /// The sealer (key, certificates, TSA), loaded once; a failure is reported and tried again next time.

@@ -190,6 +190,10 @@ pub struct TemplateForm {
     number_format: String,
     #[serde(default)]
     next_number: String,
+    /// The next number as the page showed it: when staff leave it as shown, saving keeps the counter as it is
+    /// now (documents may have been issued since the page was opened).
+    #[serde(default)]
+    next_number_shown: String,
     #[serde(default)]
     preamble: String,
     /// One row per line: `表示名=参照先`.
@@ -217,6 +221,7 @@ impl TemplateForm {
             title: t.title.clone(),
             number_format: t.number_format.clone(),
             next_number: t.next_number.to_string(),
+            next_number_shown: t.next_number.to_string(),
             preamble: t.preamble.clone(),
             fields: t
                 .fields
@@ -356,6 +361,7 @@ impl TemplateForm {
             seal_text: self.seal_text.trim().into(),
             fee_required: self.fee_required.is_some(),
             auto_issue: self.auto_issue.is_some(),
+            keep_next_number: false,
         })
     }
 }
@@ -488,7 +494,7 @@ async fn render_template_page(
             "next_number",
             "次の番号（必須）",
             f.next_number.clone(),
-            "1以上の整数",
+            "1以上の整数。交付済みの番号より小さくはできません",
         ),
         (
             "issuer_title",
@@ -538,7 +544,27 @@ pub async fn save_template(
     verify_csrf(&headers, &f.csrf)?;
     let form = editable_form(&st, &scope, form_id).await?;
     let def = current_definition(&st, &scope, form_id).await?;
-    match f.parse(&def) {
+    let existing = store::template_for_form(&st.ctx.db, scope.tenant_id, form_id).await?;
+    let mut parsed = f.parse(&def);
+    if let (Ok(input), Some(t)) = (&mut parsed, &existing) {
+        if f.next_number.trim() == f.next_number_shown.trim() {
+            // Left as shown: documents issued since the page was opened keep their numbers.
+            input.keep_next_number = true;
+        } else if let Some(used) =
+            store::highest_number_used(&st.ctx.db, t.id, &input.number_format).await?
+            && input.next_number <= used
+        {
+            parsed = Err(vec![(
+                "next_number".into(),
+                format!(
+                    "次の番号は{}以上にしてください（{}まで交付済みです）。",
+                    used + 1,
+                    input.number_format.replace("{n}", &used.to_string())
+                ),
+            )]);
+        }
+    }
+    match parsed {
         Ok(input) => {
             store::save_template(&st.ctx.db, &scope, form_id, &input).await?;
             audit::record(
@@ -555,14 +581,13 @@ pub async fn save_template(
             .into_response())
         }
         Err(errors) => {
-            let t = store::template_for_form(&st.ctx.db, scope.tenant_id, form_id).await?;
             render_template_page(
                 &st,
                 &scope,
                 &headers,
                 form,
                 f,
-                t,
+                existing,
                 errors,
                 String::new(),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -898,6 +923,34 @@ async fn refused(
     }
 }
 
+/// An issue that failed for a reason staff cannot fix on the page (the timestamp authority or the key did not
+/// answer, storage failed): nothing was registered and no document number was used; they may try again.
+async fn issue_failed(
+    st: &IssuanceState,
+    scope: &StaffScope,
+    headers: &HeaderMap,
+    sub_id: i64,
+    e: anyhow::Error,
+) -> AppResult<Response> {
+    tracing::error!(submission = sub_id, error = %format!("{e:#}"), "issuing failed");
+    render_submission(
+        st,
+        scope,
+        headers,
+        sub_id,
+        String::new(),
+        Some((
+            "documents".into(),
+            format!(
+                "交付文書を作成できませんでした。時間をおいてもう一度お試しください。続くときはシステム管理者に連絡してください（{e}）。"
+            ),
+        )),
+        String::new(),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await
+}
+
 /// POST `/staff/issuance/submissions/{id}/issue`: issue now (a staff action besides issuing on approval).
 pub async fn issue_now(
     State(st): State<IssuanceState>,
@@ -916,6 +969,7 @@ pub async fn issue_now(
             Redirect::to(&format!("/staff/issuance/submissions/{id}?notice=issued"))
                 .into_response(),
         ),
+        Err(AppError::Internal(e)) => issue_failed(&st, &scope, &headers, id, e).await,
         Err(e) => refused(&st, &scope, &headers, id, e, "documents", String::new()).await,
     }
 }
@@ -974,6 +1028,7 @@ pub async fn reissue(
             d.submission_id
         ))
         .into_response()),
+        Err(AppError::Internal(e)) => issue_failed(&st, &scope, &headers, d.submission_id, e).await,
         Err(e) => {
             refused(
                 &st,

@@ -127,6 +127,8 @@ pub struct TemplateInput {
     pub fee_required: bool,
     /// Issue on approval.
     pub auto_issue: bool,
+    /// Keep an existing template's counter as it is (staff left the number as the page showed it).
+    pub keep_next_number: bool,
 }
 
 /// Creates or replaces the template of a form (the caller checked the form is in its tenant and editable).
@@ -143,7 +145,9 @@ pub async fn save_template(
              conditions, issuer_title, issuer_name, seal_text, fee_required, auto_issue, updated_by, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
          ON CONFLICT (tenant_id, form_id) DO UPDATE SET kind = excluded.kind, title = excluded.title,
-             number_format = excluded.number_format, next_number = excluded.next_number, preamble = excluded.preamble,
+             number_format = excluded.number_format,
+             next_number = CASE WHEN $17 = 1 THEN issuance_templates.next_number ELSE excluded.next_number END,
+             preamble = excluded.preamble,
              fields = excluded.fields, conditions = excluded.conditions, issuer_title = excluded.issuer_title,
              issuer_name = excluded.issuer_name, seal_text = excluded.seal_text, fee_required = excluded.fee_required,
              auto_issue = excluded.auto_issue, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
@@ -164,9 +168,36 @@ pub async fn save_template(
     .bind(i64::from(t.auto_issue))
     .bind(scope.staff_id)
     .bind(now)
+    .bind(i64::from(t.keep_next_number))
     .execute(&db.write)
     .await?;
     Ok(())
+}
+
+/// The highest number a template's documents were issued with under a number format (revoked and superseded
+/// documents included: their numbers stay used), if any.
+pub async fn highest_number_used(
+    db: &Db,
+    template_id: i64,
+    number_format: &str,
+) -> Result<Option<i64>, AppError> {
+    let (prefix, suffix) = number_format
+        .split_once("{n}")
+        .unwrap_or((number_format, ""));
+    let numbers: Vec<String> =
+        sqlx::query_scalar("SELECT document_number FROM issued_documents WHERE template_id = $1")
+            .bind(template_id)
+            .fetch_all(&db.read)
+            .await?;
+    Ok(numbers
+        .iter()
+        .filter_map(|s| {
+            s.strip_prefix(prefix)?
+                .strip_suffix(suffix)?
+                .parse::<i64>()
+                .ok()
+        })
+        .max())
 }
 
 /// Records an uploaded seal image's object key on a template of the caller's tenant.
@@ -192,15 +223,37 @@ pub async fn set_seal_image(
     }
 }
 
-/// Takes the next document number of a template (numbers of documents that fail to be made are skipped).
-pub async fn take_number(db: &Db, template_id: i64) -> Result<i64, AppError> {
-    let next: i64 = sqlx::query_scalar(
-        "UPDATE issuance_templates SET next_number = next_number + 1 WHERE id = $1 RETURNING next_number",
+/// The numbering of a template as it stands: (next number, number format). Reading it takes nothing: the number
+/// is consumed only by [`consume_number`], in the transaction that registers the document printed with it.
+pub async fn current_numbering(db: &Db, template_id: i64) -> Result<(i64, String), AppError> {
+    let row =
+        sqlx::query("SELECT next_number, number_format FROM issuance_templates WHERE id = $1")
+            .bind(template_id)
+            .fetch_one(&db.write)
+            .await?;
+    Ok((row.try_get("next_number")?, row.try_get("number_format")?))
+}
+
+/// Consumes number `n` of a template inside the registering transaction, if it is still the next one under the
+/// same format. `false` when another issue (another server process) took it first or staff changed the
+/// numbering meanwhile: the caller renders and signs again with the number then current.
+pub async fn consume_number(
+    conn: &mut sqlx::AnyConnection,
+    template_id: i64,
+    n: i64,
+    number_format: &str,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE issuance_templates SET next_number = next_number + 1
+         WHERE id = $1 AND next_number = $2 AND number_format = $3",
     )
     .bind(template_id)
-    .fetch_one(&db.write)
-    .await?;
-    Ok(next - 1)
+    .bind(n)
+    .bind(number_format)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
 }
 
 /// An issued document as the register holds it.

@@ -547,6 +547,7 @@ pub async fn seed_issuance(db: &Db) -> anyhow::Result<bool> {
         seal_text: "高知県知事之印".into(),
         fee_required: false,
         auto_issue: true,
+        keep_next_number: false,
     };
     madoguchi_issuance::store::save_template(db, &scope, form_id, &input)
         .await

@@ -1,6 +1,7 @@
 //! Electronic issuance end to end: a template, approval issues a sealed PDF (SoftHSM key over PKCS#11, the
-//! built-in TSA), the applicant's mailed link, external validators (pyHanko, poppler's pdfsig, pdftotext),
-//! tampering, revocation, re-issue, the fee gate, batches and tenant isolation. Needs `scripts/issuance-setup`.
+//! built-in TSA), the applicant's mailed link, external validators (pyHanko, poppler's pdfsig, pdftotext) on
+//! every issued PDF, tampering, revocation, re-issue, the fee gate, batches, document numbers without gaps
+//! (failed issues, two processes, stale template pages) and tenant isolation. Needs `scripts/issuance-setup`.
 
 mod common;
 
@@ -102,6 +103,8 @@ macro_rules! scenarios {
 
 scenarios!(spawn =>
     approval_issues_a_sealed_permit_that_validators_accept,
+    issues_from_two_processes_number_without_gaps_or_repeats,
+    saving_a_template_never_reuses_an_issued_number,
     revoked_and_superseded_documents_show_at_verification,
     fee_gate_holds_the_document_until_settled,
     batch_issues_many_with_progress,
@@ -1007,4 +1010,447 @@ async fn development_key_seals_and_verifies(app: &TestApp) {
     let v = verify_json(app, &pdf).await;
     assert_eq!(v["verdict"], "valid", "{v}");
     // pyHanko and pdfsig check it against the development root when the scenario ends.
+}
+
+// Document numbers (高知県指令第N号) do not skip: an issue that fails takes no number.
+scenarios!(spawn_with_switchable_tsa =>
+    failed_issues_take_no_number,
+    a_timestamp_failure_inside_a_batch_leaves_no_gap,
+);
+
+/// A timestamp authority the test switches off and on: while up it passes RFC 3161 queries to the test
+/// server's built-in TSA (`POST /issuance/tsa`), while down it answers 503. `POST {url}/down` and
+/// `POST {url}/up` switch it, `POST {url}/fail/{k}` makes the k-th request from now fail alone, and
+/// `GET {url}/failed` counts the requests it failed; the server is configured with it as `[issuance] tsa_url`.
+async fn spawn_with_switchable_tsa(backend: Backend) -> TestApp {
+    use axum::extract::State;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, OnceLock};
+    #[derive(Clone, Default)]
+    struct Tsa {
+        up: Arc<AtomicBool>,
+        target: Arc<OnceLock<String>>,
+        seen: Arc<AtomicUsize>,
+        fail_at: Arc<AtomicUsize>,
+        failed: Arc<AtomicUsize>,
+    }
+    async fn answer(State(t): State<Tsa>, body: axum::body::Bytes) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let seen = t.seen.fetch_add(1, Ordering::SeqCst) + 1;
+        if !t.up.load(Ordering::SeqCst) || seen == t.fail_at.load(Ordering::SeqCst) {
+            t.failed.fetch_add(1, Ordering::SeqCst);
+            return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+        }
+        let r = reqwest::Client::new()
+            .post(t.target.get().expect("server started"))
+            .header("content-type", "application/timestamp-query")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = axum::http::StatusCode::from_u16(r.status().as_u16()).unwrap();
+        let bytes = r.bytes().await.unwrap();
+        (
+            status,
+            [("content-type", "application/timestamp-reply")],
+            bytes,
+        )
+            .into_response()
+    }
+    let tsa = Tsa::default();
+    tsa.up.store(true, Ordering::SeqCst);
+    let (up, down) = (tsa.up.clone(), tsa.up.clone());
+    let router = axum::Router::new()
+        .route("/", axum::routing::post(answer))
+        .route(
+            "/up",
+            axum::routing::post(move || async move { up.store(true, Ordering::SeqCst) }),
+        )
+        .route(
+            "/down",
+            axum::routing::post(move || async move { down.store(false, Ordering::SeqCst) }),
+        )
+        .route(
+            "/fail/{k}",
+            axum::routing::post(
+                |State(t): State<Tsa>, axum::extract::Path(k): axum::extract::Path<usize>| async move {
+                    t.fail_at
+                        .store(t.seen.load(Ordering::SeqCst) + k, Ordering::SeqCst)
+                },
+            ),
+        )
+        .route(
+            "/failed",
+            axum::routing::get(|State(t): State<Tsa>| async move {
+                t.failed.load(Ordering::SeqCst).to_string()
+            }),
+        )
+        .with_state(tsa.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn,sqlx=error")
+        .with_test_writer()
+        .try_init();
+    let app = TestApp::spawn_configured(backend, false, |c| {
+        configure_pki(c);
+        c.issuance.tsa_url = url;
+    })
+    .await;
+    tsa.target.set(app.url("/issuance/tsa")).unwrap();
+    app
+}
+
+async fn switch_tsa(app: &TestApp, state: &str) {
+    let url = format!("{}/{state}", app.ctx.config.issuance.tsa_url);
+    let r = reqwest::Client::new().post(url).send().await.unwrap();
+    assert!(r.status().is_success());
+}
+
+/// The template's counter and the numbers in the register, in order of issue.
+async fn numbering(app: &TestApp) -> (i64, Vec<String>) {
+    let next = app
+        .scalar("SELECT next_number FROM issuance_templates")
+        .await;
+    let numbers = sqlx::query_scalar("SELECT document_number FROM issued_documents ORDER BY id")
+        .fetch_all(&app.ctx.db.read)
+        .await
+        .unwrap();
+    (next, numbers)
+}
+
+/// Files in the object store under `issuance/` (issued PDFs; seal images live elsewhere).
+fn stored_pdfs(app: &TestApp) -> usize {
+    fn walk(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| {
+                        let p = e.path();
+                        if p.is_dir() {
+                            walk(&p)
+                        } else {
+                            usize::from(p.extension().is_some_and(|x| x == "pdf"))
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&app.data_dir.join("objects/issuance"))
+}
+
+async fn failed_issues_take_no_number(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    switch_tsa(app, "down").await;
+
+    // On approval: the job fails (and will be tried again), nothing is registered or stored, no number used.
+    let first = submission(app, "髙橋 一郎", "最初に承認された事業").await;
+    approve(app, &app.client, first).await;
+    app.drain_jobs().await;
+    assert_eq!(
+        numbering(app).await,
+        (7, vec![]),
+        "the failed issue took no number"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE failed_at IS NULL AND last_error IS NOT NULL")
+            .await,
+        1,
+        "the approval's issue waits to be tried again"
+    );
+    // By staff: the page says it failed, names nothing as issued, and no number is used either.
+    let second = submission(app, "山﨑 二郎", "次に承認された事業").await;
+    sqlx::query("UPDATE submissions SET status = 'approved' WHERE id = $1")
+        .bind(second)
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    let page = format!("/staff/issuance/submissions/{second}");
+    let r = post_csrf(app, &app.client, &page, &format!("{page}/issue"), &[]).await;
+    assert_eq!(r.status().as_u16(), 503);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("交付文書を作成できませんでした") && html.contains("まだありません"),
+        "{html}"
+    );
+    assert_eq!(numbering(app).await, (7, vec![]));
+    assert_eq!(stored_pdfs(app), 0, "nothing left in the object store");
+
+    // The TSA is back: staff issue the second one, then the first one's job runs again.
+    switch_tsa(app, "up").await;
+    let r = post_csrf(app, &app.client, &page, &format!("{page}/issue"), &[]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE failed_at IS NULL")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+    assert_eq!(
+        numbering(app).await,
+        (
+            9,
+            vec![
+                "高知県指令8商工第7号".to_string(),
+                "高知県指令8商工第8号".to_string()
+            ]
+        ),
+        "the numbers follow on from the last issued one"
+    );
+    // A failed re-issue leaves the document it would replace valid and the numbering as it was.
+    let doc = app
+        .scalar(&format!(
+            "SELECT id FROM issued_documents WHERE submission_id = {second}"
+        ))
+        .await;
+    switch_tsa(app, "down").await;
+    let r = post_csrf(
+        app,
+        &app.client,
+        &page,
+        &format!("/staff/issuance/documents/{doc}/reissue"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 503);
+    switch_tsa(app, "up").await;
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM issued_documents WHERE id = {doc} AND status = 'valid'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(numbering(app).await.0, 9);
+    assert_eq!(stored_pdfs(app), 2);
+}
+
+async fn issues_from_two_processes_number_without_gaps_or_repeats(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let tenant = app
+        .scalar("SELECT id FROM tenants WHERE code = '390003'")
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let id = submission(app, &format!("申請者{i}"), &format!("事業{i}")).await;
+        sqlx::query("UPDATE submissions SET status = 'approved' WHERE id = $1")
+            .bind(id)
+            .execute(&app.ctx.db.write)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    // This server issues half of them as a batch (its job runner, several at a time) while another server
+    // process on the same database issues the other half.
+    let (here, there) = ids.split_at(4);
+    let (_, html) = app.get_text("/staff/issuance").await;
+    let mut body = format!("_csrf={}", csrf_of(&html));
+    for id in here {
+        body.push_str(&format!("&submission={id}"));
+    }
+    let r = app
+        .client
+        .post(app.url("/staff/issuance/batches"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let other = madoguchi_issuance::IssuanceState::as_another_process(app.ctx.clone());
+    let elsewhere = futures::future::join_all(there.iter().map(|id| {
+        madoguchi_issuance::issue::issue(
+            &other,
+            madoguchi_issuance::issue::Actor::System(None),
+            tenant,
+            *id,
+            None,
+        )
+    }));
+    let (_, issued) = tokio::join!(app.drain_jobs(), elsewhere);
+    for d in issued {
+        d.expect("issued by the other process");
+    }
+    // Registered strictly in the order of their numbers, whichever process made them.
+    let (next, numbers) = numbering(app).await;
+    let expected: Vec<String> = (7..15).map(|n| format!("高知県指令8商工第{n}号")).collect();
+    assert_eq!(
+        numbers, expected,
+        "each number once, none skipped, in order"
+    );
+    assert_eq!(next, 15);
+    assert_eq!(
+        stored_pdfs(app),
+        8,
+        "no file left from a number taken first by the other"
+    );
+}
+
+async fn saving_a_template_never_reuses_an_issued_number(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let form = form_id(app).await;
+    let url = format!("/staff/issuance/forms/{form}/template");
+    // A colleague opens the template page (次の番号 7) …
+    let (_, stale) = app.get_text(&url).await;
+    assert!(stale.contains("name=\"next_number_shown\" value=\"7\""));
+    // … meanwhile two documents are issued …
+    for i in 0..2 {
+        let id = submission(app, &format!("申請者{i}"), "事業").await;
+        approve(app, &app.client, id).await;
+    }
+    app.drain_jobs().await;
+    assert_eq!(numbering(app).await.0, 9);
+    // … and the colleague saves a change of wording with the number as it was shown: the counter stays.
+    let value = |k: &str| common::hidden_value(&stale, k).unwrap_or_default();
+    let mut form: Vec<(&str, String)> = vec![
+        ("_csrf", csrf_of(&stale)),
+        ("kind", "notice".into()),
+        ("title", "補助金交付決定通知書（改）".into()),
+        ("number_format", value("number_format")),
+        ("next_number", value("next_number")),
+        ("next_number_shown", value("next_number_shown")),
+        ("preamble", textarea_value(&stale, "preamble")),
+        ("fields", textarea_value(&stale, "fields")),
+        ("conditions", textarea_value(&stale, "conditions")),
+        ("issuer_title", value("issuer_title")),
+        ("issuer_name", value("issuer_name")),
+        ("seal_text", value("seal_text")),
+        ("auto_issue", "1".into()),
+    ];
+    assert_eq!(form[4].1, "7");
+    let r = app
+        .client
+        .post(app.url(&url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        numbering(app).await.0,
+        9,
+        "the stale page did not reset the counter"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM issuance_templates WHERE title = '補助金交付決定通知書（改）'"
+        )
+        .await,
+        1,
+        "the wording was saved"
+    );
+    // Setting it back into numbers already issued is refused, naming the field and the first free number.
+    form[4].1 = "8".into();
+    let r = app
+        .client
+        .post(app.url(&url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("href=\"#next_number\"")
+            && html.contains(
+                "次の番号は9以上にしてください（高知県指令8商工第8号まで交付済みです）。"
+            )
+            && html.contains("aria-describedby=\"next_number-help next_number-error\""),
+        "{html}"
+    );
+    assert_eq!(numbering(app).await.0, 9);
+    // Raising it (numbers kept for paper documents, say) is staff's choice; a new series (the next fiscal
+    // year's format) may start again from 1.
+    form[3].1 = "高知県指令9商工第{n}号".into();
+    form[4].1 = "1".into();
+    let r = app
+        .client
+        .post(app.url(&url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let id = submission(app, "申請者2", "事業").await;
+    approve(app, &app.client, id).await;
+    app.drain_jobs().await;
+    let (next, numbers) = numbering(app).await;
+    assert_eq!(next, 2);
+    assert_eq!(numbers.last().unwrap(), "高知県指令9商工第1号");
+}
+
+/// The text of a `<textarea id="…">` as the page shows it (entities as written).
+fn textarea_value(html: &str, id: &str) -> String {
+    let start = html.find(&format!("<textarea id=\"{id}\"")).unwrap();
+    let open = html[start..].find('>').unwrap() + start + 1;
+    let close = html[open..].find("</textarea>").unwrap() + open;
+    html[open..close].to_string()
+}
+
+async fn a_timestamp_failure_inside_a_batch_leaves_no_gap(app: &TestApp) {
+    app.login("pref-admin").await;
+    make_template(app, &app.client, false).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let id = submission(app, &format!("申請者{i}"), &format!("事業{i}")).await;
+        sqlx::query("UPDATE submissions SET status = 'approved' WHERE id = $1")
+            .bind(id)
+            .execute(&app.ctx.db.write)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    // The batch's documents are made several at a time; the TSA fails the second request alone, so documents
+    // with higher numbers are already being made when a lower number is given up.
+    switch_tsa(app, "fail/2").await;
+    let (_, html) = app.get_text("/staff/issuance").await;
+    let mut body = format!("_csrf={}", csrf_of(&html));
+    for id in &ids {
+        body.push_str(&format!("&submission={id}"));
+    }
+    let r = app
+        .client
+        .post(app.url("/staff/issuance/batches"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let batch = app.location(&r);
+    app.drain_jobs().await;
+    let failed: String = reqwest::get(format!("{}/failed", app.ctx.config.issuance.tsa_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(failed, "1", "one timestamp request failed");
+    let consecutive = |count: usize| -> Vec<String> {
+        (7..7 + count as i64)
+            .map(|n| format!("高知県指令8商工第{n}号"))
+            .collect()
+    };
+    let (next, numbers) = numbering(app).await;
+    assert_eq!(numbers, consecutive(numbers.len()), "no gap, in order");
+    assert_eq!(next, 7 + numbers.len() as i64);
+    // The failed item is tried again later (its job is due once the clock moves on) and takes the next number.
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE failed_at IS NULL")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+    assert_eq!(numbering(app).await, (13, consecutive(6)));
+    let (_, html) = app.get_text(batch.trim_start_matches(&app.addr)).await;
+    assert!(html.contains("交付済み 6件"), "{html}");
+    assert_eq!(
+        stored_pdfs(app),
+        6,
+        "no file left from a document made again"
+    );
 }
