@@ -64,17 +64,7 @@ pub fn check_definition(def: &FormDefinition) -> Vec<DefinitionError> {
 
 /// Translations must be into a supported language and name parts and choices that exist.
 fn check_translations(def: &FormDefinition, errors: &mut Vec<DefinitionError>) {
-    fn flatten<'a>(parts: &'a [Part], prefix: &str, out: &mut Vec<(String, &'a Part)>) {
-        for p in parts {
-            let key = format!("{prefix}{}", p.key);
-            out.push((key.clone(), p));
-            if let PartKind::Group { parts, .. } = &p.kind {
-                flatten(parts, &format!("{key}."), out);
-            }
-        }
-    }
-    let mut parts = Vec::new();
-    flatten(&def.parts, "", &mut parts);
+    let parts = def.flattened_parts();
     for (lang, t) in &def.translations {
         let here = format!("translations.{lang}");
         if !crate::definition::LANGUAGES.iter().any(|(l, _)| l == lang) {

@@ -512,6 +512,22 @@ impl FormDefinition {
         Some(out)
     }
 
+    /// Every part with its key as versions and translations name it (`group.child` inside groups), in order.
+    pub fn flattened_parts(&self) -> Vec<(String, &Part)> {
+        fn walk<'a>(parts: &'a [Part], prefix: &str, out: &mut Vec<(String, &'a Part)>) {
+            for p in parts {
+                let key = format!("{prefix}{}", p.key);
+                out.push((key.clone(), p));
+                if let PartKind::Group { parts, .. } = &p.kind {
+                    walk(parts, &format!("{key}."), out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.parts, "", &mut out);
+        out
+    }
+
     /// Finds a top-level part by key.
     pub fn part(&self, key: &str) -> Option<&Part> {
         self.parts.iter().find(|p| p.key == key)

@@ -45,20 +45,6 @@ pub struct Change {
     pub details: Vec<String>,
 }
 
-fn flatten<'a>(parts: &'a [Part], prefix: &str, out: &mut Vec<(String, &'a Part)>) {
-    for p in parts {
-        let key = if prefix.is_empty() {
-            p.key.clone()
-        } else {
-            format!("{prefix}.{}", p.key)
-        };
-        out.push((key.clone(), p));
-        if let PartKind::Group { parts, .. } = &p.kind {
-            flatten(parts, &key, out);
-        }
-    }
-}
-
 fn type_name(kind: &PartKind) -> String {
     serde_json::to_value(kind)
         .ok()
@@ -192,9 +178,7 @@ pub fn diff(old: &FormDefinition, new: &FormDefinition) -> Vec<Change> {
             details: settings,
         });
     }
-    let (mut o, mut n) = (Vec::new(), Vec::new());
-    flatten(&old.parts, "", &mut o);
-    flatten(&new.parts, "", &mut n);
+    let (o, n) = (old.flattened_parts(), new.flattened_parts());
     for (key, np) in &n {
         match o.iter().find(|(k, _)| k == key) {
             None => changes.push(Change {

@@ -376,23 +376,17 @@ pub fn check_new_key(def: &FormDefinition, path: &PartPath, key: &str) -> Result
 /// The part keys of the definition as translations name them (`group.child` inside groups), with the
 /// choice values of each part.
 fn translation_keys(def: &FormDefinition) -> Vec<(String, Vec<String>)> {
-    fn walk(parts: &[Part], prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
-        for p in parts {
-            let key = format!("{prefix}{}", p.key);
+    def.flattened_parts()
+        .into_iter()
+        .map(|(key, p)| {
             let values = p
                 .kind
                 .choices()
                 .map(|c| c.iter().map(|c| c.value.clone()).collect())
                 .unwrap_or_default();
-            out.push((key.clone(), values));
-            if let PartKind::Group { parts, .. } = &p.kind {
-                walk(parts, &format!("{key}."), out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&def.parts, "", &mut out);
-    out
+            (key, values)
+        })
+        .collect()
 }
 
 /// Drops translated texts of parts and choices that no longer exist, and empty entries, after an edit.
