@@ -19,7 +19,7 @@ let server, browser;
 before(async () => { [server, browser] = await Promise.all([startServer(), launch()]); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-/** The body of a mail file: quoted-printable or base64 as the mailer chose. */
+/** The body of a mail: quoted-printable or base64 as the mailer chose. */
 function mailBody(eml) {
   const [head, ...rest] = eml.split(/\r?\n\r?\n/);
   const body = rest.join('\n\n');
@@ -31,20 +31,22 @@ function mailBody(eml) {
   return body;
 }
 
-/** Waits for a mail to `to` holding a link under `path` (the server's worker writes mail files). */
-async function mailedLink(to, path) {
+/** The mails of the development sink (daily mbox files; `From ` lines inside messages are quoted with `>`). */
+function sentMails() {
   const dir = join(server.dataDir, 'mail');
-  const seen = new Set();
+  let files = [];
+  try { files = readdirSync(dir).filter((f) => f.endsWith('.mbox')).sort(); } catch { return []; }
+  return files.flatMap((f) => readFileSync(join(dir, f), 'utf8').split(/^From .*\n/m).slice(1))
+    .map((m) => m.replace(/^>(>*From )/gm, '$1'));
+}
+
+/** Waits for a mail to `to` holding a link under `path` (the server's worker writes the sink), newest first. */
+async function mailedLink(to, path) {
   for (let i = 0; i < 200; i++) {
-    let files = [];
-    try { files = readdirSync(dir).sort(); } catch { /* not yet */ }
-    for (const f of files.reverse()) {
-      if (seen.has(f)) continue;
-      const eml = readFileSync(join(dir, f), 'utf8');
+    for (const eml of sentMails().reverse()) {
       if (!new RegExp(`^To: .*${to.replace('.', '\\.')}`, 'mi').test(eml)) continue;
       const m = mailBody(eml).match(new RegExp(`https?://\\S+${path}\\S+`));
       if (m) return new URL(m[0]).pathname + new URL(m[0]).search;
-      seen.add(f);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

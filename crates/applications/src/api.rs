@@ -1,7 +1,7 @@
 //! JSON endpoints: submission by API (same validation and storage as the pages), postal lookup.
 
 use crate::AppState;
-use crate::forms_store::find_published;
+use crate::forms_store::{find_published, find_published_recent};
 use crate::submissions::{NewSubmission, SubmitOutcome};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -21,54 +21,61 @@ pub struct ApiSubmission {
 
 /// POST `/api/v1/t/{code}/forms/{slug}/submissions`: 201 with the receipt number, 422 with field errors.
 /// Attachments are not accepted here; forms with required files must be used through the pages.
+///
+/// The form comes from this instance's recent copy (at most a second old); if a new version was published
+/// meanwhile, the writer refuses the submission and it is checked once more against the version read fresh.
 pub async fn submit(
     State(state): State<AppState>,
     Path((code, slug)): Path<(String, String)>,
     Json(body): Json<ApiSubmission>,
 ) -> Result<Response, ApiError> {
     let ctx = &state.ctx;
-    let form = find_published(&ctx.db, &code, &slug).await?;
-    if let Some(reason) = form.closed_reason(now_ms()) {
-        return Err(AppError::Conflict(reason).into());
-    }
     let raw = RawInput::from_answers_json(&body.answers);
-    let answers = match validate(&form.definition, &raw) {
-        Ok(a) => a,
-        Err(errors) => {
-            let fields: Vec<_> = errors
-                .iter()
-                .map(|e| json!({"field": e.field, "message": e.message}))
-                .collect();
-            let body = json!({"error": {"code": "validation", "message": "入力内容に誤りがあります。", "fields": fields}});
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    let mut form = find_published_recent(&ctx.db, &code, &slug).await?;
+    for fresh in [false, true] {
+        if fresh {
+            form = find_published(&ctx.db, &code, &slug).await?;
         }
-    };
-    if !crate::public::attachment_ids(&answers).is_empty() {
-        return Err(AppError::BadRequest("APIでは添付ファイルを受け付けません。".into()).into());
-    }
-    let outcome = state
-        .committer
-        .submit(
-            &form,
-            NewSubmission {
-                answers,
-                attachment_ids: vec![],
-                draft_token_hash: None,
-                applicant: None,
-            },
-        )
-        .await?;
-    ctx.jobs_wake.notify_one();
-    match outcome {
-        SubmitOutcome::Accepted { receipt_number } => Ok((
-            StatusCode::CREATED,
-            Json(json!({"receipt_number": receipt_number})),
-        )
-            .into_response()),
-        SubmitOutcome::Full => {
-            Err(AppError::Conflict("定員に達したため受け付けられませんでした。".into()).into())
+        if let Some(reason) = form.closed_reason(now_ms()) {
+            return Err(AppError::Conflict(reason).into());
+        }
+        let answers = match validate(&form.definition, &raw) {
+            Ok(a) => a,
+            Err(errors) => {
+                let fields: Vec<_> = errors
+                    .iter()
+                    .map(|e| json!({"field": e.field, "message": e.message}))
+                    .collect();
+                let body = json!({"error": {"code": "validation", "message": "入力内容に誤りがあります。", "fields": fields}});
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+            }
+        };
+        if !crate::public::attachment_ids(&answers).is_empty() {
+            return Err(
+                AppError::BadRequest("APIでは添付ファイルを受け付けません。".into()).into(),
+            );
+        }
+        let new = NewSubmission {
+            answers,
+            attachment_ids: vec![],
+            draft_token_hash: None,
+            applicant: None,
+        };
+        match state.committer.submit(&form, new).await? {
+            SubmitOutcome::Accepted { receipt_number } => {
+                ctx.jobs_wake.notify_one();
+                let body = Json(json!({"receipt_number": receipt_number}));
+                return Ok((StatusCode::CREATED, body).into_response());
+            }
+            SubmitOutcome::Full => {
+                let message = "定員に達したため受け付けられませんでした。";
+                return Err(AppError::Conflict(message.into()).into());
+            }
+            SubmitOutcome::FormChanged => continue,
         }
     }
+    // A second new version within the retry: rare enough to let the client try again.
+    Err(AppError::Conflict("手続の内容が更新されました。もう一度送信してください。".into()).into())
 }
 
 /// GET `/api/postal/{code}`: the first address for a postal code; 404 when unknown, 503 without data.

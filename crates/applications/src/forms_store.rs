@@ -28,8 +28,6 @@ pub struct PublishedForm {
     pub definition: Arc<FormDefinition>,
     /// Submissions counted against the capacity.
     pub accepted_count: i64,
-    /// The database it was loaded from (see `db_id`).
-    db_id: usize,
 }
 
 impl PublishedForm {
@@ -96,63 +94,68 @@ pub fn valid_slug(slug: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// How long a GET of a form page may use an already-loaded current version. A newly published version
-/// reaches residents within this time on every instance; submissions always load it fresh.
-const PAGE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a resident-facing read may use an already-loaded current version on this instance. A version
+/// published on another instance reaches residents there within this time; on this one, at once.
+/// Submissions made with an outdated version are caught by the writer (see `SubmitOutcome::FormChanged`).
+const RECENT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
-type PageCache = std::sync::RwLock<
-    std::collections::HashMap<(String, String), (std::time::Instant, PublishedForm)>,
+type RecentCache = std::sync::RwLock<
+    std::collections::HashMap<(u64, String, String), (std::time::Instant, PublishedForm)>,
 >;
-static PAGES: std::sync::LazyLock<PageCache> = std::sync::LazyLock::new(Default::default);
+static RECENT: std::sync::LazyLock<RecentCache> = std::sync::LazyLock::new(Default::default);
 
-/// [`find_published`] for showing a form page, allowed to be up to [`PAGE_CACHE_TTL`] old.
-pub async fn find_published_for_display(
+/// [`find_published`] allowed to be up to [`RECENT_TTL`] old: for showing form pages and for API
+/// submissions, whose writer checks the version again inside its transaction.
+pub async fn find_published_recent(
     db: &Db,
     tenant_code: &str,
     slug: &str,
 ) -> Result<PublishedForm, AppError> {
-    let key = (tenant_code.to_string(), slug.to_string());
-    if let Some((at, form)) = PAGES.read().expect("cache lock").get(&key)
-        && at.elapsed() < PAGE_CACHE_TTL
-        && form.db_id == db_id(db)
+    let key = (db.instance, tenant_code.to_string(), slug.to_string());
+    if let Some((at, form)) = RECENT.read().expect("cache lock").get(&key)
+        && at.elapsed() < RECENT_TTL
     {
         return Ok(form.clone());
     }
     let form = find_published(db, tenant_code, slug).await?;
-    let mut pages = PAGES.write().expect("cache lock");
-    if pages.len() > 10_000 {
-        pages.clear();
+    let mut recent = RECENT.write().expect("cache lock");
+    if recent.len() > 10_000 {
+        recent.clear();
     }
-    pages.insert(key, (std::time::Instant::now(), form.clone()));
+    recent.insert(key, (std::time::Instant::now(), form.clone()));
     Ok(form)
 }
 
-/// Identifies the database a cached entry came from (one process may serve several, as in tests).
-fn db_id(db: &Db) -> usize {
-    // The pool's shared state lives as long as the pool; its address tells pools apart.
-    std::ptr::from_ref(db.read.options()) as usize
+/// Forgets this instance's recent copy of a form, so what just changed (a new version, capacity reached)
+/// shows at once.
+pub(crate) fn forget_recent(db: &Db, form_id: i64) {
+    RECENT
+        .write()
+        .expect("cache lock")
+        .retain(|(instance, _, _), (_, f)| !(*instance == db.instance && f.form_id == form_id));
 }
 
-/// The current version of a tenant's form, by tenant code and slug.
+/// The current version of a tenant's form, by tenant code and slug, read fresh: one
+/// light query for the tenant, the form and its current version's id; the definition itself comes from
+/// [`definition_of_version`], which reads it from the database only the first time.
 pub async fn find_published(
     db: &Db,
     tenant_code: &str,
     slug: &str,
 ) -> Result<PublishedForm, AppError> {
-    let tenant = tenants::find_tenant_by_code(db, tenant_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let row = sqlx::query(
-        "SELECT f.id, f.department_id, f.slug, f.accepted_count, v.id AS version_id, v.version, v.definition
-         FROM forms f JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
-         WHERE f.tenant_id = $1 AND f.slug = $2",
+        "SELECT t.id AS tenant_id, t.code, t.name, t.kind, t.parent_id,
+                f.id, f.department_id, f.slug, f.accepted_count, v.id AS version_id, v.version
+         FROM tenants t
+         JOIN forms f ON f.tenant_id = t.id
+         JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+         WHERE t.code = $1 AND f.slug = $2",
     )
-    .bind(tenant.id)
+    .bind(tenant_code)
     .bind(slug)
     .fetch_optional(&db.read)
     .await?
     .ok_or(AppError::NotFound)?;
-    let definition: String = row.try_get("definition")?;
     let version_id: i64 = row.try_get("version_id")?;
     Ok(PublishedForm {
         form_id: row.try_get("id")?,
@@ -160,10 +163,15 @@ pub async fn find_published(
         slug: row.try_get("slug")?,
         version_id,
         version: row.try_get("version")?,
-        definition: parse_cached(definition)?,
+        definition: definition_of_version(db, version_id).await?,
         accepted_count: row.try_get("accepted_count")?,
-        db_id: db_id(db),
-        tenant,
+        tenant: Tenant {
+            id: row.try_get("tenant_id")?,
+            code: row.try_get("code")?,
+            name: row.try_get("name")?,
+            kind: row.try_get("kind")?,
+            parent_id: row.try_get("parent_id")?,
+        },
     })
 }
 
@@ -172,21 +180,27 @@ fn parse_stored(json: &str) -> Result<FormDefinition, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored definition: {e}")))
 }
 
-/// Parsed definitions keyed by their stored text. Versions are immutable, so the same text always parses to
-/// the same definition: no invalidation is needed, on any instance or database. Bounded by the number of
-/// distinct versions in use.
-type ParsedCache = std::sync::RwLock<std::collections::HashMap<String, Arc<FormDefinition>>>;
+/// Parsed definitions of published versions, keyed by database and version row. Published versions are
+/// immutable, so an entry never needs invalidating; bounded by the number of versions in use.
+type ParsedCache = std::sync::RwLock<std::collections::HashMap<(u64, i64), Arc<FormDefinition>>>;
 static PARSED: std::sync::LazyLock<ParsedCache> = std::sync::LazyLock::new(Default::default);
 
-fn parse_cached(json: String) -> Result<Arc<FormDefinition>, AppError> {
-    if let Some(d) = PARSED.read().expect("cache lock").get(&json) {
+/// A published version's parsed definition, read and parsed once per process.
+async fn definition_of_version(db: &Db, version_id: i64) -> Result<Arc<FormDefinition>, AppError> {
+    let key = (db.instance, version_id);
+    if let Some(d) = PARSED.read().expect("cache lock").get(&key) {
         return Ok(d.clone());
     }
+    let json: String = sqlx::query_scalar("SELECT definition FROM form_versions WHERE id = $1")
+        .bind(version_id)
+        .fetch_one(&db.read)
+        .await?;
     let def = Arc::new(parse_stored(&json)?);
-    PARSED
-        .write()
-        .expect("cache lock")
-        .insert(json, def.clone());
+    let mut parsed = PARSED.write().expect("cache lock");
+    if parsed.len() > 10_000 {
+        parsed.clear();
+    }
+    parsed.insert(key, def.clone());
     Ok(def)
 }
 
@@ -347,6 +361,7 @@ async fn publish_version(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    forget_recent(db, form_id);
     Ok((form_id, version))
 }
 

@@ -210,7 +210,7 @@ pub async fn show_form(
     Query(q): Query<DraftQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let form = forms_store::find_published_for_display(&ctx.db, &code, &slug).await?;
+    let form = forms_store::find_published_recent(&ctx.db, &code, &slug).await?;
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::OK, "受付期間外です", &reason);
     }
@@ -674,6 +674,8 @@ pub async fn submit(
             "定員に達しました",
             "申し訳ありません。定員に達したため、この申請は受け付けられませんでした。",
         ),
+        // Published between the load above and the write: back to the form, as for an older draft.
+        SubmitOutcome::FormChanged => Ok(Redirect::to(&back).into_response()),
     }
 }
 

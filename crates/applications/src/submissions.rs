@@ -137,6 +137,9 @@ pub enum SubmitOutcome {
     },
     /// The form's capacity is reached.
     Full,
+    /// Nothing was stored: the form version the answers were checked against is no longer current (a new
+    /// version was published meanwhile). Check them against the current version and submit again.
+    FormChanged,
 }
 
 /// The applicant's name as typed (first name/applicant part), for the inbox and search.
@@ -374,7 +377,12 @@ async fn store_batch(
     // (index in batch, receipt, email)
     let mut accepted: Vec<(usize, String, Option<String>)> = Vec::with_capacity(batch.len());
     let mut receipts = std::collections::HashSet::with_capacity(batch.len());
+    let current = current_versions(&mut tx, batch).await?;
     for (i, (form, new)) in batch.iter().enumerate() {
+        if current.get(&form.form_id) != Some(&form.version_id) {
+            outcomes.push(SubmitOutcome::FormChanged);
+            continue;
+        }
         if form.definition.capacity.is_some() {
             let n = sqlx::query(
                 "UPDATE forms SET accepted_count = accepted_count + 1
@@ -385,6 +393,8 @@ async fn store_batch(
             .await?
             .rows_affected();
             if n == 0 {
+                // Pages on this instance say so at once rather than after their copy expires.
+                crate::forms_store::forget_recent(db, form.form_id);
                 outcomes.push(SubmitOutcome::Full);
                 continue;
             }
@@ -501,7 +511,10 @@ async fn store_batch(
             )
         })
         .collect();
-    madoguchi_kernel::jobs::enqueue_many_in(&mut tx, &mails).await?;
+    if !mails.is_empty() {
+        // One job for the whole batch's mails (see `SendMails`).
+        enqueue_in(&mut tx, &madoguchi_kernel::mail::SendMails { mails }).await?;
+    }
 
     let drafts: Vec<&String> = accepted
         .iter()
@@ -521,6 +534,36 @@ async fn store_batch(
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The current version row of each form in a batch, read inside the writer's transaction: the handlers may
+/// have checked the answers against a copy up to a second old (`find_published_recent`), this is the check
+/// that counts.
+async fn current_versions(
+    tx: &mut sqlx::AnyConnection,
+    batch: &[(PublishedForm, NewSubmission)],
+) -> Result<std::collections::HashMap<i64, i64>, AppError> {
+    let mut forms: Vec<i64> = batch.iter().map(|(f, _)| f.form_id).collect();
+    forms.sort_unstable();
+    forms.dedup();
+    let list = (1..=forms.len())
+        .map(|k| format!("${k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT f.id, v.id AS version_id FROM forms f
+         JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
+         WHERE f.id IN ({list})"
+    );
+    let mut q = sqlx::query(&sql);
+    for id in forms {
+        q = q.bind(id);
+    }
+    let mut current = std::collections::HashMap::new();
+    for row in q.fetch_all(&mut *tx).await? {
+        current.insert(row.try_get("id")?, row.try_get("version_id")?);
+    }
+    Ok(current)
 }
 
 /// A row of the staff inbox.

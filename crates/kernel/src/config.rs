@@ -112,7 +112,7 @@ pub struct OidcProviderConfig {
 pub struct MailConfig {
     /// Sender address.
     pub from: String,
-    /// SMTP relay as `smtp://host:port`; when empty, mail is written as `.eml` files under `data_dir/mail`.
+    /// SMTP relay as `smtp://host:port`; when empty, mail is appended to a daily mbox file under `data_dir/mail`.
     pub smtp_url: String,
 }
 

@@ -28,6 +28,15 @@ pub struct Db {
     pub write: AnyPool,
     /// The database kind.
     pub backend: Backend,
+    /// Unique within this process for each [`Db::connect`], so process-wide caches can tell databases apart
+    /// (tests open many in one process; a pool's address may be reused after it is dropped, this never is).
+    pub instance: u64,
+}
+
+static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_instance() -> u64 {
+    INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -60,6 +69,7 @@ impl Db {
                 read,
                 write,
                 backend: Backend::Sqlite,
+                instance: next_instance(),
             }
         } else {
             let pool = AnyPoolOptions::new()
@@ -80,6 +90,7 @@ impl Db {
                 read: pool.clone(),
                 write: pool,
                 backend: Backend::Postgres,
+                instance: next_instance(),
             }
         };
         db.migrate().await?;

@@ -90,16 +90,52 @@ pub async fn complete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
     complete_many(db, &[id]).await
 }
 
-/// Records a failure: retried later with backoff (2^attempts seconds, at most an hour), or given up.
-pub async fn fail(db: &Db, job: &ClaimedJob, error: &str) -> Result<(), sqlx::Error> {
+/// A job that did part of its work before failing (a few of a batch's mails could not be sent): returned by a
+/// [`Runner`] inside its error, it replaces the job's payload with what is left, so the retry does only that.
+#[derive(Debug)]
+pub struct Unfinished {
+    /// The payload of the work still to do.
+    pub remaining: String,
+    /// Why the rest failed.
+    pub error: anyhow::Error,
+}
+
+impl Unfinished {
+    /// What is left of a job, as a payload of the same kind.
+    pub fn new<J: Job>(remaining: &J, error: anyhow::Error) -> Unfinished {
+        Unfinished {
+            remaining: serde_json::to_string(remaining).expect("job payloads serialise"),
+            error,
+        }
+    }
+}
+
+impl std::fmt::Display for Unfinished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for Unfinished {}
+
+/// Records a failure: retried later with backoff (2^attempts seconds, at most an hour), or given up. An
+/// [`Unfinished`] error keeps only the work left in the job.
+pub async fn fail(db: &Db, job: &ClaimedJob, error: &anyhow::Error) -> Result<(), sqlx::Error> {
+    let remaining = error
+        .downcast_ref::<Unfinished>()
+        .map(|u| u.remaining.as_str());
+    let error = format!("{error:#}");
+    let error = error.as_str();
     let now = now_ms();
     if job.attempts >= job.max_attempts {
         tracing::error!(job = job.id, kind = %job.kind, error, "job failed for good");
         sqlx::query(
-            "UPDATE jobs SET failed_at = $1, last_error = $2, locked_until = NULL WHERE id = $3",
+            "UPDATE jobs SET failed_at = $1, last_error = $2, locked_until = NULL,
+                 payload = COALESCE($3, payload) WHERE id = $4",
         )
         .bind(now)
         .bind(error)
+        .bind(remaining)
         .bind(job.id)
         .execute(&db.write)
         .await?;
@@ -107,10 +143,12 @@ pub async fn fail(db: &Db, job: &ClaimedJob, error: &str) -> Result<(), sqlx::Er
         let backoff = (1_000i64 << job.attempts.clamp(0, 12)).min(3_600_000);
         tracing::warn!(job = job.id, kind = %job.kind, error, backoff_ms = backoff, "job failed, will retry");
         sqlx::query(
-            "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL WHERE id = $3",
+            "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL,
+                 payload = COALESCE($3, payload) WHERE id = $4",
         )
         .bind(now + backoff)
         .bind(error)
+        .bind(remaining)
         .bind(job.id)
         .execute(&db.write)
         .await?;
@@ -217,7 +255,7 @@ pub async fn drain<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
         for (job, result) in results {
             match result {
                 Ok(()) => done.push(job.id),
-                Err(e) => fail(db, &job, &format!("{e:#}")).await?,
+                Err(e) => fail(db, &job, &e).await?,
             }
         }
         complete_many(db, &done).await?;

@@ -2,8 +2,8 @@
 
 use madoguchi_issuance::IssuanceState;
 use madoguchi_kernel::Ctx;
-use madoguchi_kernel::jobs::{ClaimedJob, Job, Runner};
-use madoguchi_kernel::mail::{Mailer, SendMail};
+use madoguchi_kernel::jobs::{ClaimedJob, Job, Runner, Unfinished};
+use madoguchi_kernel::mail::{Mailer, SendMail, SendMails};
 
 /// Runs the installation's jobs.
 pub struct Jobs {
@@ -30,6 +30,13 @@ impl Runner for Jobs {
         }
         match job.kind.as_str() {
             SendMail::KIND => self.mailer.send(&job.decode::<SendMail>()?).await,
+            SendMails::KIND => {
+                let job = job.decode::<SendMails>()?;
+                match self.mailer.send_all(&job.mails).await {
+                    Ok(()) => Ok(()),
+                    Err((mails, error)) => Err(Unfinished::new(&SendMails { mails }, error).into()),
+                }
+            }
             other => anyhow::bail!("unknown job kind {other}"),
         }
     }

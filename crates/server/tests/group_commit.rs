@@ -69,8 +69,17 @@ async fn a_batch_writes_every_submission_with_its_history_and_mail(app: &TestApp
         .await,
         5
     );
-    // One receipt mail each (the seminar's contact has no mail address).
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, 5);
+    // One receipt mail each (the seminar's contact has no mail address), all in the batch's one job.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, 1);
+    let payload: String = sqlx::query_scalar("SELECT payload FROM jobs")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    let job: madoguchi_kernel::mail::SendMails = serde_json::from_str(&payload).unwrap();
+    for r in &receipts {
+        let with_receipt = job.mails.iter().filter(|m| m.subject.contains(r.as_str()));
+        assert_eq!(with_receipt.count(), 1, "{r}");
+    }
     // Each receipt number belongs to the answers it was given for, names stored exactly as typed.
     for (r, n) in receipts.iter().zip(names) {
         let name: String =
@@ -81,7 +90,11 @@ async fn a_batch_writes_every_submission_with_its_history_and_mail(app: &TestApp
                 .unwrap();
         assert_eq!(name, n);
     }
-    assert_eq!(app.drain_jobs().await, 5);
+    assert_eq!(app.drain_jobs().await, 1);
+    assert_eq!(
+        madoguchi_kernel::mail::read_sink(&app.data_dir.join("mail")).len(),
+        5
+    );
 }
 
 async fn one_bad_submission_does_not_take_its_batch_down(app: &TestApp) {
@@ -140,6 +153,83 @@ async fn capacity_is_counted_inside_a_batch(app: &TestApp) {
     );
 }
 
+async fn answers_checked_against_an_outdated_version_are_checked_again(app: &TestApp) {
+    let api = app.url("/api/v1/t/390003/forms/dx-seminar/submissions");
+    let body = serde_json::json!({"answers": {
+        "name": {"name": "山﨑 太郎", "furigana": "やまさき たろう"},
+        "email": "taro@example.jp", "attendance": "online", "consent": true}});
+    // This instance now holds version 1 in its recent copy.
+    let r = app.client.post(&api).json(&body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let v1 = seminar(app).await;
+
+    // Another instance (the same database, caches of its own) publishes version 2, where 所属 is required.
+    let other = madoguchi_kernel::Db {
+        instance: u64::MAX,
+        ..app.ctx.db.clone()
+    };
+    let (staff_id, tenant_id): (i64, i64) = sqlx::query_as(
+        "SELECT s.id, t.id FROM staff s JOIN tenants t ON t.id = s.tenant_id
+         WHERE t.code = '390003' AND s.role = 'admin' ORDER BY s.id LIMIT 1",
+    )
+    .fetch_one(&app.ctx.db.read)
+    .await
+    .unwrap();
+    let scope = madoguchi_kernel::StaffScope {
+        staff_id,
+        name: "別の窓口サーバー".into(),
+        tenant_id,
+        tenant_name: "高知県".into(),
+        role: madoguchi_kernel::staff::Role::Admin,
+        department_ids: vec![],
+    };
+    let mut def = serde_json::to_value(&*v1.definition).unwrap();
+    for part in def["parts"].as_array_mut().unwrap() {
+        if part["key"] == "organization" {
+            part["required"] = true.into();
+        }
+    }
+    let def = madoguchi_forms::FormDefinition::from_json(&def.to_string()).unwrap();
+    madoguchi_applications::forms_store::publish(&other, &scope, "dx-seminar", &def)
+        .await
+        .unwrap();
+
+    // The writer refuses answers checked against version 1: nothing is stored, no mail is queued.
+    let (submissions, jobs) = (
+        app.scalar("SELECT COUNT(*) FROM submissions").await,
+        app.scalar("SELECT COUNT(*) FROM jobs").await,
+    );
+    let outcomes =
+        store_submissions(&app.ctx.db, "http://x", vec![item(&v1, "古い 版", None)]).await;
+    assert!(
+        matches!(outcomes[..], [Ok(SubmitOutcome::FormChanged)]),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM submissions").await,
+        submissions
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, jobs);
+
+    // Through the API (whose copy may still be version 1) the same answers meet version 2's rule.
+    let r = app.client.post(&api).json(&body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["fields"][0]["field"], "organization", "{v}");
+    let mut body = body;
+    body["answers"]["organization"] = "高知県庁".into();
+    let r = app.client.post(&api).json(&body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let version: i64 = sqlx::query_scalar(
+        "SELECT v.version FROM submissions s JOIN form_versions v ON v.id = s.form_version_id
+         ORDER BY s.id DESC LIMIT 1",
+    )
+    .fetch_one(&app.ctx.db.read)
+    .await
+    .unwrap();
+    assert_eq!(version, 2);
+}
+
 async fn a_rush_of_applicants_each_get_their_own_receipt(app: &TestApp) {
     // 40 at once, below the demo seminar's capacity of 50.
     let tasks: Vec<_> = (0..40)
@@ -172,11 +262,10 @@ async fn a_rush_of_applicants_each_get_their_own_receipt(app: &TestApp) {
         assert_eq!((name, events), (format!("申請者 {i}"), 1));
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM submissions").await, 40);
-    assert_eq!(app.drain_jobs().await, 40);
-    let mails = std::fs::read_dir(app.data_dir.join("mail"))
-        .unwrap()
-        .count();
-    assert_eq!(mails, 40);
+    // One mail job per batch written.
+    assert!((1..=40).contains(&app.drain_jobs().await));
+    let mails = madoguchi_kernel::mail::read_sink(&app.data_dir.join("mail"));
+    assert_eq!(mails.len(), 40);
 }
 
 both!(
@@ -184,4 +273,5 @@ both!(
     one_bad_submission_does_not_take_its_batch_down,
     capacity_is_counted_inside_a_batch,
     a_rush_of_applicants_each_get_their_own_receipt,
+    answers_checked_against_an_outdated_version_are_checked_again,
 );

@@ -15,20 +15,21 @@ const SUBSIDY: &str = "/t/390003/forms/jigyo-suishin-hojokin";
 
 /// Mails queued (not yet sent) to an address: (subject, body).
 async fn queued_mails(app: &TestApp, to: &str) -> Vec<(String, String)> {
-    let rows: Vec<String> =
-        sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'send_mail' ORDER BY id")
-            .fetch_all(&app.ctx.db.read)
-            .await
-            .unwrap();
+    use madoguchi_kernel::mail::{SendMail, SendMails};
+    // Single mails, and the mails of group-committed submissions (one job per batch).
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, payload FROM jobs WHERE kind IN ('send_mail', 'send_mails') ORDER BY id",
+    )
+    .fetch_all(&app.ctx.db.read)
+    .await
+    .unwrap();
     rows.iter()
-        .map(|p| serde_json::from_str::<serde_json::Value>(p).unwrap())
-        .filter(|m| m["to"] == to)
-        .map(|m| {
-            (
-                m["subject"].as_str().unwrap().to_string(),
-                m["body"].as_str().unwrap().to_string(),
-            )
+        .flat_map(|(kind, p)| match kind.as_str() {
+            "send_mail" => vec![serde_json::from_str::<SendMail>(p).unwrap()],
+            _ => serde_json::from_str::<SendMails>(p).unwrap().mails,
         })
+        .filter(|m| m.to == to)
+        .map(|m| (m.subject, m.body))
         .collect()
 }
 

@@ -248,15 +248,9 @@ async fn approve(app: &TestApp, client: &reqwest::Client, id: i64) {
 
 /// The download links mailed to the applicant, in the order sent.
 fn mailed_links(app: &TestApp) -> Vec<String> {
-    let dir = app.data_dir.join("mail");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.sort();
     let mut links = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let text = decode_mail(&text);
+    for eml in madoguchi_kernel::mail::read_sink(&app.data_dir.join("mail")) {
+        let text = decode_mail(&eml);
         if let Some(p) = text.find("/issuance/d/") {
             let rest = &text[p..];
             let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
@@ -266,7 +260,7 @@ fn mailed_links(app: &TestApp) -> Vec<String> {
     links
 }
 
-/// The body of an .eml as text (lettre writes non-ASCII bodies as base64 or quoted-printable).
+/// The body of a mail as text (lettre writes non-ASCII bodies as base64 or quoted-printable).
 fn decode_mail(eml: &str) -> String {
     use base64::Engine;
     let body = eml.split("\r\n\r\n").nth(1).unwrap_or(eml);

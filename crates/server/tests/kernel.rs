@@ -54,6 +54,74 @@ async fn failed_jobs_are_retried_with_backoff_then_given_up(app: &TestApp) {
         .unwrap();
 }
 
+async fn a_batch_of_mails_retries_only_the_ones_not_sent(app: &TestApp) {
+    use madoguchi_kernel::mail::{SendMail, SendMails};
+    let mail = |to: &str| SendMail {
+        to: to.into(),
+        subject: "【受付完了】テスト".into(),
+        body: format!("{to} 宛て\nFrom the counter\n"),
+    };
+    let batch = SendMails {
+        mails: vec![
+            mail("a@example.jp"),
+            mail("宛先ではない"),
+            mail("c@example.jp"),
+        ],
+    };
+    let mut conn = app.ctx.db.write.acquire().await.unwrap();
+    jobs::enqueue_in(&mut conn, &batch).await.unwrap();
+    drop(conn);
+    assert_eq!(app.drain_jobs().await, 1);
+    // The two good addresses were written once; a line starting with "From " in a body survives the mbox.
+    let sent = madoguchi_kernel::mail::read_sink(&app.data_dir.join("mail"));
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].contains("To: a@example.jp") && sent[1].contains("To: c@example.jp"));
+    // The job stays, holding only the mail that failed, with the reason, for a retry after the back-off.
+    let (payload, attempts, error): (String, i64, String) =
+        sqlx::query_as("SELECT payload, attempts, last_error FROM jobs")
+            .fetch_one(&app.ctx.db.read)
+            .await
+            .unwrap();
+    let left: SendMails = serde_json::from_str(&payload).unwrap();
+    assert_eq!(left.mails, vec![mail("宛先ではない")]);
+    assert_eq!(attempts, 1);
+    assert!(!error.is_empty());
+    assert_eq!(app.drain_jobs().await, 0, "backed off");
+    sqlx::query("UPDATE jobs SET run_at = 0")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    assert_eq!(app.drain_jobs().await, 1);
+    // Nothing sent twice.
+    assert_eq!(
+        madoguchi_kernel::mail::read_sink(&app.data_dir.join("mail")).len(),
+        2
+    );
+    assert_eq!(jobs::counts(&app.ctx.db).await.unwrap(), (1, 0));
+    // At the last attempt it is given up, still holding only that mail, for staff to see.
+    sqlx::query("UPDATE jobs SET run_at = 0, attempts = max_attempts - 1")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    assert_eq!(app.drain_jobs().await, 1);
+    assert_eq!(jobs::counts(&app.ctx.db).await.unwrap(), (0, 1));
+    let payload: String = sqlx::query_scalar("SELECT payload FROM jobs")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<SendMails>(&payload)
+            .unwrap()
+            .mails
+            .len(),
+        1
+    );
+    sqlx::query("DELETE FROM jobs")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+}
+
 struct Recorder(Mutex<Vec<i64>>);
 
 impl Runner for Recorder {
@@ -359,6 +427,7 @@ both!(
     work_started_by_a_cancelled_request_still_completes,
     a_tenant_administrator_adds_departments_and_staff,
     failed_jobs_are_retried_with_backoff_then_given_up,
+    a_batch_of_mails_retries_only_the_ones_not_sent,
     concurrent_workers_never_run_the_same_job_twice,
     a_prefecture_administrator_never_sees_municipal_residents_data,
 );
