@@ -224,19 +224,12 @@ pub async fn download(
     let d = doc.expect("checked above");
     let bytes = st.ctx.storage.get(&d.object_key).await?;
     let name = format!("{}_{}.pdf", d.title, d.document_number);
-    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(madoguchi_kernel::web::file_response(
+        "application/pdf",
+        &name,
         bytes,
-    )
-        .into_response())
+        false,
+    ))
 }
 
 /// POST `/issuance/tsa`: the built-in TSA (RFC 3161 over HTTP), when this installation has one.

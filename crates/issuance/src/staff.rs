@@ -10,7 +10,7 @@ use crate::issue::{self, Actor};
 use crate::store::{self, FieldSpec, Template, TemplateInput};
 use askama::Template as _;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_applications::forms_store::{self, FormSummary};
 use madoguchi_kernel::time::short_datetime;
@@ -672,20 +672,7 @@ pub async fn upload_seal(
 }
 
 fn pdf_response(pdf: Vec<u8>, name: &str, inline: bool) -> Response {
-    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
-    let disposition = if inline { "inline" } else { "attachment" };
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("{disposition}; filename*=UTF-8''{encoded}"),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        pdf,
-    )
-        .into_response()
+    madoguchi_kernel::web::file_response("application/pdf", name, pdf, inline)
 }
 
 /// Sample answers for a template preview: each part shows its label in brackets.

@@ -525,6 +525,17 @@ async fn approval_issues_a_sealed_permit_that_validators_accept(app: &TestApp) {
     let r = app.browser().get(app.url(&links[0])).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
+    // A download with its Japanese name, never sniffed or cached on the way.
+    let disposition = r.headers()["content-disposition"].to_str().unwrap();
+    let name = disposition
+        .strip_prefix("attachment; filename*=UTF-8''")
+        .expect(disposition);
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8()
+        .unwrap();
+    assert!(name.ends_with(".pdf") && !name.is_ascii(), "{name}");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
     let pdf = r.bytes().await.unwrap().to_vec();
     assert!(pdf.starts_with(b"%PDF-"));
 
