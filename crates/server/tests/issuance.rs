@@ -246,6 +246,23 @@ async fn approve(app: &TestApp, client: &reqwest::Client, id: i64) {
     assert_eq!(r.status().as_u16(), 303, "approved");
 }
 
+/// POSTs a batch issue of `ids` from `client` (the form repeats `submission`, as the waiting list's checkboxes do).
+async fn post_batch(
+    app: &TestApp,
+    client: &reqwest::Client,
+    csrf: &str,
+    ids: &[i64],
+) -> reqwest::Response {
+    let mut form = vec![("_csrf", csrf.to_string())];
+    form.extend(ids.iter().map(|id| ("submission", id.to_string())));
+    client
+        .post(app.url("/staff/issuance/batches"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The download links mailed to the applicant, in the order sent.
 fn mailed_links(app: &TestApp) -> Vec<String> {
     let mut links = Vec::new();
@@ -808,18 +825,7 @@ async fn batch_issues_many_with_progress(app: &TestApp) {
         );
     }
     let csrf = csrf_of(&html);
-    let mut body = format!("_csrf={csrf}");
-    for id in &ids {
-        body.push_str(&format!("&submission={id}"));
-    }
-    let r = app
-        .client
-        .post(app.url("/staff/issuance/batches"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = post_batch(app, &app.client, &csrf, &ids).await;
     assert_eq!(r.status().as_u16(), 303);
     let batch = app.location(&r);
     let (_, html) = app.get_text(batch.trim_start_matches(&app.addr)).await;
@@ -965,13 +971,7 @@ async fn staff_of_another_tenant_or_department_cannot_reach_documents(app: &Test
                 .unwrap();
             assert_eq!(r.status().as_u16(), 404, "{login} {action}");
         }
-        let r = other
-            .post(app.url("/staff/issuance/batches"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("_csrf={csrf}&submission={id}"))
-            .send()
-            .await
-            .unwrap();
+        let r = post_batch(app, &other, &csrf, &[id]).await;
         assert_eq!(r.status().as_u16(), 404, "{login} batch");
     }
     assert_eq!(
@@ -1253,18 +1253,7 @@ async fn issues_from_two_processes_number_without_gaps_or_repeats(app: &TestApp)
     // process on the same database issues the other half.
     let (here, there) = ids.split_at(4);
     let (_, html) = app.get_text("/staff/issuance").await;
-    let mut body = format!("_csrf={}", csrf_of(&html));
-    for id in here {
-        body.push_str(&format!("&submission={id}"));
-    }
-    let r = app
-        .client
-        .post(app.url("/staff/issuance/batches"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = post_batch(app, &app.client, &csrf_of(&html), here).await;
     assert_eq!(r.status().as_u16(), 303);
     let other = madoguchi_issuance::IssuanceState::as_another_process(app.ctx.clone());
     let elsewhere = futures::future::join_all(there.iter().map(|id| {
@@ -1414,18 +1403,7 @@ async fn a_timestamp_failure_inside_a_batch_leaves_no_gap(app: &TestApp) {
     // with higher numbers are already being made when a lower number is given up.
     switch_tsa(app, "fail/2").await;
     let (_, html) = app.get_text("/staff/issuance").await;
-    let mut body = format!("_csrf={}", csrf_of(&html));
-    for id in &ids {
-        body.push_str(&format!("&submission={id}"));
-    }
-    let r = app
-        .client
-        .post(app.url("/staff/issuance/batches"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let r = post_batch(app, &app.client, &csrf_of(&html), &ids).await;
     assert_eq!(r.status().as_u16(), 303);
     let batch = app.location(&r);
     app.drain_jobs().await;
