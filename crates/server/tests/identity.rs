@@ -1180,23 +1180,19 @@ async fn issued_permit_is_downloaded_from_my_page(app: &TestApp) {
         .scalar("SELECT id FROM applicants WHERE email = 'permit-owner@example.jp'")
         .await;
     // The subsidy application, made by the signed-in applicant and moved to 審査中.
-    let (form, tenant, dept, version): (i64, i64, i64, i64) = {
-        use sqlx::Row;
-        let r = sqlx::query(
-            "SELECT f.id, f.tenant_id, f.department_id, v.id AS vid FROM forms f
-             JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
-             WHERE f.slug = 'jigyo-suishin-hojokin'",
-        )
-        .fetch_one(&app.ctx.db.read)
-        .await
-        .unwrap();
-        (
-            r.get("id"),
-            r.get("tenant_id"),
-            r.get("department_id"),
-            r.get("vid"),
-        )
-    };
+    let published = madoguchi_applications::forms_store::find_published(
+        &app.ctx.db,
+        "390003",
+        "jigyo-suishin-hojokin",
+    )
+    .await
+    .unwrap();
+    let (form, tenant, dept, version) = (
+        published.form_id,
+        published.tenant.id,
+        published.department_id,
+        published.version_id,
+    );
     let answers = serde_json::json!({
         "applicant": {"kind": "individual", "name": "髙﨑 花子", "furigana": "タカサキ ハナコ"},
         "postal_code": "780-8570", "address": "高知県高知市丸ノ内1丁目2番20号", "phone": "088-823-1111",

@@ -172,23 +172,15 @@ async fn submission(app: &TestApp, name: &str, project: &str) -> i64 {
     let now = madoguchi_kernel::now_ms();
     let receipt = madoguchi_kernel::ids::new_receipt_number(now);
     let db = &app.ctx.db;
-    let (form, tenant, dept, version): (i64, i64, i64, i64) = {
-        use sqlx::Row;
-        let r = sqlx::query(
-            "SELECT f.id, f.tenant_id, f.department_id, v.id AS vid FROM forms f
-             JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version WHERE f.slug = $1",
-        )
-        .bind(FORM)
-        .fetch_one(&db.read)
+    let published = madoguchi_applications::forms_store::find_published(db, "390003", FORM)
         .await
         .unwrap();
-        (
-            r.get("id"),
-            r.get("tenant_id"),
-            r.get("department_id"),
-            r.get("vid"),
-        )
-    };
+    let (form, tenant, dept, version) = (
+        published.form_id,
+        published.tenant.id,
+        published.department_id,
+        published.version_id,
+    );
     sqlx::query_scalar(
         "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status, answers,
              applicant_name, search_key, applicant_email, submitted_at, updated_at)
