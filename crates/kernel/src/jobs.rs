@@ -232,41 +232,57 @@ pub async fn complete_many(db: &Db, ids: &[i64]) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Runs due jobs until none is left; returns how many ran. Used by the worker loop and by tests.
-/// Jobs are claimed in batches and run a few at a time; the finished ones of a batch are deleted together.
+/// Runs due jobs until none is left; returns how many ran. Used by tests; the worker loop uses [`run_batch`].
 pub async fn drain<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
-    use futures::StreamExt;
     let mut n = 0;
     loop {
-        let jobs = claim_batch(db, CLAIM_BATCH).await?;
-        if jobs.is_empty() {
+        let ran = run_batch(db, runner).await?;
+        if ran == 0 {
             return Ok(n);
         }
-        n += jobs.len();
-        let results: Vec<(ClaimedJob, anyhow::Result<()>)> = futures::stream::iter(jobs)
-            .map(|job| async move {
-                let result = runner.run(&job).await;
-                (job, result)
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        let mut done = Vec::with_capacity(results.len());
-        for (job, result) in results {
-            match result {
-                Ok(()) => done.push(job.id),
-                Err(e) => fail(db, &job, &e).await?,
-            }
-        }
-        complete_many(db, &done).await?;
+        n += ran;
     }
 }
 
-/// The worker loop: drains due jobs, then waits for a wake-up or a poll interval.
+/// Claims up to [`CLAIM_BATCH`] due jobs with one statement, runs them a few at a time and deletes the
+/// finished ones together; returns how many were claimed.
+pub async fn run_batch<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
+    use futures::StreamExt;
+    let jobs = claim_batch(db, CLAIM_BATCH).await?;
+    let n = jobs.len();
+    let results: Vec<(ClaimedJob, anyhow::Result<()>)> = futures::stream::iter(jobs)
+        .map(|job| async move {
+            let result = runner.run(&job).await;
+            (job, result)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut done = Vec::with_capacity(results.len());
+    for (job, result) in results {
+        match result {
+            Ok(()) => done.push(job.id),
+            Err(e) => fail(db, &job, &e).await?,
+        }
+    }
+    complete_many(db, &done).await?;
+    Ok(n)
+}
+
+/// How long the worker lets new jobs gather after a claim that was not full. Under load this turns "claim one
+/// job, delete one job" per submission batch (two commits, each waiting for the disk) into one claim and one
+/// delete for everything queued meanwhile; when idle, the first job after a wake-up still runs at once.
+const GATHER: Duration = Duration::from_millis(50);
+
+/// The worker loop: runs due jobs as they come, waking on `wake` or every second for retries that are due.
 pub async fn work<R: Runner>(db: Db, runner: R, wake: std::sync::Arc<tokio::sync::Notify>) {
     loop {
-        if let Err(e) = drain(&db, &runner).await {
-            tracing::error!(error = %e, "job worker");
+        match run_batch(&db, &runner).await {
+            // A full claim: more are probably waiting.
+            Ok(n) if n == CLAIM_BATCH as usize => continue,
+            Ok(0) => {}
+            Ok(_) => tokio::time::sleep(GATHER).await,
+            Err(e) => tracing::error!(error = %e, "job worker"),
         }
         tokio::select! {
             _ = wake.notified() => {}

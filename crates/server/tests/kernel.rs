@@ -159,6 +159,58 @@ async fn concurrent_workers_never_run_the_same_job_twice(app: &TestApp) {
     assert_eq!(seen.len(), 60);
 }
 
+/// The worker loop: a job queued while idle runs on the wake-up; a burst queued while it lets jobs gather runs
+/// too, each once, and nothing is left behind.
+async fn the_worker_runs_jobs_on_wake_up_and_every_job_of_a_burst(app: &TestApp) {
+    let recorder = std::sync::Arc::new(Recorder(Mutex::new(Vec::new())));
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let worker = tokio::spawn(jobs::work(
+        app.ctx.db.clone(),
+        SharedRecorder(recorder.clone()),
+        wake.clone(),
+    ));
+    let ran = |n: usize| {
+        let recorder = recorder.clone();
+        async move {
+            for _ in 0..200 {
+                if recorder.0.lock().unwrap().len() >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            panic!("the worker did not run {n} jobs within 5 s");
+        }
+    };
+    enqueue(app, 0).await;
+    wake.notify_one();
+    ran(1).await;
+    for n in 1..=70 {
+        enqueue(app, n).await;
+        wake.notify_one();
+    }
+    ran(71).await;
+    // The finished jobs are deleted together after their batch ran.
+    for _ in 0..200 {
+        if jobs::counts(&app.ctx.db).await.unwrap() == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    worker.abort();
+    let seen = recorder.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 71, "each job ran exactly once: {seen:?}");
+    assert_eq!(seen.iter().copied().collect::<HashSet<_>>().len(), 71);
+    assert_eq!(jobs::counts(&app.ctx.db).await.unwrap(), (0, 0));
+}
+
+struct SharedRecorder(std::sync::Arc<Recorder>);
+
+impl Runner for SharedRecorder {
+    async fn run(&self, job: &ClaimedJob) -> anyhow::Result<()> {
+        self.0.run(job).await
+    }
+}
+
 async fn a_prefecture_administrator_never_sees_municipal_residents_data(app: &TestApp) {
     // 高知市 publishes its own form; a resident applies.
     let city = app.browser();
@@ -429,5 +481,6 @@ both!(
     failed_jobs_are_retried_with_backoff_then_given_up,
     a_batch_of_mails_retries_only_the_ones_not_sent,
     concurrent_workers_never_run_the_same_job_twice,
+    the_worker_runs_jobs_on_wake_up_and_every_job_of_a_burst,
     a_prefecture_administrator_never_sees_municipal_residents_data,
 );
