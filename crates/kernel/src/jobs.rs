@@ -52,10 +52,16 @@ pub async fn enqueue_many_in<J: Job>(
         .bind(now)
         .bind(J::MAX_ATTEMPTS);
     for job in jobs {
-        q = q.bind(serde_json::to_string(job).expect("job payloads serialise"));
+        q = q.bind(payload(job));
     }
     q.execute(conn).await?;
     Ok(())
+}
+
+/// A job's stored payload, for a statement that inserts the job row itself (the PostgreSQL group commit of
+/// submissions queues its mails in the statement that stores them).
+pub fn payload<J: Job>(job: &J) -> String {
+    serde_json::to_string(job).expect("job payloads serialise")
 }
 
 /// A claimed job.

@@ -56,7 +56,8 @@ async fn a_batch_writes_every_submission_with_its_history_and_mail(app: &TestApp
         "佐藤 〜",
         "鈴木 次郎",
     ];
-    let items = names.iter().map(|n| item(&form, n, None)).collect();
+    let items: Vec<_> = names.iter().map(|n| item(&form, n, None)).collect();
+    let answers: Vec<_> = items.iter().map(|(_, new)| new.answers.clone()).collect();
     let outcomes = store_submissions(&app.ctx.db, "http://x", items).await;
     let receipts: Vec<String> = outcomes.iter().map(receipt).collect();
     assert_eq!(receipts.iter().collect::<HashSet<_>>().len(), names.len());
@@ -81,14 +82,19 @@ async fn a_batch_writes_every_submission_with_its_history_and_mail(app: &TestApp
         assert_eq!(with_receipt.count(), 1, "{r}");
     }
     // Each receipt number belongs to the answers it was given for, names stored exactly as typed.
-    for (r, n) in receipts.iter().zip(names) {
-        let name: String =
-            sqlx::query_scalar("SELECT applicant_name FROM submissions WHERE receipt_number = $1")
-                .bind(r)
-                .fetch_one(&app.ctx.db.read)
-                .await
-                .unwrap();
+    for ((r, n), a) in receipts.iter().zip(names).zip(&answers) {
+        let (name, stored): (String, String) = sqlx::query_as(
+            "SELECT applicant_name, answers FROM submissions WHERE receipt_number = $1",
+        )
+        .bind(r)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
         assert_eq!(name, n);
+        assert_eq!(
+            &serde_json::from_str::<madoguchi_forms::Answers>(&stored).unwrap(),
+            a
+        );
     }
     assert_eq!(app.drain_jobs().await, 1);
     assert_eq!(
@@ -210,6 +216,44 @@ async fn answers_checked_against_an_outdated_version_are_checked_again(app: &Tes
         submissions
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, jobs);
+
+    // In a batch with a submission checked against version 2, only the outdated one is refused; the other is
+    // stored with its mail.
+    let v2 = seminar(app).await;
+    let current = serde_json::json!({
+        "name": {"name": "髙田 新", "furigana": "たかだ しん"}, "organization": "高知県庁",
+        "email": "shin@example.jp", "attendance": "online", "consent": true});
+    let raw = madoguchi_forms::RawInput::from_answers_json(current.as_object().unwrap());
+    let fresh = NewSubmission {
+        answers: madoguchi_forms::validate(&v2.definition, &raw).expect("valid for version 2"),
+        attachment_ids: vec![],
+        draft_token_hash: None,
+        applicant: None,
+    };
+    let outcomes = store_submissions(
+        &app.ctx.db,
+        "http://x",
+        vec![item(&v1, "古い 版", None), (v2.clone(), fresh)],
+    )
+    .await;
+    assert!(
+        matches!(outcomes[0], Ok(SubmitOutcome::FormChanged)),
+        "{outcomes:?}"
+    );
+    let stored = receipt(&outcomes[1]);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM submissions").await,
+        submissions + 1
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs").await, jobs + 1);
+    let payload: String = sqlx::query_scalar("SELECT payload FROM jobs ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    assert!(
+        payload.contains(&stored) && !payload.contains("古い"),
+        "{payload}"
+    );
 
     // Through the API (whose copy may still be version 1) the same answers meet version 2's rule.
     let r = app.client.post(&api).json(&body).send().await.unwrap();

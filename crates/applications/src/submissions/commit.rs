@@ -6,8 +6,10 @@ use super::{
     search_text,
 };
 use crate::forms_store::PublishedForm;
+use madoguchi_kernel::db::Backend;
+use madoguchi_kernel::jobs::Job;
 use madoguchi_kernel::jobs::enqueue_in;
-use madoguchi_kernel::mail::SendMail;
+use madoguchi_kernel::mail::{SendMail, SendMails};
 use madoguchi_kernel::{AppError, Db, now_ms};
 use sqlx::Row;
 
@@ -156,6 +158,16 @@ pub async fn store_submissions(
     public_url: &str,
     items: Vec<(PublishedForm, NewSubmission)>,
 ) -> Vec<Result<SubmitOutcome, AppError>> {
+    if db.backend == Backend::Postgres && items.iter().all(|(form, new)| is_plain(form, new)) {
+        match store_plain_batch_postgres(db, public_url, &items).await {
+            Ok(Some(outcomes)) => return outcomes,
+            // A form changed: the transaction below says which submissions that concerns.
+            Ok(None) => {}
+            Err(e) => {
+                tracing::info!(error = %e, size = items.len(), "batch statement failed; writing in a transaction")
+            }
+        }
+    }
     match store_batch(db, public_url, &items).await {
         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
         Err(e) => {
@@ -173,6 +185,128 @@ pub async fn store_submissions(
             outcomes
         }
     }
+}
+
+/// A submission that needs nothing but new rows: no capacity to count, no attachments to link, no draft to
+/// delete.
+fn is_plain(form: &PublishedForm, new: &NewSubmission) -> bool {
+    form.definition.capacity.is_none()
+        && new.attachment_ids.is_empty()
+        && new.draft_token_hash.is_none()
+}
+
+/// PostgreSQL, a batch of plain submissions ([`is_plain`]): one statement, committed on its own, that checks
+/// every form version is still current and then inserts the submissions, their first history entries and the
+/// batch's mail job together — or, if any version changed, inserts nothing and returns `None`. The rows
+/// travel as one JSON parameter, so the statement's text is the same for every batch size and stays
+/// prepared. One round trip instead of six for BEGIN, the version check, three INSERTs and COMMIT: with
+/// PostgreSQL and the server on the same few cores, each trip also costs two context switches.
+/// (SQLite runs in the process and has no trips to save; it keeps [`store_batch`].)
+async fn store_plain_batch_postgres(
+    db: &Db,
+    public_url: &str,
+    batch: &[(PublishedForm, NewSubmission)],
+) -> Result<Option<Vec<Result<SubmitOutcome, AppError>>>, AppError> {
+    /// One submission row, as `json_to_recordset` reads it.
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        ord: usize,
+        tenant_id: i64,
+        department_id: i64,
+        form_id: i64,
+        form_version_id: i64,
+        receipt_number: &'a str,
+        answers: &'a madoguchi_forms::Answers,
+        applicant_name: String,
+        search_key: String,
+        applicant_email: Option<&'a str>,
+        applicant_id: Option<i64>,
+    }
+    const SQL: &str = "
+        WITH input AS (
+            SELECT * FROM json_to_recordset($1::json) AS x(
+                ord INT, tenant_id BIGINT, department_id BIGINT, form_id BIGINT, form_version_id BIGINT,
+                receipt_number TEXT, answers JSON, applicant_name TEXT, search_key TEXT,
+                applicant_email TEXT, applicant_id BIGINT)
+        ), current AS (
+            SELECT COUNT(*) AS n FROM input i
+            JOIN forms f ON f.id = i.form_id
+            JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version AND v.id = i.form_version_id
+        ), s AS (
+            INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status,
+                answers, applicant_name, search_key, applicant_email, applicant_id, submitted_at, updated_at)
+            SELECT i.tenant_id, i.department_id, i.form_id, i.form_version_id, i.receipt_number, 'received',
+                i.answers::text, i.applicant_name, i.search_key, i.applicant_email, i.applicant_id, $2, $2
+            FROM input i, current WHERE current.n = $3
+            ORDER BY i.ord
+            RETURNING id
+        ), e AS (
+            INSERT INTO submission_events (submission_id, kind, to_status, body, at)
+            SELECT id, 'status', 'received', '', $2 FROM s
+        ), j AS (
+            INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at)
+            SELECT $4, $5, $2, $6, $2 WHERE $5 IS NOT NULL AND EXISTS (SELECT 1 FROM s)
+        )
+        SELECT COUNT(*) FROM s";
+
+    let now = now_ms();
+    let mut receipts: Vec<String> = Vec::with_capacity(batch.len());
+    let mut emails: Vec<Option<String>> = Vec::with_capacity(batch.len());
+    let mut mails = Vec::new();
+    for (form, new) in batch {
+        let mut receipt = madoguchi_kernel::ids::new_receipt_number(now);
+        while receipts.contains(&receipt) {
+            receipt = madoguchi_kernel::ids::new_receipt_number(now);
+        }
+        let email = applicant_email(form, &new.answers);
+        mails.extend(mails_for(
+            form,
+            &receipt,
+            email.clone(),
+            new.applicant.as_ref(),
+            public_url,
+        ));
+        receipts.push(receipt);
+        emails.push(email);
+    }
+    let rows: Vec<Row> = batch
+        .iter()
+        .zip(&receipts)
+        .zip(&emails)
+        .enumerate()
+        .map(|(ord, (((form, new), receipt), email))| Row {
+            ord,
+            tenant_id: form.tenant.id,
+            department_id: form.department_id,
+            form_id: form.form_id,
+            form_version_id: form.version_id,
+            receipt_number: receipt,
+            answers: &new.answers,
+            applicant_name: applicant_name(&new.answers),
+            search_key: search_text(&new.answers),
+            applicant_email: email.as_deref(),
+            applicant_id: new.applicant.as_ref().map(|a| a.id),
+        })
+        .collect();
+    let job = (!mails.is_empty()).then(|| madoguchi_kernel::jobs::payload(&SendMails { mails }));
+    let stored: i64 = sqlx::query_scalar(SQL)
+        .bind(serde_json::to_string(&rows).map_err(anyhow::Error::from)?)
+        .bind(now)
+        .bind(i64::try_from(batch.len()).map_err(anyhow::Error::from)?)
+        .bind(SendMails::KIND)
+        .bind(job)
+        .bind(SendMails::MAX_ATTEMPTS)
+        .fetch_one(&db.write)
+        .await?;
+    if stored == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        receipts
+            .into_iter()
+            .map(|receipt_number| Ok(SubmitOutcome::Accepted { receipt_number }))
+            .collect(),
+    ))
 }
 
 /// One transaction for a whole batch: conditional capacity updates where a form has a capacity, then one
