@@ -259,6 +259,10 @@ impl<E: Into<AppError>> From<E> for PublishError {
 
 /// Publishes a definition as the next version of the tenant's form `slug` (creating the form if new).
 /// Returns the form id and the new version number. Runs to completion even if the request is cancelled.
+///
+/// The publisher must be allowed to edit forms of the definition's department and, when the form exists, of
+/// the department that owns it now; this is checked here, inside the transaction, so every way of
+/// publishing (import, builder, templates, rollback) gets it.
 pub async fn publish(
     db: &Db,
     scope: &StaffScope,
@@ -302,14 +306,26 @@ async fn publish_version(
     let now = now_ms();
     let json = serde_json::to_string(def).expect("definitions serialise");
     let mut tx = db.write.begin().await?;
-    let existing =
-        sqlx::query("SELECT id, current_version FROM forms WHERE tenant_id = $1 AND slug = $2")
-            .bind(scope.tenant_id)
-            .bind(slug)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let existing = sqlx::query(
+        "SELECT id, current_version, department_id FROM forms WHERE tenant_id = $1 AND slug = $2",
+    )
+    .bind(scope.tenant_id)
+    .bind(slug)
+    .fetch_optional(&mut *tx)
+    .await?;
     let (form_id, version) = match existing {
         Some(r) => {
+            // A new version may move a form only out of a department the publisher may edit: otherwise
+            // anyone could take over another department's form (and its channel to residents) by its slug.
+            let owner: i64 = r.try_get("department_id")?;
+            if !scope.can_edit_forms_of(owner) {
+                return Err(PublishError::Invalid(vec![DefinitionError {
+                    path: "slug".into(),
+                    message: format!(
+                        "URL名「{slug}」は、編集する権限のない所属のフォームですでに使われています。別のURL名にしてください。"
+                    ),
+                }]));
+            }
             let id: i64 = r.try_get("id")?;
             let current: Option<i64> = r.try_get("current_version")?;
             (id, current.unwrap_or(0) + 1)

@@ -760,12 +760,15 @@ pub async fn summary(
     let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); choice_parts.len()];
     let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
-    let mut rows = sqlx::query(
-        "SELECT answers, submitted_at FROM submissions WHERE tenant_id = $1 AND form_id = $2",
-    )
-    .bind(scope.tenant_id)
-    .bind(id)
-    .fetch(&ctx.db.read);
+    // Counted by each submission's own department: a form moved here keeps its past submissions elsewhere.
+    let sql = format!(
+        "SELECT answers, submitted_at FROM submissions WHERE tenant_id = $1 AND form_id = $2{}",
+        madoguchi_kernel::staff::departments_condition("department_id", scope.member_departments())
+    );
+    let mut rows = sqlx::query(&sql)
+        .bind(scope.tenant_id)
+        .bind(id)
+        .fetch(&ctx.db.read);
     while let Some(row) = rows.try_next().await? {
         total += 1;
         let at: i64 = row.try_get("submitted_at")?;

@@ -112,12 +112,43 @@ impl StaffScope {
         }
     }
 
+    /// Departments this person belongs to, for statistics without personal data; `None` means all of the
+    /// tenant's (an admin).
+    pub fn member_departments(&self) -> Option<&[i64]> {
+        match self.role {
+            Role::Admin => None,
+            _ => Some(&self.department_ids),
+        }
+    }
+
+    /// The SQL condition ` AND {column} IN (…)` that limits rows to the departments whose submissions this
+    /// person may read (see [`departments_condition`]).
+    pub fn readable_submissions_condition(&self, column: &str) -> String {
+        departments_condition(column, self.readable_departments())
+    }
+
     /// Fails unless the role is one of those given.
     pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.role) {
             Ok(())
         } else {
             Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// The SQL condition ` AND {column} IN (…)` limiting a department id column to `departments`: empty for
+/// `None` (every department of the tenant), and a condition that matches nothing for an empty list. The ids
+/// come from the session, never from the request, so they are written into the SQL as integers (the `Any`
+/// driver binds no arrays). Queries over submissions filter on the submission's own department, never only on
+/// its form's current one: a form moved to another department must not carry its past submissions along.
+pub fn departments_condition(column: &str, departments: Option<&[i64]>) -> String {
+    match departments {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".into(),
+        Some(d) => {
+            let list: Vec<String> = d.iter().map(i64::to_string).collect();
+            format!(" AND {column} IN ({})", list.join(","))
         }
     }
 }
