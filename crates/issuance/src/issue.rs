@@ -870,7 +870,9 @@ pub async fn start_batch(
     Ok(batch)
 }
 
-/// Progress of a batch of the caller's tenant: (total, counts by state, items).
+/// Progress of a batch of the caller's tenant: (total, counts by state, items). A batch holding a submission
+/// of a department the caller may not review is not found: it shows receipt numbers and outcomes, which are
+/// the departments' business (a batch is started by one person over the departments they review).
 pub async fn batch_progress(
     st: &IssuanceState,
     scope: &StaffScope,
@@ -883,15 +885,24 @@ pub async fn batch_progress(
             .fetch_optional(&st.ctx.db.read)
             .await?
             .ok_or(AppError::NotFound)?;
-    let rows = sqlx::query(
+    let all: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM issuance_batch_items WHERE batch_id = $1")
+            .bind(batch_id)
+            .fetch_one(&st.ctx.db.read)
+            .await?;
+    let rows = sqlx::query(&format!(
         "SELECT i.submission_id, s.receipt_number, i.state, i.detail FROM issuance_batch_items i
          JOIN submissions s ON s.id = i.submission_id
-         WHERE i.batch_id = $1 AND s.tenant_id = $2 ORDER BY i.submission_id",
-    )
+         WHERE i.batch_id = $1 AND s.tenant_id = $2{} ORDER BY i.submission_id",
+        scope.readable_submissions_condition("s.department_id")
+    ))
     .bind(batch_id)
     .bind(scope.tenant_id)
     .fetch_all(&st.ctx.db.read)
     .await?;
+    if (rows.len() as i64) < all {
+        return Err(AppError::NotFound);
+    }
     let items = rows
         .iter()
         .map(|r| {

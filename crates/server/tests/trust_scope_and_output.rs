@@ -1,5 +1,6 @@
 //! Issue 14 ("Trust"), over HTTP on SQLite and PostgreSQL: one department cannot take over another's form or
-//! read its past submissions (hole 3).
+//! read its past submissions (hole 3), and an issuance batch page shows nothing to staff of another
+//! department (hole 14).
 
 mod common;
 
@@ -132,6 +133,7 @@ async fn form_row(app: &TestApp, slug: &str) -> (i64, i64, i64) {
 both!(
     another_departments_editor_cannot_take_over_a_form_by_its_slug,
     a_moved_form_does_not_carry_its_past_submissions_to_the_new_department,
+    issuance_batch_pages_are_scoped_by_department,
 );
 
 async fn another_departments_editor_cannot_take_over_a_form_by_its_slug(app: &TestApp) {
@@ -200,4 +202,43 @@ async fn a_moved_form_does_not_carry_its_past_submissions_to_the_new_department(
     // The administrator, who may read both departments, still sees it.
     let (_, csv) = text_of(&admin, app, &export).await;
     assert!(csv.contains("R-DORO-PAST-1"), "{csv}");
+}
+
+async fn issuance_batch_pages_are_scoped_by_department(app: &TestApp) {
+    let sub = past_submission(app, "jigyo-suishin-hojokin", "R-SHOKO-BATCH-1").await;
+    let (tenant, creator): (i64, i64) =
+        sqlx::query_as("SELECT tenant_id, id FROM staff WHERE login = 'shoko-reviewer'")
+            .fetch_one(&app.ctx.db.read)
+            .await
+            .unwrap();
+    let batch: i64 = sqlx::query_scalar(
+        "INSERT INTO issuance_batches (tenant_id, created_by, total, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
+    )
+    .bind(tenant)
+    .bind(creator)
+    .bind(madoguchi_kernel::now_ms())
+    .fetch_one(&app.ctx.db.write)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO issuance_batch_items (batch_id, submission_id, state) VALUES ($1, $2, 'done')",
+    )
+    .bind(batch)
+    .bind(sub)
+    .execute(&app.ctx.db.write)
+    .await
+    .unwrap();
+    let path = format!("/staff/issuance/batches/{batch}");
+    for (login, expected) in [
+        ("doro-reviewer", 404),
+        ("pref-viewer", 404),
+        ("kochi-city-admin", 404),
+        ("shoko-reviewer", 200),
+        ("pref-admin", 200),
+    ] {
+        let client = demo_staff(app, login).await;
+        let (status, page) = text_of(&client, app, &path).await;
+        assert_eq!(status, expected, "{login}");
+        assert_eq!(page.contains("R-SHOKO-BATCH-1"), expected == 200, "{login}");
+    }
 }
