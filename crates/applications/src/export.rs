@@ -3,8 +3,9 @@
 //!
 //! UTF-8 with BOM and CRLF by default; Shift_JIS (CP932) on request. Before a CP932 export starts, every cell
 //! is checked: characters CP932 cannot hold (〜, 𠮷, IVS …) are reported by row and column, never replaced.
-//! Cells starting with `=`, `+`, `-`, `@`, tab or CR get a leading `'` so Excel does not run them as formulas
-//! (numbers in number parts are left as they are).
+//! Every cell, the header's labels too, goes through `kernel::spreadsheet::SafeCsv`: cells starting with `=`,
+//! `+`, `-`, `@`, tab or CR get a leading `'` so Excel does not run them as formulas (numbers in number parts
+//! are left as they are).
 
 use crate::forms_store::{all_versions, find_form};
 use askama::Template;
@@ -14,6 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use bytes::Bytes;
 use madoguchi_forms::Column;
+use madoguchi_kernel::spreadsheet::SafeCsv;
 use madoguchi_kernel::{AppError, AppResult, Ctx, Db, StaffScope};
 use serde::Deserialize;
 use serde_json::Value;
@@ -30,12 +32,6 @@ pub struct ExportQuery {
 const FIXED_HEADERS: [&str; 4] = ["受付番号", "受付日時", "状態", "フォームの版"];
 const ROWS_PER_CHUNK: usize = 500;
 
-/// Makes a cell safe to open in a spreadsheet.
-pub fn neutralize(mut cell: String, numeric_column: bool) -> String {
-    neutralize_in_place(&mut cell, numeric_column);
-    cell
-}
-
 /// One submission as the export reads it (borrowed from its page, see [`Pages`]).
 struct ExportRow<'a> {
     receipt: &'a str,
@@ -45,17 +41,18 @@ struct ExportRow<'a> {
     answers: &'a str,
 }
 
-/// Calls `f` with each cell of a row in column order, formatting every cell into the one reused `cell` buffer
-/// (an export of 100,000 rows would otherwise allocate two million strings).
+/// Calls `f` with each cell of a row in column order, and whether it is in a number column, formatting every
+/// cell into the one reused `cell` buffer (an export of 100,000 rows would otherwise allocate two million
+/// strings). Cells are as stored: the writer ([`SafeCsv`]) neutralises them.
 fn for_each_cell<E>(
     row: &ExportRow<'_>,
     columns: &[Column],
     cell: &mut String,
-    mut f: impl FnMut(usize, &str) -> Result<(), E>,
+    mut f: impl FnMut(usize, &str, bool) -> Result<(), E>,
 ) -> Result<(), E> {
     use chrono::{Datelike, Timelike};
     use std::fmt::Write;
-    f(0, row.receipt)?;
+    f(0, row.receipt, false)?;
     let at = madoguchi_kernel::time::jst(row.submitted_at);
     cell.clear();
     let _ = write!(
@@ -67,32 +64,24 @@ fn for_each_cell<E>(
         at.hour(),
         at.minute()
     );
-    f(1, cell)?;
+    f(1, cell, false)?;
     f(
         2,
         crate::submissions::Status::parse(row.status)
             .map(|s| s.label())
             .unwrap_or(row.status),
+        false,
     )?;
     cell.clear();
     let _ = write!(cell, "{}", row.version);
-    f(3, cell)?;
+    f(3, cell, true)?;
     let answers: Value = serde_json::from_str(row.answers).unwrap_or(Value::Null);
     for (i, c) in columns.iter().enumerate() {
         cell.clear();
         c.write_cell(&answers, cell);
-        neutralize_in_place(cell, c.type_name == "number");
-        f(FIXED_HEADERS.len() + i, cell)?;
+        f(FIXED_HEADERS.len() + i, cell, c.type_name == "number")?;
     }
     Ok(())
-}
-
-/// [`neutralize`] without a new string.
-fn neutralize_in_place(cell: &mut String, numeric_column: bool) {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && !(numeric_column && cell.parse::<f64>().is_ok()) {
-        cell.insert(0, '\'');
-    }
 }
 
 /// Submissions read per query.
@@ -227,7 +216,7 @@ async fn find_unmappable(
     'pages: while let Some(page) = pages.next().await? {
         for row in rows_of(&page) {
             n += 1;
-            for_each_cell::<AppError>(&row?, columns, &mut cell, |i, text| {
+            for_each_cell::<AppError>(&row?, columns, &mut cell, |i, text, _| {
                 let bad = madoguchi_japanese::encoding::cp932_unmappable(text);
                 if !bad.is_empty() {
                     found.push(Unmappable {
@@ -269,9 +258,7 @@ struct ProblemsPage<'a> {
 }
 
 fn csv_line(cells: &[String]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut w = SafeCsv::new(Vec::new());
     w.write_record(cells).expect("writing to memory");
     w.into_inner().expect("flushing to memory")
 }
@@ -338,18 +325,15 @@ pub async fn export_csv(
             }
         };
         // One writer per chunk of ROWS_PER_CHUNK rows (a writer per row cost more than the rows).
-        let writer = |start: Vec<u8>| {
-            csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(start)
-        };
+        let writer = SafeCsv::new;
         let bom = if sjis {
             Vec::new()
         } else {
             b"\xEF\xBB\xBF".to_vec()
         };
         let mut out = writer(bom);
-        let write = |out: &mut csv::Writer<Vec<u8>>, cells: &[String]| {
+        // The header carries the form's labels, typed by staff: neutralised like every cell.
+        let write = |out: &mut SafeCsv<Vec<u8>>, cells: &[String]| {
             out.write_record(cells).map_err(std::io::Error::other)
         };
         if let Err(e) = write(&mut out, &header) {
@@ -371,15 +355,12 @@ pub async fn export_csv(
             for row in rows_of(&page) {
                 let written = row
                     .and_then(|row| {
-                        for_each_cell::<AppError>(&row, &columns, &mut cell, |_, text| {
-                            out.write_field(text)
+                        for_each_cell::<AppError>(&row, &columns, &mut cell, |_, text, numeric| {
+                            out.write_cell(text, numeric)
                                 .map_err(|e| anyhow::Error::from(e).into())
                         })
                     })
-                    .and_then(|()| {
-                        out.write_record(None::<&[u8]>)
-                            .map_err(|e| anyhow::Error::from(e).into())
-                    })
+                    .and_then(|()| out.end_record().map_err(|e| anyhow::Error::from(e).into()))
                     .map_err(|e| std::io::Error::other(e.to_string()));
                 if let Err(e) = written {
                     let _ = tx.send(Err(e)).await;

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Timelike};
+use madoguchi_kernel::spreadsheet::SafeCsv;
 use madoguchi_kernel::time::{jst, short_datetime};
 use madoguchi_kernel::{AppResult, StaffScope, audit, now_ms};
 use serde::Deserialize;
@@ -392,9 +393,8 @@ pub async fn log_csv(
         &format!("{}件", log.len()),
     )
     .await?;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    // Questions are typed by anonymous residents: every cell is neutralised against formulas.
+    let mut w = SafeCsv::new(b"\xEF\xBB\xBF".to_vec());
     w.write_record([
         "日時",
         "対象",

