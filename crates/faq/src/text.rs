@@ -17,13 +17,10 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Links in answers follow the one rule of `kernel::safe_url`: http(s), or a path of this site that starts
+/// with a single `/` not followed by `/` or `\` (`/\evil.example` goes to another site in browsers).
 fn safe_url(url: &str) -> bool {
-    (url.starts_with("https://")
-        || url.starts_with("http://")
-        || (url.starts_with('/') && !url.starts_with("//")))
-        && !url
-            .chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+    madoguchi_kernel::safe_url::is_safe_link(url)
 }
 
 fn link(url: &str, label: &str) -> String {
@@ -68,7 +65,11 @@ fn render_line(line: &str) -> String {
                 out.push_str(&escape(&rest[..b]));
                 let end = b + url_end(&rest[b..]);
                 let url = &rest[b..end];
-                out.push_str(&link(url, url));
+                if safe_url(url) {
+                    out.push_str(&link(url, url));
+                } else {
+                    out.push_str(&escape(url));
+                }
                 rest = &rest[end..];
             }
             _ => {
@@ -116,5 +117,15 @@ mod tests {
     fn javascript_urls_are_not_links() {
         let html = render_answer("[押して](javascript:alert(1))");
         assert!(!html.contains("<a"), "{html}");
+    }
+
+    #[test]
+    fn links_to_other_sites_disguised_as_paths_are_not_links() {
+        for url in ["/\\evil.example", "//evil.example", "/\\/evil.example"] {
+            let html = render_answer(&format!("[押して]({url})"));
+            assert!(!html.contains("<a"), "{url}: {html}");
+        }
+        let html = render_answer("[申請](/t/392014/forms/a)");
+        assert!(html.contains("<a href=\"/t/392014/forms/a\">"), "{html}");
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod safe_url;
 pub mod spreadsheet;
 pub mod staff;
 pub mod state;

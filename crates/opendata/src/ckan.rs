@@ -532,6 +532,8 @@ async fn run(
             }
             let input = dataset_input(&p, None)?;
             let links = link_resources(&p)?;
+            // Checked before the dataset is created, so a refused link leaves nothing half made.
+            store::check_resource_links(&links)?;
             let id =
                 store::create_dataset(&state.ctx.db, owner.tenant_id, Some(owner.staff_id), input)
                     .await?;
@@ -948,7 +950,9 @@ fn group_dict(cat: &Catalog, g: &store::Group) -> Value {
     })
 }
 
-/// The public URL of a resource: the download of an upload, or its external link.
+/// The public URL of a resource: the download of an upload, or its external link (a path of this site made
+/// absolute with `site`). An external link that is not http(s) or a path of this site — stored before links
+/// were checked — is never given out: the URL is empty, and pages, `package_show` and DCAT show no link.
 pub fn resource_url(d: &Doc, r: &store::Resource, site: &str) -> String {
     if r.storage_key.is_some() {
         format!(
@@ -958,7 +962,11 @@ pub fn resource_url(d: &Doc, r: &store::Resource, site: &str) -> String {
             percent_encoding::utf8_percent_encode(&r.file_name, percent_encoding::NON_ALPHANUMERIC)
         )
     } else {
-        r.url.clone()
+        match madoguchi_kernel::safe_url::safe_link(&r.url) {
+            Some(path) if path.starts_with('/') => format!("{site}{path}"),
+            Some(url) => url.to_string(),
+            None => String::new(),
+        }
     }
 }
 
@@ -1011,7 +1019,8 @@ pub fn package_dict(cat: &Catalog, d: &Doc, site: &str, viewer: Option<i64>) -> 
         "license_title": store::license_title(&ds.license_id),
         "isopen": true,
         "notes": ds.notes,
-        "url": ds.url,
+        // A page link stored before links were checked is not given out.
+        "url": madoguchi_kernel::safe_url::safe_link(&ds.url).unwrap_or_default(),
         "version": ds.version,
         "author": ds.author,
         "author_email": "",

@@ -129,10 +129,17 @@ fn dataset_nodes(cat: &Catalog, d: &Doc, site: &str) -> Vec<Node> {
         let r_iri = format!("{site}/opendata/dataset/{}/resource/{}", ds.id, r.id);
         n.add("dcat:distribution", Obj::Iri(r_iri.clone()));
         let url = resource_url(d, r, site);
+        // A link refused by `resource_url` (stored before links were checked) is replaced by the resource's
+        // page here, so the required accessURL never carries it.
+        let access = if url.is_empty() {
+            r_iri.clone()
+        } else {
+            url.clone()
+        };
         let mut dist = Node::new(r_iri, &["dcat:Distribution"]);
         dist.add("dct:title", Obj::Ja(r.name.clone()))
             .add("dct:description", Obj::Ja(r.description.clone()))
-            .add("dcat:accessURL", Obj::Iri(url.clone()))
+            .add("dcat:accessURL", Obj::Iri(access))
             .add("dct:format", Obj::Lit(r.format.clone()))
             .add("dcat:mediaType", Obj::Lit(r.mimetype.clone()))
             .add("dct:issued", datetime(r.created_at))

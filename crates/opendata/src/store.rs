@@ -501,6 +501,9 @@ pub fn check_input(input: &mut DatasetInput) -> Result<(), OdError> {
         });
     }
     input.tags = tags;
+    if !input.url.is_empty() && !madoguchi_kernel::safe_url::is_safe_link(&input.url) {
+        add("url", madoguchi_kernel::safe_url::UNSAFE_LINK_MESSAGE);
+    }
     let mut keys = std::collections::HashSet::new();
     for e in &input.extras {
         if e.key.trim().is_empty() || !keys.insert(e.key.clone()) {
@@ -728,13 +731,31 @@ pub struct ResourceInput {
     pub warnings: i64,
 }
 
+/// Checks the external links of resources before anything is written: only http(s) URLs and paths of this
+/// site (`kernel::safe_url`), so a `javascript:` link never becomes a dataset's download link.
+pub fn check_resource_links(inputs: &[(String, ResourceInput)]) -> Result<(), OdError> {
+    let bad = inputs
+        .iter()
+        .any(|(_, r)| r.storage_key.is_none() && !madoguchi_kernel::safe_url::is_safe_link(&r.url));
+    if bad {
+        Err(OdError::field(
+            "url",
+            madoguchi_kernel::safe_url::UNSAFE_LINK_MESSAGE,
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Adds resources `(id, input)` to a tenant's dataset; an original and its UTF-8 copy go in together.
+/// A resource without a stored file must link to an http(s) URL or a path of this site.
 pub async fn add_resources(
     db: &Db,
     tenant_id: i64,
     dataset_id: &str,
     inputs: Vec<(String, ResourceInput)>,
 ) -> Result<(), OdError> {
+    check_resource_links(&inputs)?;
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let owned: i64 = sqlx::query_scalar(

@@ -1,13 +1,14 @@
 //! Issue 14 ("Trust"), over HTTP on SQLite and PostgreSQL: one department cannot take over another's form or
-//! read its past submissions (hole 3); no CSV the service writes carries a formula (hole 8); and an issuance
-//! batch page shows nothing to staff of another department (hole 14).
+//! read its past submissions (hole 3); no CSV the service writes carries a formula (hole 8); stored links are
+//! http(s) or paths of this site, on the way in and on the way out (hole 11); and of the smaller holes of 14,
+//! batch pages are scoped by department and FAQ answers link only to http(s) and paths of this site.
 
 mod common;
 
 use common::{TestApp, csrf_of, login_with};
 use madoguchi_kernel::staff::{Role, insert_staff};
 use reqwest::multipart::{Form, Part};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const PREF: &str = "390003";
 const CITY: &str = "392014";
@@ -162,12 +163,68 @@ fn assert_no_formula(body: &str) {
     }
 }
 
+/// Logs in as a staff account and creates an open data API token on the tokens page.
+async fn ckan_token(app: &TestApp, login: &str) -> String {
+    let client = demo_staff(app, login).await;
+    let (status, html) = post_form(
+        &client,
+        app,
+        "/staff/opendata/tokens",
+        "/staff/opendata/tokens",
+        &[("name", "テスト連携")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let marker = "id=\"new-token\" readonly value=\"";
+    let start = html.find(marker).expect("token shown once") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+async fn ckan(app: &TestApp, name: &str, token: &str, body: Value) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/3/action/{name}")))
+        .header("Authorization", token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+const UNSAFE_LINKS: [&str; 9] = [
+    "javascript:alert(document.domain)",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/a.csv",
+    "/\\evil.example/a.csv",
+    "ftp://example.jp/a.csv",
+];
+
+fn assert_link_refused(status: u16, v: &Value, url: &str) {
+    assert_eq!(status, 409, "{url}: {v}");
+    assert_eq!(v["error"]["__type"], "Validation Error", "{url}: {v}");
+    assert!(
+        v["error"]["url"][0]
+            .as_str()
+            .unwrap()
+            .contains("http:// または https://"),
+        "{url}: {v}"
+    );
+}
+
 both!(
     another_departments_editor_cannot_take_over_a_form_by_its_slug,
     a_moved_form_does_not_carry_its_past_submissions_to_the_new_department,
     form_export_neutralises_formulas_in_labels_and_keeps_full_width_text,
     faq_log_and_export_neutralise_formulas_even_from_the_shared_pool,
+    open_data_refuses_links_that_are_not_http_or_site_paths,
+    open_data_never_gives_out_an_unsafe_link_stored_before_the_check,
     issuance_batch_pages_are_scoped_by_department,
+    faq_answers_link_only_to_http_and_single_slash_paths,
 );
 
 async fn another_departments_editor_cannot_take_over_a_form_by_its_slug(app: &TestApp) {
@@ -399,6 +456,155 @@ async fn faq_log_and_export_neutralise_formulas_even_from_the_shared_pool(app: &
     );
 }
 
+async fn open_data_refuses_links_that_are_not_http_or_site_paths(app: &TestApp) {
+    let token = ckan_token(app, "kochi-city-admin").await;
+    let (s, v) = ckan(
+        app,
+        "package_create",
+        &token,
+        json!({"name": "links", "owner_org": CITY, "title": "リンク"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    for url in UNSAFE_LINKS {
+        let (s, v) = ckan(
+            app,
+            "resource_create",
+            &token,
+            json!({"package_id": "links", "url": url, "name": "x"}),
+        )
+        .await;
+        assert_link_refused(s, &v, url);
+        let (s, v) = ckan(
+            app,
+            "package_create",
+            &token,
+            json!({"name": "links-2", "owner_org": CITY, "title": "x", "resources": [{"url": url}]}),
+        )
+        .await;
+        assert_link_refused(s, &v, url);
+        let (s, v) = ckan(
+            app,
+            "package_patch",
+            &token,
+            json!({"id": "links", "url": url}),
+        )
+        .await;
+        assert_link_refused(s, &v, url);
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM od_resources").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM od_datasets WHERE name = 'links-2'")
+            .await,
+        0,
+        "a refused link leaves no dataset half made"
+    );
+    // http(s) and paths of this site are links; a path is given out absolute.
+    let (s, v) = ckan(
+        app,
+        "resource_create",
+        &token,
+        json!({"package_id": "links", "url": "https://www.city.kochi.example/aed.csv"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = ckan(
+        app,
+        "resource_create",
+        &token,
+        json!({"package_id": "links", "url": "/opendata/dataset/links"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["result"]["url"].as_str().unwrap(),
+        format!("{}/opendata/dataset/links", app.ctx.config.public_url)
+    );
+    // The staff page refuses the same, in Japanese, naming the field.
+    let staff = demo_staff(app, "kochi-city-admin").await;
+    let (status, page) = post_form(
+        &staff,
+        app,
+        "/staff/opendata/datasets/links",
+        "/staff/opendata/datasets/links",
+        &[
+            ("name", "links"),
+            ("title", "リンク"),
+            ("url", "javascript:alert(1)"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("http:// または https:// で始まるURL"),
+        "{page}"
+    );
+    let url: String = sqlx::query_scalar("SELECT url FROM od_datasets WHERE name = 'links'")
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap();
+    assert_eq!(url, "");
+}
+
+async fn open_data_never_gives_out_an_unsafe_link_stored_before_the_check(app: &TestApp) {
+    let token = ckan_token(app, "kochi-city-admin").await;
+    let (s, v) = ckan(
+        app,
+        "package_create",
+        &token,
+        json!({"name": "old-links", "owner_org": CITY, "title": "古いリンク",
+               "url": "https://www.city.kochi.example/",
+               "resources": [{"url": "https://www.city.kochi.example/a.csv", "name": "古いデータ"}]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // Rows written before links were checked.
+    sqlx::query("UPDATE od_resources SET url = 'javascript:alert(document.domain)'")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE od_datasets SET url = 'JaVaScRiPt:alert(1)'")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE od_catalog_version SET version = version + 1 WHERE id = 1")
+        .execute(&app.ctx.db.write)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE od_datasets SET seq = (SELECT version FROM od_catalog_version WHERE id = 1)",
+    )
+    .execute(&app.ctx.db.write)
+    .await
+    .unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/3/action/package_show?id=old-links"))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["result"]["resources"][0]["name"], "古いデータ", "{v}");
+    assert_eq!(v["result"]["resources"][0]["url"], "", "{v}");
+    assert_eq!(v["result"]["url"], "", "{v}");
+    for path in [
+        "/opendata/dataset/old-links",
+        "/catalog.jsonld",
+        "/catalog.ttl",
+        "/api/3/action/package_search?q=古いリンク",
+        "/api/3/action/current_package_list_with_resources",
+    ] {
+        let (status, body) = app.get_text(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            !body.to_lowercase().contains("javascript:"),
+            "{path}: {body}"
+        );
+    }
+    let (_, page) = app.get_text("/opendata/dataset/old-links").await;
+    assert!(page.contains("古いデータ"));
+}
+
 async fn issuance_batch_pages_are_scoped_by_department(app: &TestApp) {
     let sub = past_submission(app, "jigyo-suishin-hojokin", "R-SHOKO-BATCH-1").await;
     let (tenant, creator): (i64, i64) =
@@ -436,4 +642,41 @@ async fn issuance_batch_pages_are_scoped_by_department(app: &TestApp) {
         assert_eq!(status, expected, "{login}");
         assert_eq!(page.contains("R-SHOKO-BATCH-1"), expected == 200, "{login}");
     }
+}
+
+async fn faq_answers_link_only_to_http_and_single_slash_paths(app: &TestApp) {
+    let city = demo_staff(app, "kochi-city-admin").await;
+    let question = "転入届の窓口はどこですか";
+    let answer = "市民課です。[申請](/t/392014/forms/a)、[偽の案内](/\\evil.example/x)、[別の偽](//evil.example/y)、[台本](javascript:alert(1))";
+    let (status, page) = post_form(
+        &city,
+        app,
+        "/staff/faq/new",
+        "/staff/faq/new",
+        &[
+            ("department", "shimin"),
+            ("category", "住民票"),
+            ("question", question),
+            ("answer", answer),
+            ("audience", "public"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/t/{CITY}/faq/ask?q={}", enc(question))))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let html = v["answer"]["answer_html"].as_str().unwrap_or_default();
+    assert!(
+        html.contains("<a href=\"/t/392014/forms/a\">申請</a>"),
+        "{v}"
+    );
+    assert!(!html.contains("evil.example/x\""), "{html}");
+    assert!(!html.contains("href=\"//"), "{html}");
+    assert!(!html.contains("href=\"javascript"), "{html}");
+    assert_eq!(html.matches("<a ").count(), 1, "{html}");
 }
