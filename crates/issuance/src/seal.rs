@@ -71,12 +71,20 @@ pub fn dev_dir(data_dir: &Path) -> PathBuf {
 
 /// Makes the development PKI once: a root, a seal key file with its certificate, a TSA key and certificate.
 /// Only for `key = "development"`; never used with an HSM.
+///
+/// The private keys are readable by the owner only (0600, in a 0700 directory): anyone else on the machine who
+/// could read them could seal documents in the organisation's name. Key files of an earlier version, written
+/// 0644, are tightened when found.
 pub fn ensure_dev_pki(data_dir: &Path, organisation: &str) -> anyhow::Result<PathBuf> {
     let dir = dev_dir(data_dir);
     if dir.join("ready").exists() {
+        for key in DEV_KEY_FILES {
+            restrict_to_owner(&dir.join(key))?;
+        }
         return Ok(dir);
     }
     std::fs::create_dir_all(&dir)?;
+    restrict_to_owner(&dir)?;
     let root = Authority::new_root(&format!(
         "CN=madoguchi 開発用ルート認証局,O={organisation},C=JP"
     ))?;
@@ -92,11 +100,51 @@ pub fn ensure_dev_pki(data_dir: &Path, organisation: &str) -> anyhow::Result<Pat
     )?;
     std::fs::write(dir.join("root.pem"), pki::to_pem(&root.cert)?)?;
     std::fs::write(dir.join("seal.pem"), pki::to_pem(&seal_cert)?)?;
-    std::fs::write(dir.join("seal.key"), pki::key_to_pem(&seal)?)?;
+    write_secret(&dir.join("seal.key"), pki::key_to_pem(&seal)?.as_bytes())?;
     std::fs::write(dir.join("tsa.pem"), pki::to_pem(&tsa_cert)?)?;
-    std::fs::write(dir.join("tsa.key"), pki::key_to_pem(&tsa)?)?;
+    write_secret(&dir.join("tsa.key"), pki::key_to_pem(&tsa)?.as_bytes())?;
     std::fs::write(dir.join("ready"), b"")?;
     Ok(dir)
+}
+
+/// The private key files of the development PKI.
+const DEV_KEY_FILES: [&str; 2] = ["seal.key", "tsa.key"];
+
+/// Writes a private key readable by the owner only: the file is created 0600, so the key is never readable by
+/// others, not even for a moment (a file left by an interrupted run is tightened before it is rewritten).
+fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if path.exists() {
+        restrict_to_owner(path)?;
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Makes a file (0600) or directory (0700) accessible to its owner only; nothing on systems without Unix
+/// permissions.
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = if meta.is_dir() { 0o700 } else { 0o600 };
+            if meta.permissions().mode() & 0o777 != mode {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn read_chain(path: &Path) -> anyhow::Result<Vec<Certificate>> {

@@ -1,7 +1,8 @@
 //! Issue 14 ("Trust"), over HTTP on SQLite and PostgreSQL: one department cannot take over another's form or
 //! read its past submissions (hole 3); no CSV the service writes carries a formula (hole 8); stored links are
-//! http(s) or paths of this site, on the way in and on the way out (hole 11); and of the smaller holes of 14,
-//! batch pages are scoped by department and FAQ answers link only to http(s) and paths of this site.
+//! http(s) or paths of this site, on the way in and on the way out (hole 11); and the smaller holes of 14
+//! (batch pages scoped by department, FAQ answer links, development key files, `no-store` on personal pages,
+//! no confirmation of another tenant's login id).
 
 mod common;
 
@@ -225,6 +226,7 @@ both!(
     open_data_never_gives_out_an_unsafe_link_stored_before_the_check,
     issuance_batch_pages_are_scoped_by_department,
     faq_answers_link_only_to_http_and_single_slash_paths,
+    development_seal_and_tsa_keys_are_readable_by_the_owner_only,
 );
 
 async fn another_departments_editor_cannot_take_over_a_form_by_its_slug(app: &TestApp) {
@@ -679,4 +681,30 @@ async fn faq_answers_link_only_to_http_and_single_slash_paths(app: &TestApp) {
     assert!(!html.contains("href=\"//"), "{html}");
     assert!(!html.contains("href=\"javascript"), "{html}");
     assert_eq!(html.matches("<a ").count(), 1, "{html}");
+}
+
+async fn development_seal_and_tsa_keys_are_readable_by_the_owner_only(app: &TestApp) {
+    use std::os::unix::fs::PermissionsExt;
+    // The issuance page loads the sealer, which makes the development PKI on first use.
+    let admin = demo_staff(app, "pref-admin").await;
+    let (status, _) = text_of(&admin, app, "/staff/issuance").await;
+    assert_eq!(status, 200);
+    let dir = madoguchi_issuance::seal::dev_dir(&app.data_dir);
+    for key in ["seal.key", "tsa.key"] {
+        let mode = std::fs::metadata(dir.join(key))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{key}: {mode:o}");
+    }
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    // A key file left world-readable by an earlier version is tightened when the PKI is next loaded.
+    std::fs::set_permissions(dir.join("seal.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    madoguchi_issuance::seal::ensure_dev_pki(&app.data_dir, "高知県").unwrap();
+    let mode = std::fs::metadata(dir.join("seal.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
