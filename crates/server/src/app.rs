@@ -76,6 +76,33 @@ pub fn router_with(
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::map_response(framing_policy))
+        .layer(axum::middleware::from_fn(no_store_for_personal_pages))
+}
+
+/// Whether a path is under `/staff` or `/mypage`: staff pages and the applicant's my page, which show
+/// personal data.
+fn is_personal_path(path: &str) -> bool {
+    ["/staff", "/mypage"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// Every response under `/staff` and `/mypage` (pages, CSV, PDFs, redirects, errors) is `Cache-Control:
+/// no-store`, so personal data is not kept by the browser's cache or a shared proxy and cannot be read back
+/// with the back button after logout on a shared counter PC. Set here once for the whole prefix, overriding a
+/// handler's own caching, so a new route cannot forget it.
+async fn no_store_for_personal_pages(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let personal = is_personal_path(req.uri().path());
+    let mut resp = next.run(req).await;
+    if personal {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
 }
 
 /// Pages are not framed and load only their own resources, unless a route sets its own policy: the FAQ embed

@@ -227,6 +227,7 @@ both!(
     issuance_batch_pages_are_scoped_by_department,
     faq_answers_link_only_to_http_and_single_slash_paths,
     development_seal_and_tsa_keys_are_readable_by_the_owner_only,
+    staff_and_mypage_responses_are_not_stored_by_caches,
 );
 
 async fn another_departments_editor_cannot_take_over_a_form_by_its_slug(app: &TestApp) {
@@ -707,4 +708,42 @@ async fn development_seal_and_tsa_keys_are_readable_by_the_owner_only(app: &Test
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+}
+
+async fn staff_and_mypage_responses_are_not_stored_by_caches(app: &TestApp) {
+    let anonymous = app.browser();
+    let reviewer = demo_staff(app, "shoko-reviewer").await;
+    for (client, path) in [
+        (&anonymous, "/staff/login"),
+        (&anonymous, "/staff"),
+        (&anonymous, "/mypage"),
+        (&anonymous, "/mypage/login"),
+        (&reviewer, "/staff"),
+        (&reviewer, "/staff/forms"),
+        (&reviewer, "/staff/forms/1/export.csv"),
+        (&reviewer, "/staff/submissions/999999"),
+        (&reviewer, "/staff/faq"),
+    ] {
+        let r = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            r.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path} ({})",
+            r.status()
+        );
+    }
+    // Static assets keep their caching: only personal pages are no-store.
+    let r = anonymous
+        .get(app.url("/static/site.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        r.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
 }
