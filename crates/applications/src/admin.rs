@@ -172,7 +172,8 @@ pub struct StaffForm {
     departments: Vec<i64>,
 }
 
-/// POST `/staff/admin/staff`.
+/// POST `/staff/admin/staff`. A login id already taken, in this tenant or another, is refused with the same
+/// neutral message, which confirms no other tenant's account.
 pub async fn add_staff(
     State(ctx): State<Ctx>,
     scope: StaffScope,
@@ -196,9 +197,20 @@ pub async fn add_staff(
             "ログインIDは半角英小文字・数字・-_.@ で3〜64文字にしてください。".into(),
         ));
     } else if staff::login_exists(&ctx.db, &login).await? {
+        // Login ids are unique across every tenant (the login page asks for no tenant), so an id taken by
+        // another municipality must be refused too; the message does not say that the account exists or
+        // where, and the refusal is audited so that probing for other tenants' ids leaves a trace.
+        madoguchi_kernel::audit::record(
+            &ctx.db,
+            &scope,
+            "staff_login_refused",
+            "staff:new",
+            &login,
+        )
+        .await?;
         errors.push((
             "staff-login".into(),
-            format!("ログインID「{login}」はすでに使われています。"),
+            format!("ログインID「{login}」は登録できません。別のログインIDにしてください。"),
         ));
     }
     if name.is_empty() || name.chars().count() > 100 {

@@ -228,6 +228,7 @@ both!(
     faq_answers_link_only_to_http_and_single_slash_paths,
     development_seal_and_tsa_keys_are_readable_by_the_owner_only,
     staff_and_mypage_responses_are_not_stored_by_caches,
+    creating_staff_does_not_confirm_another_tenants_login_id,
 );
 
 async fn another_departments_editor_cannot_take_over_a_form_by_its_slug(app: &TestApp) {
@@ -745,5 +746,35 @@ async fn staff_and_mypage_responses_are_not_stored_by_caches(app: &TestApp) {
             .get("cache-control")
             .map(|v| v.to_str().unwrap()),
         Some("no-store")
+    );
+}
+
+async fn creating_staff_does_not_confirm_another_tenants_login_id(app: &TestApp) {
+    let city = demo_staff(app, "kochi-city-admin").await;
+    let staff = app.scalar("SELECT COUNT(*) FROM staff").await;
+    let (status, page) = post_form(
+        &city,
+        app,
+        "/staff/admin",
+        "/staff/admin/staff",
+        &[
+            ("login", "pref-admin"),
+            ("name", "なりすまし"),
+            ("role", "admin"),
+            ("password", "correct horse battery staple"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(!page.contains("すでに使われています"), "{page}");
+    assert!(
+        page.contains("ログインID「pref-admin」は登録できません。別のログインIDにしてください。"),
+        "{page}"
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM staff").await, staff);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'staff_login_refused'")
+            .await,
+        1
     );
 }
