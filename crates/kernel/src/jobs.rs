@@ -37,6 +37,8 @@ pub struct WorkerOptions {
     pub claim_batch: i64,
     /// Jobs of a claim run at the same time (mail: SMTP sessions in flight).
     pub concurrency: usize,
+    /// How long a finished job may wait for others to finish before they are completed together.
+    pub complete_within: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -46,6 +48,7 @@ impl Default for WorkerOptions {
             heartbeat: Duration::from_secs(60),
             claim_batch: CLAIM_BATCH,
             concurrency: CONCURRENCY,
+            complete_within: Duration::from_millis(50),
         }
     }
 }
@@ -329,9 +332,9 @@ pub async fn run_batch<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> 
     run_batch_with(db, runner, &WorkerOptions::default()).await
 }
 
-/// Claims due jobs with one statement and runs them a few at a time. Jobs that have finished are completed
-/// together as soon as they are done (whatever finished meanwhile, one statement), not after the whole batch;
-/// while any job runs, the claim's lease is extended every `heartbeat`. Returns how many were claimed.
+/// Claims due jobs with one statement and runs them a few at a time. Finished jobs are completed in small
+/// groups (within `complete_within` of finishing), not after the whole batch; while any job runs, the claim's
+/// lease is extended every `heartbeat`. Returns how many were claimed.
 pub async fn run_batch_with<R: Runner>(
     db: &Db,
     runner: &R,
@@ -359,24 +362,44 @@ pub async fn run_batch_with<R: Runner>(
                 let result = runner.run(&job).await;
                 (job, result)
             })
-            .buffer_unordered(opts.concurrency.max(1))
-            .ready_chunks(n);
-        while let Some(group) = finished.next().await {
-            let mut done = Vec::with_capacity(group.len());
-            for (job, result) in &group {
-                match result {
-                    Ok(()) => done.push(job),
-                    Err(e) => {
-                        fail(db, job, e).await?;
+            .buffer_unordered(opts.concurrency.max(1));
+        // Finished jobs wait at most `complete_within` for others to finish, so a burst is completed with a
+        // few statements rather than one commit per job, and a slow job holds back no one for long.
+        let mut done: Vec<ClaimedJob> = Vec::new();
+        let mut complete_by: Option<tokio::time::Instant> = None;
+        loop {
+            let next = match complete_by {
+                // `next` is cancel-safe: a result not yet taken stays in the stream.
+                Some(at) => tokio::select! {
+                    r = finished.next() => Some(r),
+                    _ = tokio::time::sleep_until(at) => None,
+                },
+                None => Some(finished.next().await),
+            };
+            match next {
+                Some(Some((job, Ok(())))) => {
+                    complete_by
+                        .get_or_insert_with(|| tokio::time::Instant::now() + opts.complete_within);
+                    done.push(job);
+                }
+                Some(Some((job, Err(e)))) => {
+                    fail(db, &job, &e).await?;
+                }
+                Some(None) | None => {
+                    let refs: Vec<&ClaimedJob> = done.iter().collect();
+                    let completed = complete_many(db, &refs).await?;
+                    if completed < refs.len() as u64 {
+                        tracing::warn!(
+                            lost = refs.len() as u64 - completed,
+                            "jobs finished after their lease passed to another worker"
+                        );
+                    }
+                    done.clear();
+                    complete_by = None;
+                    if next.is_some() {
+                        break;
                     }
                 }
-            }
-            let completed = complete_many(db, &done).await?;
-            if completed < done.len() as u64 {
-                tracing::warn!(
-                    lost = done.len() as u64 - completed,
-                    "jobs finished after their lease passed to another worker"
-                );
             }
         }
         Ok::<(), anyhow::Error>(())

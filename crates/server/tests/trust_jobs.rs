@@ -139,7 +139,17 @@ async fn a_slow_job_keeps_its_lease_while_it_runs(app: &TestApp) {
         let (db, runner, opts) = (app.ctx.db.clone(), runner.clone(), opts.clone());
         tokio::spawn(async move { jobs::run_batch_with(&db, &runner, &opts).await })
     };
-    // Another instance keeps trying to claim while the job runs, well past the first lease.
+    // Once the worker holds the job, another instance keeps trying to claim it, well past the first lease.
+    for _ in 0..200 {
+        if app
+            .scalar("SELECT COUNT(*) FROM jobs WHERE lease_token IS NOT NULL")
+            .await
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let mut stolen = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(1_200);
     while tokio::time::Instant::now() < deadline {
