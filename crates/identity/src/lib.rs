@@ -1,5 +1,6 @@
 //! Applicant identity and my page (マイページ), ADR 0014.
 //!
+//! - `address`: the sign-in mail address, case-folded at the edge (`MailAddress`).
 //! - `links`: one-time links by mail (sign-in, draft resume) with expiry, single use and a rate limit.
 //! - `oidc`: OpenID Connect sign-in (PKCE S256, state, nonce, `private_key_jwt`), verified identity.
 //! - `signin`: the sign-in pages and the applicant session cookie (a new session at every sign-in).
@@ -9,6 +10,7 @@
 //! Applicants and their sessions live in `madoguchi_kernel::applicants` so the public form pages can see
 //! who is signed in; the applicant's side of submissions is `madoguchi_applications::applicant_cases`.
 
+pub mod address;
 pub mod links;
 pub mod mypage;
 pub mod oidc;

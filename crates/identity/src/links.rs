@@ -2,8 +2,16 @@
 //!
 //! A link is a random token of which only the hash is stored. It works once (the update that consumes it
 //! checks `used_at IS NULL`, so two clicks at once cannot both succeed), for a short time, and a mail address
-//! gets only a few links in a quarter of an hour.
+//! gets only a few links in a quarter of an hour (the address is a case-folded [`MailAddress`], so case variants
+//! share the quota).
+//!
+//! A sign-in link is bound to the browser that asked for it: that browser gets a nonce cookie
+//! ([`SIGNIN_COOKIE`]) whose hash is stored with the link. Opened there, the link signs in with one button.
+//! Opened anywhere else — the victim's browser, when an attacker mails the victim a link to the attacker's own
+//! account — it signs in only after the full address is typed in, and the session it starts is not trusted to
+//! gain a verified identity (see [`Consumed::same_browser`]).
 
+pub use crate::address::MailAddress;
 use madoguchi_kernel::ids::{new_token, token_hash};
 use madoguchi_kernel::jobs::enqueue_in;
 use madoguchi_kernel::mail::SendMail;
@@ -18,6 +26,8 @@ pub const RESUME_LINK_HOURS: i64 = 24;
 pub const RATE_LIMIT: i64 = 3;
 /// The window of the rate limit.
 pub const RATE_WINDOW_MINUTES: i64 = 15;
+/// Name of the cookie holding the nonce of the browser that asked for a sign-in link.
+pub const SIGNIN_COOKIE: &str = "madoguchi_signin";
 
 /// What a link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,14 +63,17 @@ impl From<sqlx::Error> for SendError {
 }
 
 /// Creates a link and queues its mail in one transaction. The mail holds the link and nothing personal.
+/// `browser` is the nonce of the browser asking (sign-in links), stored hashed to bind the link to it.
 pub async fn send(
     db: &Db,
     purpose: Purpose,
-    email: &str,
+    email: &MailAddress,
     draft_id: Option<&str>,
     next: &str,
     public_url: &str,
+    browser: Option<&str>,
 ) -> Result<(), SendError> {
+    let email = email.as_str();
     let now = now_ms();
     let mut tx = db.write.begin().await?;
     let recent: i64 =
@@ -98,8 +111,8 @@ pub async fn send(
         ),
     };
     sqlx::query(
-        "INSERT INTO mail_links (token_hash, purpose, email, draft_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO mail_links (token_hash, purpose, email, draft_id, created_at, expires_at, browser_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token_hash(&token))
     .bind(purpose.as_str())
@@ -107,6 +120,7 @@ pub async fn send(
     .bind(draft_id)
     .bind(now)
     .bind(now + lifetime)
+    .bind(browser.map(token_hash))
     .execute(&mut *tx)
     .await?;
     let (subject, valid) = mail;
@@ -133,6 +147,106 @@ pub struct Consumed {
     pub email: String,
     /// The draft to resume.
     pub draft_id: Option<String>,
+    /// Whether the link was used in the browser that asked for it. Only then did this browser prove it owns
+    /// the account: a link opened elsewhere may have been sent by someone else to sign the reader into their
+    /// account, so such a session never gains a verified identity.
+    pub same_browser: bool,
+}
+
+/// A live sign-in link, for its confirmation page.
+#[derive(Debug, Clone)]
+pub struct LiveLink {
+    /// The address (and so the account) the link signs into.
+    pub email: MailAddress,
+    /// Whether this browser asked for the link.
+    pub same_browser: bool,
+}
+
+/// A live sign-in link as seen from a browser (`browser`: its nonce cookie), or `None` if the link is unknown,
+/// used or expired.
+pub async fn inspect_login(
+    db: &Db,
+    token: &str,
+    browser: Option<&str>,
+) -> Result<Option<LiveLink>, AppError> {
+    let row = sqlx::query(
+        "SELECT email, browser_hash FROM mail_links
+         WHERE token_hash = $1 AND purpose = 'login' AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(now_ms())
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let email: String = row.try_get("email")?;
+    let bound: Option<String> = row.try_get("browser_hash")?;
+    Ok(Some(LiveLink {
+        // Stored addresses are folded (migration 0010 folded the older ones), so this parses.
+        email: MailAddress::parse(&email)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unparsable stored address")))?,
+        same_browser: same_browser(bound.as_deref(), browser),
+    }))
+}
+
+fn same_browser(bound: Option<&str>, browser: Option<&str>) -> bool {
+    match (bound, browser) {
+        (Some(bound), Some(nonce)) => {
+            let hash = token_hash(nonce);
+            // Constant time: the hash is not secret, but comparing it so costs nothing.
+            bound.len() == hash.len()
+                && bound
+                    .bytes()
+                    .zip(hash.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        }
+        _ => false,
+    }
+}
+
+/// What became of an attempt to use a sign-in link.
+#[derive(Debug)]
+pub enum LoginAttempt {
+    /// The link was used: sign in.
+    SignedIn(Consumed),
+    /// Opened in another browser without the address typed in: the link stays live, ask for the address.
+    AddressNeeded(LiveLink),
+    /// Opened in another browser with an address that is not the link's: the link is spent (so the address
+    /// cannot be guessed by trying), the reader must ask for a new one.
+    WrongAddress,
+    /// Unknown, used or expired.
+    Gone,
+}
+
+/// Uses a sign-in link once, from a browser (`browser`: its nonce cookie). In the browser that asked for the
+/// link, it signs in; in any other, only with `typed` equal to the link's address.
+pub async fn use_login(
+    db: &Db,
+    token: &str,
+    browser: Option<&str>,
+    typed: Option<&MailAddress>,
+) -> Result<LoginAttempt, AppError> {
+    let Some(live) = inspect_login(db, token, browser).await? else {
+        return Ok(LoginAttempt::Gone);
+    };
+    if !live.same_browser {
+        match typed {
+            None => return Ok(LoginAttempt::AddressNeeded(live)),
+            Some(typed) if *typed != live.email => {
+                // Spend the link: one wrong guess ends it.
+                consume(db, Purpose::Login, token).await?;
+                return Ok(LoginAttempt::WrongAddress);
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(match consume(db, Purpose::Login, token).await? {
+        Some(mut used) if used.email == live.email.as_str() => {
+            used.same_browser = live.same_browser;
+            LoginAttempt::SignedIn(used)
+        }
+        _ => LoginAttempt::Gone,
+    })
 }
 
 /// Whether a link is live (for the page that asks to confirm before it is used: mail scanners open links).
@@ -174,24 +288,32 @@ pub async fn consume(db: &Db, purpose: Purpose, token: &str) -> Result<Option<Co
     Ok(Some(Consumed {
         email: row.try_get("email")?,
         draft_id: row.try_get("draft_id")?,
+        same_browser: false,
     }))
 }
 
-/// The applicant with this proven address, created on first sign-in.
-pub async fn applicant_for_email(db: &Db, email: &str) -> Result<i64, AppError> {
-    let now = now_ms();
+/// The applicant with this proven address, created on first sign-in. An account made before addresses were
+/// folded is found whatever its case (the oldest, if case variants made several).
+pub async fn applicant_for_email(db: &Db, email: &MailAddress) -> Result<i64, AppError> {
+    let find = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM applicants WHERE email = $1 OR lower(email) = $1
+             ORDER BY CASE WHEN email = $1 THEN 0 ELSE 1 END, id LIMIT 1",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&db.write)
+        .await
+    };
+    if let Some(id) = find().await? {
+        return Ok(id);
+    }
     // Two first sign-ins at once: the second insert does nothing and both read the same row.
     sqlx::query(
         "INSERT INTO applicants (email, notify_email, created_at) VALUES ($1, $1, $2) ON CONFLICT (email) DO NOTHING",
     )
-    .bind(email)
-    .bind(now)
+    .bind(email.as_str())
+    .bind(now_ms())
     .execute(&db.write)
     .await?;
-    Ok(
-        sqlx::query_scalar("SELECT id FROM applicants WHERE email = $1")
-            .bind(email)
-            .fetch_one(&db.write)
-            .await?,
-    )
+    find().await?.ok_or(AppError::NotFound)
 }

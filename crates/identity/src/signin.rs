@@ -3,8 +3,13 @@
 //! Links from mail are never used on GET (mail scanners open links): the page asks to confirm with a button,
 //! and the POST uses the link. Every sign-in makes a new session token and ends the one the browser had, so a
 //! session planted before sign-in is never promoted (session fixation).
+//!
+//! A mail link's confirmation page names the account it signs into (masked address). A link opened in a
+//! browser other than the one that asked for it signs in only once the full address is typed in, and the
+//! session it starts cannot gain a verified identity: otherwise an attacker could mail a victim a link to the
+//! attacker's account and collect the victim's applications — or their マイナンバーカード identity.
 
-use crate::links::{self, Purpose, SendError};
+use crate::links::{self, LoginAttempt, MailAddress, Purpose, SendError};
 use crate::{IdentityState, oidc};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -145,7 +150,7 @@ pub async fn request_link(
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
     let next = safe_next(&f.next);
-    let Some(email) = madoguchi_forms::validate::normalize_email(&f.email) else {
+    let Some(email) = MailAddress::parse(&f.email) else {
         return render_login(
             &ctx,
             &headers,
@@ -156,6 +161,18 @@ pub async fn request_link(
         );
     };
     let next = if next == "/mypage" { "" } else { next };
+    // The nonce that binds the link to this browser; a browser asking again keeps its nonce, so every link
+    // it asked for works in it.
+    let nonce = match cookie(&headers, links::SIGNIN_COOKIE) {
+        Some(n)
+            if n.len() >= 32
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            n.to_string()
+        }
+        _ => madoguchi_kernel::ids::new_token(),
+    };
     match links::send(
         &ctx.db,
         Purpose::Login,
@@ -163,22 +180,33 @@ pub async fn request_link(
         None,
         next,
         &ctx.config.public_url,
+        Some(&nonce),
     )
     .await
     {
         Ok(()) => {
             ctx.jobs_wake.notify_one();
-            notice(
+            let mut resp = notice(
                 &ctx,
                 &headers,
                 StatusCode::OK,
                 "メールを送信しました",
                 &format!(
-                    "{email} にログイン用のリンクを送りました。メールのリンクを開いてください。リンクは1回だけ、{}分間有効です。",
+                    "{email} にログイン用のリンクを送りました。メールのリンクを開いてください。リンクは1回だけ、{}分間有効です。このブラウザで開くと、すぐにログインできます。",
                     links::LOGIN_LINK_MINUTES
                 ),
                 ("", ""),
-            )
+            )?;
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    links::SIGNIN_COOKIE,
+                    &nonce,
+                    24 * 60 * 60,
+                    ctx.config.secure_cookies(),
+                ),
+            );
+            Ok(resp)
         }
         Err(SendError::RateLimited) => render_login(
             &ctx,
@@ -202,6 +230,11 @@ struct ConfirmLinkPage<'a> {
     next: &'a str,
     csrf: String,
     signed_in: bool,
+    /// Asks for the full mail address (a sign-in link opened in another browser).
+    ask_email: bool,
+    /// What was typed, and why it was not accepted.
+    email: &'a str,
+    error: &'a str,
 }
 
 fn link_gone(ctx: &Ctx, headers: &HeaderMap, login: bool) -> AppResult<Response> {
@@ -221,6 +254,43 @@ fn link_gone(ctx: &Ctx, headers: &HeaderMap, login: bool) -> AppResult<Response>
     notice(ctx, headers, StatusCode::GONE, heading, message, link)
 }
 
+/// The confirmation page of a live sign-in link: names the account (masked address), and in a browser that did
+/// not ask for the link, asks for the full address (`typed`: what was typed and why it was refused).
+fn render_link_page(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    (token, live): (&str, &links::LiveLink),
+    next: &str,
+    (typed, error): (&str, &str),
+) -> AppResult<Response> {
+    let masked = live.email.masked();
+    let message = if live.same_browser {
+        format!(
+            "{masked} のアカウントにログインします。ご自身のメールアドレスでない場合は、ボタンを押さずにこの画面を閉じてください。"
+        )
+    } else {
+        format!(
+            "このリンクは、別のブラウザまたは別の端末で申し込まれたものです。{masked} のアカウントにログインするには、そのメールアドレスをすべて入力してください。ご自身で申し込んだ覚えがない場合や、他の人から送られてきたリンクの場合は、入力せずにこの画面を閉じてください。"
+        )
+    };
+    page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
+        Ok(ConfirmLinkPage {
+            heading: "マイページにログイン",
+            message: &message,
+            action: format!("/mypage/login/{token}"),
+            button: "ログインする",
+            next,
+            csrf,
+            signed_in: false,
+            ask_email: !live.same_browser,
+            email: typed,
+            error,
+        }
+        .render()?)
+    })
+}
+
 /// GET `/mypage/login/{token}`: asks to confirm (the link is used by the button, not by opening it).
 pub async fn link_page(
     State(ctx): State<Ctx>,
@@ -228,40 +298,34 @@ pub async fn link_page(
     Query(q): Query<NextQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    if !links::is_live(&ctx.db, Purpose::Login, &token).await? {
+    let browser = cookie(&headers, links::SIGNIN_COOKIE);
+    let Some(live) = links::inspect_login(&ctx.db, &token, browser).await? else {
         return link_gone(&ctx, &headers, true);
-    }
-    page_with_csrf(
+    };
+    render_link_page(
+        &ctx,
         &headers,
-        ctx.config.secure_cookies(),
         StatusCode::OK,
-        |csrf| {
-            Ok(ConfirmLinkPage {
-                heading: "マイページにログイン",
-                message: "下のボタンを押すとログインします。",
-                action: format!("/mypage/login/{token}"),
-                button: "ログインする",
-                next: safe_next(&q.next),
-                csrf,
-                signed_in: false,
-            }
-            .render()?)
-        },
+        (&token, &live),
+        safe_next(&q.next),
+        ("", ""),
     )
 }
 
-/// Starts a new session for an applicant, ending the one this browser had, and redirects.
+/// Starts a new session for an applicant, ending the one this browser had, and redirects. `browser_proven`:
+/// the account was proven in this browser (see [`applicants::session_is_browser_proven`]).
 async fn sign_in(
     ctx: &Ctx,
     headers: &HeaderMap,
     applicant_id: i64,
     next: &str,
+    browser_proven: bool,
 ) -> AppResult<Response> {
     if let Some(old) = cookie(headers, APPLICANT_COOKIE) {
         applicants::end_session(&ctx.db, old).await?;
     }
     let minutes = ctx.config.session_minutes;
-    let token = applicants::start_session(&ctx.db, applicant_id, minutes).await?;
+    let token = applicants::start_session(&ctx.db, applicant_id, minutes, browser_proven).await?;
     let mut resp = Redirect::to(safe_next(next)).into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
@@ -282,9 +346,13 @@ pub struct ConfirmForm {
     csrf: String,
     #[serde(default)]
     next: String,
+    /// The full address, typed in when a sign-in link is used in a browser that did not ask for it.
+    #[serde(default)]
+    email: String,
 }
 
-/// POST `/mypage/login/{token}`: uses the link once and signs in (the account is made on first use).
+/// POST `/mypage/login/{token}`: uses the link once and signs in (the account is made on first use). In a
+/// browser that did not ask for the link, the full address must be typed in; a wrong one spends the link.
 pub async fn use_link(
     State(ctx): State<Ctx>,
     Path(token): Path<String>,
@@ -292,11 +360,39 @@ pub async fn use_link(
     axum::Form(f): axum::Form<ConfirmForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
-    let Some(used) = links::consume(&ctx.db, Purpose::Login, &token).await? else {
-        return link_gone(&ctx, &headers, true);
-    };
-    let id = links::applicant_for_email(&ctx.db, &used.email).await?;
-    sign_in(&ctx, &headers, id, &f.next).await
+    let browser = cookie(&headers, links::SIGNIN_COOKIE);
+    let typed = MailAddress::parse(&f.email);
+    match links::use_login(&ctx.db, &token, browser, typed.as_ref()).await? {
+        LoginAttempt::SignedIn(used) => {
+            let email = MailAddress::parse(&used.email).ok_or(AppError::NotFound)?;
+            let id = links::applicant_for_email(&ctx.db, &email).await?;
+            sign_in(&ctx, &headers, id, &f.next, used.same_browser).await
+        }
+        LoginAttempt::AddressNeeded(live) => {
+            let error = if f.email.trim().is_empty() {
+                "メールアドレスを入力してください。"
+            } else {
+                "メールアドレスを正しい形式で入力してください（例: taro@example.jp）。"
+            };
+            render_link_page(
+                &ctx,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                (&token, &live),
+                safe_next(&f.next),
+                (&f.email, error),
+            )
+        }
+        LoginAttempt::WrongAddress => notice(
+            &ctx,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "メールアドレスが一致しません",
+            "入力されたメールアドレスは、このリンクの送り先と一致しません。安全のため、このリンクは使えなくなりました。ご自身のメールアドレスで、もう一度ログイン用のリンクを送ってください。",
+            ("/mypage/login", "ログイン画面へ"),
+        ),
+        LoginAttempt::Gone => link_gone(&ctx, &headers, true),
+    }
 }
 
 /// POST `/mypage/logout`.
@@ -387,9 +483,17 @@ pub async fn oidc_callback(
         cookie(&headers, oidc::FLOW_COOKIE),
     )
     .await?;
-    let id =
-        oidc::applicant_for_identity(&ctx.db, &identity, applicant.as_ref().map(|a| a.id)).await?;
-    let mut resp = sign_in(ctx, &headers, id, &identity.next_path).await?;
+    // The signed-in account gains the verified identity only if this browser proved it owns the account: a
+    // session from a mail link someone else sent (opened here, address typed in) must not collect it.
+    let current = match (&applicant, cookie(&headers, APPLICANT_COOKIE)) {
+        (Some(a), Some(token)) if applicants::session_is_browser_proven(&ctx.db, token).await? => {
+            Some(a.id)
+        }
+        _ => None,
+    };
+    let id = oidc::applicant_for_identity(&ctx.db, &identity, current).await?;
+    // The OpenID Connect flow is bound to this browser by its cookie, so the session is proven here.
+    let mut resp = sign_in(ctx, &headers, id, &identity.next_path, true).await?;
     resp.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(oidc::FLOW_COOKIE, "", 0, ctx.config.secure_cookies()),
@@ -410,7 +514,7 @@ pub async fn request_resume_link(
         return link_gone(&ctx, &headers, false);
     }
     let back = format!("{form_path}?d={}", f.draft);
-    let Some(email) = madoguchi_forms::validate::normalize_email(&f.email) else {
+    let Some(email) = MailAddress::parse(&f.email) else {
         return notice(
             &ctx,
             &headers,
@@ -428,6 +532,7 @@ pub async fn request_resume_link(
         Some(&kept.draft_id),
         "",
         &ctx.config.public_url,
+        None,
     )
     .await
     {
@@ -480,6 +585,9 @@ pub async fn resume_page(
             next: "",
             csrf,
             signed_in: false,
+            ask_email: false,
+            email: "",
+            error: "",
         }
         .render()?)
         },

@@ -107,23 +107,42 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Applicant>, sqlx::Error> {
 
 /// Starts a new session for an applicant and returns its token. A new token is made at every sign-in, so a
 /// token planted in the browser before (session fixation) is never promoted; the caller ends the old one.
+/// `browser_proven` says the sign-in was completed in the browser that proved the account (the browser that
+/// asked for the mail link, or an OpenID Connect flow); see [`session_is_browser_proven`].
 pub async fn start_session(
     db: &Db,
     applicant_id: i64,
     minutes: i64,
+    browser_proven: bool,
 ) -> Result<String, sqlx::Error> {
     let token = new_token();
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO applicant_sessions (token_hash, applicant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO applicant_sessions (token_hash, applicant_id, created_at, expires_at, browser_proven)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(token_hash(&token))
     .bind(applicant_id)
     .bind(now)
     .bind(now + minutes * 60_000)
+    .bind(i64::from(browser_proven))
     .execute(&db.write)
     .await?;
     Ok(token)
+}
+
+/// Whether a live session was started in the browser that proved the account. A session from a mail link
+/// opened in another browser is not: that link may have been sent by someone else to sign this browser into
+/// their account, so such a session must never gain a verified identity (マイナンバーカード).
+pub async fn session_is_browser_proven(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    let proven: Option<i64> = sqlx::query_scalar(
+        "SELECT browser_proven FROM applicant_sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(now_ms())
+    .fetch_optional(&db.read)
+    .await?;
+    Ok(proven == Some(1))
 }
 
 /// Ends a session (sign-out, or the session a browser had before signing in again).

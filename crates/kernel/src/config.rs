@@ -27,6 +27,42 @@ pub struct Config {
     pub issuance: IssuanceConfig,
     /// OpenID Connect providers applicants may sign in with (`[[oidc]]` tables).
     pub oidc: Vec<OidcProviderConfig>,
+    /// How long personal data that has served its purpose is kept before the periodic sweep deletes it.
+    pub retention: RetentionConfig,
+}
+
+/// Retention (`[retention]`): how long personal data that has served its purpose is kept. The job worker of
+/// every instance sweeps every `sweep_interval_seconds` (each step is an idempotent delete, so instances may
+/// sweep at the same time).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Seconds between sweeps.
+    pub sweep_interval_seconds: u64,
+    /// Hours an unfinished form (draft) is kept after it expired (its lifetime is `draft_hours`).
+    pub expired_draft_hours: i64,
+    /// Hours after upload that a file belonging to no submission and no live draft is deleted (row and object).
+    pub orphaned_upload_hours: i64,
+    /// Hours after it was sent that a used or expired sign-in or resume link is deleted (never sooner than the
+    /// sign-in rate-limit window, which counts recent links).
+    pub mail_link_hours: i64,
+    /// Hours an expired staff or applicant session is kept.
+    pub expired_session_hours: i64,
+    /// Hours an expired, unfinished OpenID Connect sign-in (state, nonce, PKCE verifier) is kept.
+    pub expired_oidc_flow_hours: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            sweep_interval_seconds: 600,
+            expired_draft_hours: 0,
+            orphaned_upload_hours: 72,
+            mail_link_hours: 24,
+            expired_session_hours: 0,
+            expired_oidc_flow_hours: 0,
+        }
+    }
 }
 
 /// Electronic issuance (電子交付) settings: where the seal key is, which certificates go with it, the
@@ -138,6 +174,7 @@ impl Default for Config {
             run_worker: true,
             issuance: IssuanceConfig::default(),
             oidc: Vec::new(),
+            retention: RetentionConfig::default(),
         }
     }
 }

@@ -4,8 +4,16 @@
 //! so every instance can work without waiting on the others. A failed job is retried with exponential backoff
 //! and given up (`failed_at`) after `max_attempts`. A worker that dies mid-job loses its lease and the job is
 //! claimed again when the lease runs out.
+//!
+//! Every claim carries a random lease token, stored with the jobs it claimed. Completing, failing and extending
+//! a job all require that token, so a worker whose lease ran out — and whose job another worker has claimed
+//! since — can neither delete the job nor record a failure over the new holder. A worker extends the leases of
+//! the jobs it is still running (heartbeat), and completes jobs as they finish, not after the whole batch, so
+//! one slow job (an SMTP server that answers slowly) neither outlives the lease of the others nor holds back
+//! their completion.
 
 use crate::db::{Backend, Db, now_ms};
+use crate::ids::new_token;
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::Row;
 use std::time::Duration;
@@ -18,8 +26,36 @@ pub trait Job: Serialize + DeserializeOwned {
     const MAX_ATTEMPTS: i64 = 8;
 }
 
-/// How long a claimed job stays locked to its worker.
-const LEASE_MS: i64 = 5 * 60_000;
+/// How a worker claims and holds jobs. The defaults suit production; tests shorten the lease.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// How long a claim locks a job to its worker before another worker may take it.
+    pub lease: Duration,
+    /// How often a worker extends the leases of the jobs it is still running (well under `lease`).
+    pub heartbeat: Duration,
+    /// Jobs claimed with one statement.
+    pub claim_batch: i64,
+    /// Jobs of a claim run at the same time (mail: SMTP sessions in flight).
+    pub concurrency: usize,
+    /// How long a finished job may wait for others to finish before they are completed together.
+    pub complete_within: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            lease: Duration::from_secs(5 * 60),
+            heartbeat: Duration::from_secs(60),
+            claim_batch: CLAIM_BATCH,
+            concurrency: CONCURRENCY,
+            complete_within: Duration::from_millis(50),
+        }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Queues a job inside an existing transaction, so it exists exactly when the change that caused it does.
 pub async fn enqueue_in<J: Job>(
@@ -77,6 +113,8 @@ pub struct ClaimedJob {
     pub attempts: i64,
     /// Attempts allowed.
     pub max_attempts: i64,
+    /// The token of the claim that holds the job: only its holder may complete, fail or extend it.
+    pub lease: String,
 }
 
 impl ClaimedJob {
@@ -86,14 +124,14 @@ impl ClaimedJob {
     }
 }
 
-/// Claims the next due job, if any.
+/// Claims the next due job, if any, with the default lease.
 pub async fn claim(db: &Db) -> Result<Option<ClaimedJob>, sqlx::Error> {
     Ok(claim_batch(db, 1).await?.pop())
 }
 
-/// Marks a job done (deletes it).
-pub async fn complete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
-    complete_many(db, &[id]).await
+/// Marks a job done (deletes it) if its claim still holds it; returns whether it did.
+pub async fn complete(db: &Db, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
+    Ok(complete_many(db, &[job]).await? == 1)
 }
 
 /// A job that did part of its work before failing (a few of a batch's mails could not be sent): returned by a
@@ -125,41 +163,58 @@ impl std::fmt::Display for Unfinished {
 impl std::error::Error for Unfinished {}
 
 /// Records a failure: retried later with backoff (2^attempts seconds, at most an hour), or given up. An
-/// [`Unfinished`] error keeps only the work left in the job.
-pub async fn fail(db: &Db, job: &ClaimedJob, error: &anyhow::Error) -> Result<(), sqlx::Error> {
+/// [`Unfinished`] error keeps only the work left in the job. Nothing is recorded when the job's lease has
+/// passed to another claim (the new holder's attempt is the one that counts); returns whether it was recorded.
+pub async fn fail(db: &Db, job: &ClaimedJob, error: &anyhow::Error) -> Result<bool, sqlx::Error> {
     let remaining = error
         .downcast_ref::<Unfinished>()
         .map(|u| u.remaining.as_str());
     let error = format!("{error:#}");
     let error = error.as_str();
     let now = now_ms();
-    if job.attempts >= job.max_attempts {
-        tracing::error!(job = job.id, kind = %job.kind, error, "job failed for good");
-        sqlx::query(
-            "UPDATE jobs SET failed_at = $1, last_error = $2, locked_until = NULL,
-                 payload = COALESCE($3, payload) WHERE id = $4",
-        )
-        .bind(now)
-        .bind(error)
-        .bind(remaining)
-        .bind(job.id)
-        .execute(&db.write)
-        .await?;
+    let given_up = job.attempts >= job.max_attempts;
+    let backoff = (1_000i64 << job.attempts.clamp(0, 12)).min(3_600_000);
+    let sql = if given_up {
+        "UPDATE jobs SET failed_at = $1, last_error = $2, locked_until = NULL, lease_token = NULL,
+             payload = COALESCE($3, payload) WHERE id = $4 AND lease_token = $5"
     } else {
-        let backoff = (1_000i64 << job.attempts.clamp(0, 12)).min(3_600_000);
-        tracing::warn!(job = job.id, kind = %job.kind, error, backoff_ms = backoff, "job failed, will retry");
-        sqlx::query(
-            "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL,
-                 payload = COALESCE($3, payload) WHERE id = $4",
-        )
-        .bind(now + backoff)
+        "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL, lease_token = NULL,
+             payload = COALESCE($3, payload) WHERE id = $4 AND lease_token = $5"
+    };
+    let recorded = sqlx::query(sql)
+        .bind(if given_up { now } else { now + backoff })
         .bind(error)
         .bind(remaining)
         .bind(job.id)
+        .bind(&job.lease)
         .execute(&db.write)
-        .await?;
+        .await?
+        .rows_affected()
+        == 1;
+    match (recorded, given_up) {
+        (false, _) => {
+            tracing::warn!(job = job.id, kind = %job.kind, error, "job failed after its lease passed to another worker")
+        }
+        (true, true) => {
+            tracing::error!(job = job.id, kind = %job.kind, error, "job failed for good")
+        }
+        (true, false) => {
+            tracing::warn!(job = job.id, kind = %job.kind, error, backoff_ms = backoff, "job failed, will retry")
+        }
     }
-    Ok(())
+    Ok(recorded)
+}
+
+/// Extends the lease of every job a claim still holds (the heartbeat of a running batch); returns how many.
+pub async fn extend_lease(db: &Db, lease: &str, by: Duration) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE jobs SET locked_until = $1 WHERE lease_token = $2")
+            .bind(now_ms().saturating_add(ms(by)))
+            .bind(lease)
+            .execute(&db.write)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Number of jobs not yet done (queued, retrying or running), and of jobs given up.
@@ -185,23 +240,34 @@ const CLAIM_BATCH: i64 = 32;
 /// Jobs of a claimed batch run at the same time (mail: SMTP sessions in flight).
 const CONCURRENCY: usize = 8;
 
-/// Claims up to `limit` due jobs at once, oldest first.
+/// Claims up to `limit` due jobs at once, oldest first, with the default lease.
 pub async fn claim_batch(db: &Db, limit: i64) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    claim_batch_for(db, limit, WorkerOptions::default().lease).await
+}
+
+/// Claims up to `limit` due jobs at once, oldest first, locked for `lease` under a new lease token.
+pub async fn claim_batch_for(
+    db: &Db,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, sqlx::Error> {
     let now = now_ms();
+    let token = new_token();
     let lock = match db.backend {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1, lease_token = $4
          WHERE id IN (SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2
                       AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, id LIMIT $3 {lock})
          RETURNING id, kind, payload, attempts, max_attempts"
     );
     let rows = sqlx::query(&sql)
-        .bind(now + LEASE_MS)
+        .bind(now.saturating_add(ms(lease)))
         .bind(now)
         .bind(limit)
+        .bind(&token)
         .fetch_all(&db.write)
         .await?;
     let mut jobs = rows
@@ -213,6 +279,7 @@ pub async fn claim_batch(db: &Db, limit: i64) -> Result<Vec<ClaimedJob>, sqlx::E
                 payload: r.try_get("payload")?,
                 attempts: r.try_get("attempts")?,
                 max_attempts: r.try_get("max_attempts")?,
+                lease: token.clone(),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -220,22 +287,31 @@ pub async fn claim_batch(db: &Db, limit: i64) -> Result<Vec<ClaimedJob>, sqlx::E
     Ok(jobs)
 }
 
-/// Marks several jobs done with one statement.
-pub async fn complete_many(db: &Db, ids: &[i64]) -> Result<(), sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(());
+/// Marks several jobs done (one statement per claim among them), each only if its claim still holds it;
+/// returns how many were done. A job whose lease passed to another worker stays for its new holder.
+pub async fn complete_many(db: &Db, jobs: &[&ClaimedJob]) -> Result<u64, sqlx::Error> {
+    let mut leases: Vec<&str> = jobs.iter().map(|j| j.lease.as_str()).collect();
+    leases.sort_unstable();
+    leases.dedup();
+    let mut done = 0;
+    for lease in leases {
+        let ids: Vec<i64> = jobs
+            .iter()
+            .filter(|j| j.lease == lease)
+            .map(|j| j.id)
+            .collect();
+        let list = (2..ids.len() + 2)
+            .map(|k| format!("${k}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("DELETE FROM jobs WHERE lease_token = $1 AND id IN ({list})");
+        let mut q = sqlx::query(&sql).bind(lease);
+        for id in ids {
+            q = q.bind(id);
+        }
+        done += q.execute(&db.write).await?.rows_affected();
     }
-    let list = (1..=ids.len())
-        .map(|k| format!("${k}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("DELETE FROM jobs WHERE id IN ({list})");
-    let mut q = sqlx::query(&sql);
-    for id in ids {
-        q = q.bind(*id);
-    }
-    q.execute(&db.write).await?;
-    Ok(())
+    Ok(done)
 }
 
 /// Runs due jobs until none is left; returns how many ran. Used by tests; the worker loop uses [`run_batch`].
@@ -250,28 +326,88 @@ pub async fn drain<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
     }
 }
 
-/// Claims up to [`CLAIM_BATCH`] due jobs with one statement, runs them a few at a time and deletes the
-/// finished ones together; returns how many were claimed.
+/// Claims up to [`CLAIM_BATCH`] due jobs with one statement and runs them (see [`run_batch_with`]); returns
+/// how many were claimed.
 pub async fn run_batch<R: Runner>(db: &Db, runner: &R) -> anyhow::Result<usize> {
+    run_batch_with(db, runner, &WorkerOptions::default()).await
+}
+
+/// Claims due jobs with one statement and runs them a few at a time. Finished jobs are completed in small
+/// groups (within `complete_within` of finishing), not after the whole batch; while any job runs, the claim's
+/// lease is extended every `heartbeat`. Returns how many were claimed.
+pub async fn run_batch_with<R: Runner>(
+    db: &Db,
+    runner: &R,
+    opts: &WorkerOptions,
+) -> anyhow::Result<usize> {
     use futures::StreamExt;
-    let jobs = claim_batch(db, CLAIM_BATCH).await?;
+    let jobs = claim_batch_for(db, opts.claim_batch, opts.lease).await?;
     let n = jobs.len();
-    let results: Vec<(ClaimedJob, anyhow::Result<()>)> = futures::stream::iter(jobs)
-        .map(|job| async move {
-            let result = runner.run(&job).await;
-            (job, result)
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let mut done = Vec::with_capacity(results.len());
-    for (job, result) in results {
-        match result {
-            Ok(()) => done.push(job.id),
-            Err(e) => fail(db, &job, &e).await?,
+    let Some(lease) = jobs.first().map(|j| j.lease.clone()) else {
+        return Ok(0);
+    };
+    let heartbeat = async {
+        let mut tick = tokio::time::interval(opts.heartbeat);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = extend_lease(db, &lease, opts.lease).await {
+                tracing::warn!(error = %e, "job lease not extended");
+            }
         }
+    };
+    let work = async {
+        let mut finished = futures::stream::iter(jobs)
+            .map(|job| async move {
+                let result = runner.run(&job).await;
+                (job, result)
+            })
+            .buffer_unordered(opts.concurrency.max(1));
+        // Finished jobs wait at most `complete_within` for others to finish, so a burst is completed with a
+        // few statements rather than one commit per job, and a slow job holds back no one for long.
+        let mut done: Vec<ClaimedJob> = Vec::new();
+        let mut complete_by: Option<tokio::time::Instant> = None;
+        loop {
+            let next = match complete_by {
+                // `next` is cancel-safe: a result not yet taken stays in the stream.
+                Some(at) => tokio::select! {
+                    r = finished.next() => Some(r),
+                    _ = tokio::time::sleep_until(at) => None,
+                },
+                None => Some(finished.next().await),
+            };
+            match next {
+                Some(Some((job, Ok(())))) => {
+                    complete_by
+                        .get_or_insert_with(|| tokio::time::Instant::now() + opts.complete_within);
+                    done.push(job);
+                }
+                Some(Some((job, Err(e)))) => {
+                    fail(db, &job, &e).await?;
+                }
+                Some(None) | None => {
+                    let refs: Vec<&ClaimedJob> = done.iter().collect();
+                    let completed = complete_many(db, &refs).await?;
+                    if completed < refs.len() as u64 {
+                        tracing::warn!(
+                            lost = refs.len() as u64 - completed,
+                            "jobs finished after their lease passed to another worker"
+                        );
+                    }
+                    done.clear();
+                    complete_by = None;
+                    if next.is_some() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    };
+    tokio::select! {
+        r = work => r?,
+        _ = heartbeat => {}
     }
-    complete_many(db, &done).await?;
     Ok(n)
 }
 
@@ -282,10 +418,20 @@ const GATHER: Duration = Duration::from_millis(50);
 
 /// The worker loop: runs due jobs as they come, waking on `wake` or every second for retries that are due.
 pub async fn work<R: Runner>(db: Db, runner: R, wake: std::sync::Arc<tokio::sync::Notify>) {
+    work_with(db, runner, wake, WorkerOptions::default()).await
+}
+
+/// [`work`] with given options.
+pub async fn work_with<R: Runner>(
+    db: Db,
+    runner: R,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    opts: WorkerOptions,
+) {
     loop {
-        match run_batch(&db, &runner).await {
+        match run_batch_with(&db, &runner, &opts).await {
             // A full claim: more are probably waiting.
-            Ok(n) if n == CLAIM_BATCH as usize => continue,
+            Ok(n) if n as i64 == opts.claim_batch => continue,
             Ok(0) => {}
             Ok(_) => tokio::time::sleep(GATHER).await,
             Err(e) => tracing::error!(error = %e, "job worker"),

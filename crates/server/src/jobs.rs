@@ -1,4 +1,5 @@
-//! The job runner: knows every job kind of the installation.
+//! The job runner: knows every job kind of the installation, and the background work of an instance (the job
+//! worker and the retention sweep).
 
 use madoguchi_issuance::IssuanceState;
 use madoguchi_kernel::Ctx;
@@ -40,4 +41,20 @@ impl Runner for Jobs {
             other => anyhow::bail!("unknown job kind {other}"),
         }
     }
+}
+
+/// Starts this instance's background work: the job worker, and the periodic sweep of personal data past its
+/// retention (`[retention]`). Every instance runs both; both are safe to run on several at once. Returns the
+/// tasks (a test aborts them).
+pub fn spawn_worker(ctx: &Ctx) -> [tokio::task::JoinHandle<()>; 2] {
+    [
+        tokio::spawn(madoguchi_kernel::jobs::work(
+            ctx.db.clone(),
+            Jobs::new(ctx),
+            ctx.jobs_wake.clone(),
+        )),
+        tokio::spawn(madoguchi_applications::maintenance::run_periodically(
+            ctx.clone(),
+        )),
+    ]
 }

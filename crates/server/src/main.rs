@@ -242,12 +242,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
             .await?;
     if ctx.config.run_worker {
-        let runner = jobs::Jobs::new(&ctx);
-        tokio::spawn(madoguchi_kernel::jobs::work(
-            ctx.db.clone(),
-            runner,
-            ctx.jobs_wake.clone(),
-        ));
+        // Runs for the life of the process.
+        let _ = jobs::spawn_worker(&ctx);
     }
     let listener = tokio::net::TcpListener::bind(&ctx.config.listen).await?;
     let addr = listener.local_addr()?;

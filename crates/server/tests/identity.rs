@@ -294,6 +294,7 @@ async fn signing_in_makes_a_new_session_and_ends_the_one_planted_before(app: &Te
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // Asked for in another browser, so the link also wants the address typed in (issue 14, hole 4).
     let link = request_login_link(&app.browser(), app, "victim@example.jp").await;
     let r = victim
         .get(app.url(&link))
@@ -309,7 +310,11 @@ async fn signing_in_makes_a_new_session_and_ends_the_one_planted_before(app: &Te
             "cookie",
             format!("madoguchi_csrf={csrf_cookie}; madoguchi_applicant={planted}"),
         )
-        .form(&[("_csrf", csrf_of(&html).as_str()), ("next", "")])
+        .form(&[
+            ("_csrf", csrf_of(&html).as_str()),
+            ("next", ""),
+            ("email", "victim@example.jp"),
+        ])
         .send()
         .await
         .unwrap();

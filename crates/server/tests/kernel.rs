@@ -471,7 +471,7 @@ async fn work_started_by_a_cancelled_request_still_completes(app: &TestApp) {
         .await
         .unwrap()
         .expect("the job is claimable");
-    jobs::complete(&app.ctx.db, claimed.id).await.unwrap();
+    assert!(jobs::complete(&app.ctx.db, &claimed).await.unwrap());
     assert_eq!(jobs::counts(&app.ctx.db).await.unwrap(), (0, 0));
 }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use madoguchi_kernel::{Config, Ctx};
 use reqwest::redirect::Policy;
 use std::path::PathBuf;
