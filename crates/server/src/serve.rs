@@ -95,6 +95,10 @@ pub async fn run(
         tokio::spawn(async move {
             let mut conn = std::pin::pin!(conn);
             loop {
+                // While a request is in its handler the connection may be quiet for long; look again an
+                // idle period later instead of waking at once for ever.
+                let deadline =
+                    (activity.last() + idle).max(Instant::now() + Duration::from_millis(100));
                 tokio::select! {
                     result = &mut conn => {
                         if let Err(e) = result {
@@ -102,7 +106,7 @@ pub async fn run(
                         }
                         return;
                     }
-                    () = tokio::time::sleep_until(activity.last() + idle) => {
+                    () = tokio::time::sleep_until(deadline) => {
                         if activity.idle_for() >= idle && activity.busy() == 0 {
                             tracing::debug!(%peer, "closing an idle connection");
                             return;
