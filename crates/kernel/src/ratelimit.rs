@@ -196,6 +196,9 @@ pub async fn hit(db: &Db, rule: Rule, limit: Limit, key: &str) -> Result<Verdict
         tracing::warn!(error = %e, "deleting expired rate-limit windows failed");
     }
     if hits > i64::from(limit.max) {
+        // Logged once per key, window and instance: later refusals come from memory, unlogged, so that a
+        // flood cannot fill the log either.
+        tracing::info!(rule = rule.bucket(), key, "rate limit reached");
         remember_denied(db, rule, key, end, now);
         return Ok(Verdict::Limited {
             retry_after_secs: retry_after(end, now),
@@ -265,13 +268,10 @@ pub async fn sweep(db: &Db) -> Result<u64, sqlx::Error> {
 pub async fn enforce(ctx: &Ctx, rule: Rule, key: &str) -> Result<(), AppError> {
     match hit(&ctx.db, rule, rule.limit(&ctx.config.rate_limits), key).await? {
         Verdict::Allowed { .. } => Ok(()),
-        Verdict::Limited { retry_after_secs } => {
-            tracing::info!(rule = rule.bucket(), key, "rate limited");
-            Err(AppError::TooManyRequests {
-                message: rule.message(retry_after_secs),
-                retry_after_secs,
-            })
-        }
+        Verdict::Limited { retry_after_secs } => Err(AppError::TooManyRequests {
+            message: rule.message(retry_after_secs),
+            retry_after_secs,
+        }),
     }
 }
 

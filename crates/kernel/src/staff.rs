@@ -201,7 +201,7 @@ pub enum LoginOutcome {
 ///   all instances); past `[rate_limits] login_failures_per_login` / `_per_client` the login is locked until
 ///   the window ends and no password is checked at all;
 /// - every failure is answered after a delay that doubles with each further failure of that login id;
-/// - failures, locks and sign-ins are written to the audit log with the client address;
+/// - failures, the start of a lock and sign-ins are written to the audit log with the client address;
 /// - argon2 runs on the blocking thread pool: on the async runtime, parallel guesses stalled every request.
 ///
 /// A new token is made at every login, so a token planted before login is useless (session fixation).
@@ -233,16 +233,9 @@ pub async fn login(
         (Rule::LoginFailurePerLogin, login),
         (Rule::LoginFailurePerClient, client_key.as_str()),
     ] {
+        // Attempts while locked are not audited one by one (the lock itself is, when it begins), so that
+        // hammering a locked login cannot grow the audit log without bound.
         if let Some(wait) = ratelimit::exhausted(db, rule, rule.limit(limits), key).await? {
-            audit::record_unauthenticated(
-                db,
-                tenant_id,
-                staff_id,
-                "login_locked",
-                &subject,
-                &format!("client {client_key}"),
-            )
-            .await?;
             return Ok(LoginOutcome::Locked {
                 message: rule.message(wait),
                 retry_after_secs: wait,
@@ -336,6 +329,17 @@ async fn login_failed(
         &format!("client {client_key}; failure {failures}"),
     )
     .await?;
+    if let Some((rule, _)) = locked {
+        audit::record_unauthenticated(
+            db,
+            tenant_id,
+            staff_id,
+            "login_locked",
+            subject,
+            &format!("client {client_key}; {}", rule.bucket()),
+        )
+        .await?;
+    }
     let delay = limits
         .login_failure_delay_ms
         .saturating_mul(1 << failures.saturating_sub(1).min(16))
