@@ -638,6 +638,55 @@ def cmd_crash_verify(args):
     )
 
 
+# ---------------------------------------------------------------- another client during a burst
+
+
+def cmd_page_latency(args):
+    """page-latency URL THREADS READY STOP: THREADS keep-alive clients GET URL in a loop; READY is created once
+    every client has had an answer, and they stop when the file STOP exists. Prints 'p50_ms p99_ms ok total'
+    over the requests started after READY (the burst is started then)."""
+    url, threads, ready, stop = args[0], int(args[1]), args[2], args[3]
+    u = urllib.parse.urlsplit(url)
+    path = u.path + (f"?{u.query}" if u.query else "")
+    lock = threading.Lock()
+    samples, warmed = [], threading.Barrier(threads + 1)
+
+    def client():
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        c.request("GET", path)
+        c.getresponse().read()
+        warmed.wait()
+        while not os.path.exists(stop):
+            t = time.perf_counter()
+            try:
+                c.request("GET", path)
+                r = c.getresponse()
+                r.read()
+                status = r.status
+            except (OSError, http.client.HTTPException):
+                c.close()
+                c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+                status = 0
+            with lock:
+                samples.append(((time.perf_counter() - t) * 1000, status))
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    warmed.wait()
+    open(ready, "w").close()
+    for w in workers:
+        w.join()
+    times = sorted(ms for ms, _ in samples)
+    ok = sum(1 for _, st in samples if st == 200)
+    if not times:
+        print("0 0 0 0")
+        return
+    p50 = times[len(times) // 2]
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(f"{p50:.2f} {p99:.2f} {ok} {len(times)}")
+
+
 COMMANDS = {
     "median": cmd_median,
     "machine": cmd_machine,
@@ -656,6 +705,7 @@ COMMANDS = {
     "rss-now": cmd_rss_now,
     "crash-client": cmd_crash_client,
     "crash-verify": cmd_crash_verify,
+    "page-latency": cmd_page_latency,
 }
 
 if __name__ == "__main__":

@@ -87,13 +87,31 @@ pg_drop() {
     psql -q -X "$PG_ADMIN_URL" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
 }
 
+# A configuration file with every rate limit off (ADR 0019): throughput benchmarks load the server from one
+# address, which the limits exist to stop.
+write_config_without_rate_limits() {
+    local f=$1 rule
+    echo "[rate_limits]" >"$f"
+    for rule in api_submissions_per_client api_submissions_per_form form_posts_per_client \
+        faq_questions_per_client signin_mails_per_client login_failures_per_login login_failures_per_client; do
+        echo "$rule = { max = 0, window_secs = 60 }" >>"$f"
+    done
+    echo "login_failure_delay_ms = 0" >>"$f"
+}
+
 # start_server PORT DATA_DIR DATABASE_URL: starts `madoguchi demo` in the background (appending to
-# DATA_DIR/../server.log) and waits for /healthz.
+# DATA_DIR/../server.log) and waits for /healthz. The configuration is SERVER_CONFIG when set, else one
+# with the rate limits off.
 start_server() {
     local port=$1 dir=$2 url=$3
     SERVER_LOG=${SERVER_LOG:-$(dirname "$dir")/server.log}
-    NO_COLOR=1 RUST_LOG=${RUST_LOG:-info,sqlx=warn} "$BIN" demo --listen "127.0.0.1:$port" --data-dir "$dir" \
-        --database-url "$url" >>"$SERVER_LOG" 2>&1 &
+    local config=${SERVER_CONFIG:-}
+    if [[ -z $config ]]; then
+        config=$(dirname "$dir")/no-rate-limits.toml
+        write_config_without_rate_limits "$config"
+    fi
+    NO_COLOR=1 RUST_LOG=${RUST_LOG:-info,sqlx=warn} "$BIN" demo --config "$config" --listen "127.0.0.1:$port" \
+        --data-dir "$dir" --database-url "$url" >>"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 600); do

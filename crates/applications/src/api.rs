@@ -19,13 +19,15 @@ pub struct ApiSubmission {
     pub answers: serde_json::Map<String, serde_json::Value>,
 }
 
-/// POST `/api/v1/t/{code}/forms/{slug}/submissions`: 201 with the receipt number, 422 with field errors.
+/// POST `/api/v1/t/{code}/forms/{slug}/submissions`: 201 with the receipt number, 422 with field errors,
+/// 429 past the per-client or per-form rate limit.
 /// Attachments are not accepted here; forms with required files must be used through the pages.
 ///
 /// The form comes from this instance's recent copy (at most a second old); if a new version was published
 /// meanwhile, the writer refuses the submission and it is checked once more against the version read fresh.
 pub async fn submit(
     State(state): State<AppState>,
+    _quota: crate::limits::ApiSubmissionQuota,
     Path((code, slug)): Path<(String, String)>,
     Json(body): Json<ApiSubmission>,
 ) -> Result<Response, ApiError> {

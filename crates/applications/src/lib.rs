@@ -16,6 +16,7 @@ pub mod export;
 pub mod form_templates;
 pub mod forms_store;
 pub mod languages;
+pub mod limits;
 pub mod maintenance;
 pub mod postal;
 pub mod public;

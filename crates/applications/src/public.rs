@@ -395,6 +395,7 @@ pub(crate) fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
 /// POST from the input page: store uploads, apply add/remove actions, or validate and go to confirmation.
 pub async fn post_form(
     State(ctx): State<Ctx>,
+    _quota: crate::limits::FormPostQuota,
     applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
@@ -615,6 +616,7 @@ pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
 /// POST submit: store the submission and show the receipt number.
 pub async fn submit(
     State(ctx): State<Ctx>,
+    _quota: crate::limits::FormPostQuota,
     State(committer): State<crate::submissions::Committer>,
     applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures::TryStreamExt;
 use madoguchi_forms::PartKind;
+use madoguchi_kernel::client::ClientAddr;
 use madoguchi_kernel::time::{display_datetime, short_datetime};
 use madoguchi_kernel::web::{SESSION_COOKIE, cookie, set_cookie, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Ctx, Role, StaffScope, audit, staff};
@@ -57,22 +58,25 @@ pub struct LoginForm {
     password: String,
 }
 
-/// POST `/staff/login`.
+/// POST `/staff/login`. Failures are throttled, locked and audited by `staff::login`.
 pub async fn login(
     State(ctx): State<Ctx>,
+    client: ClientAddr,
     headers: HeaderMap,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
-    match staff::login(
+    let outcome = staff::login(
         &ctx.db,
+        &ctx.config.rate_limits,
+        &client,
         f.login.trim(),
         &f.password,
         ctx.config.session_minutes,
     )
-    .await?
-    {
-        Some(token) => {
+    .await?;
+    let (status, error, retry_after) = match outcome {
+        staff::LoginOutcome::SignedIn(token) => {
             let mut resp = Redirect::to("/staff").into_response();
             let c = set_cookie(
                 SESSION_COOKIE,
@@ -81,17 +85,35 @@ pub async fn login(
                 ctx.config.secure_cookies(),
             );
             resp.headers_mut().append(header::SET_COOKIE, c);
-            Ok(resp)
+            return Ok(resp);
         }
-        None => page_with_csrf(&ctx, &headers, StatusCode::UNAUTHORIZED, |csrf| {
-            Ok(LoginPage {
-                csrf,
-                login: f.login,
-                error: "ログインIDまたはパスワードが正しくありません。".into(),
-            }
-            .render()?)
-        }),
+        staff::LoginOutcome::Failed => (
+            StatusCode::UNAUTHORIZED,
+            "ログインIDまたはパスワードが正しくありません。".to_string(),
+            None,
+        ),
+        staff::LoginOutcome::Locked {
+            message,
+            retry_after_secs,
+        } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            message,
+            Some(retry_after_secs),
+        ),
+    };
+    let mut resp = page_with_csrf(&ctx, &headers, status, |csrf| {
+        Ok(LoginPage {
+            csrf,
+            login: f.login,
+            error,
+        }
+        .render()?)
+    })?;
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, secs.max(1).into());
     }
+    Ok(resp)
 }
 
 /// A form with only the CSRF field.

@@ -7,6 +7,8 @@ use crate::questions;
 use crate::store::{self, Audience, Contact, Entry};
 use crate::text::render_answer;
 use madoguchi_kernel::AppError;
+use madoguchi_kernel::client::ClientAddr;
+use madoguchi_kernel::ratelimit::{self, Rule};
 use madoguchi_kernel::tenants::Tenant;
 use serde::Serialize;
 
@@ -122,6 +124,20 @@ pub async fn entry_view(
         forms,
         contact: store::department_contact(db, tenant.id, e.department_id, &fallback).await?,
     })
+}
+
+/// A resident's question from any public channel (chat page, embed, JSON): counted against the client's
+/// `[rate_limits] faq_questions_per_client` first, so past it nothing is searched or logged and analytics
+/// stay clean; then [`ask`] for the public audience.
+pub async fn ask_public(
+    state: &FaqState,
+    tenant: &Tenant,
+    client: &ClientAddr,
+    query: &str,
+    conversation: &str,
+) -> Result<Reply, AppError> {
+    ratelimit::enforce(&state.ctx, Rule::FaqQuestionPerClient, &client.rate_key()).await?;
+    ask(state, tenant, Audience::Public, query, conversation).await
 }
 
 /// Searches, logs (masked) and builds the reply.

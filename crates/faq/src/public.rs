@@ -4,12 +4,13 @@
 use crate::FaqState;
 use crate::ask::{self, Reply, check_query, conversation_or_new, valid_conversation};
 use crate::questions::{self, Feedback};
-use crate::store::{self, Audience, Contact};
+use crate::store::{self, Contact};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use madoguchi_kernel::client::ClientAddr;
 use madoguchi_kernel::tenants::{Tenant, find_tenant_by_code};
 use madoguchi_kernel::web::{page_with_csrf, verify_csrf};
 use madoguchi_kernel::{ApiError, AppError, AppResult};
@@ -73,21 +74,23 @@ pub struct ChatQuery {
 /// GET `/t/{code}/faq`.
 pub async fn chat(
     State(state): State<FaqState>,
+    client: ClientAddr,
     Path(code): Path<String>,
     headers: HeaderMap,
     Query(q): Query<ChatQuery>,
 ) -> AppResult<Response> {
-    chat_page(state, code, headers, q, false).await
+    chat_page(state, code, client, headers, q, false).await
 }
 
 /// GET `/t/{code}/faq/embed`: the chat for an iframe on another site; the only page that may be framed.
 pub async fn embed(
     State(state): State<FaqState>,
+    client: ClientAddr,
     Path(code): Path<String>,
     headers: HeaderMap,
     Query(q): Query<ChatQuery>,
 ) -> AppResult<Response> {
-    let mut resp = chat_page(state, code, headers, q, true).await?;
+    let mut resp = chat_page(state, code, client, headers, q, true).await?;
     // The router adds `X-Frame-Options: DENY` only to responses without their own CSP.
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -101,6 +104,7 @@ pub async fn embed(
 async fn chat_page(
     state: FaqState,
     code: String,
+    client: ClientAddr,
     headers: HeaderMap,
     q: ChatQuery,
     embed: bool,
@@ -118,8 +122,15 @@ async fn chat_page(
         query = raw.to_string();
         match check_query(raw) {
             Ok(text) => {
-                reply =
-                    Some(ask::ask(&state, &tenant, Audience::Public, &text, &conversation).await?)
+                match ask::ask_public(&state, &tenant, &client, &text, &conversation).await {
+                    Ok(r) => reply = Some(r),
+                    // Shown in the chat itself: the embed page is framed, and an error page is not.
+                    Err(AppError::TooManyRequests { message, .. }) => {
+                        error = message;
+                        status = StatusCode::TOO_MANY_REQUESTS;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => {
                 error = e;
@@ -220,6 +231,7 @@ pub struct AskQuery {
 /// GET `/api/v1/t/{code}/faq/ask?q=…&c=…`: the reply as JSON.
 pub async fn api_ask(
     State(state): State<FaqState>,
+    client: ClientAddr,
     Path(code): Path<String>,
     Query(q): Query<AskQuery>,
 ) -> Result<Json<Reply>, ApiError> {
@@ -227,7 +239,7 @@ pub async fn api_ask(
     let text = check_query(&q.q).map_err(AppError::BadRequest)?;
     let conversation = conversation_or_new(q.c.as_deref());
     Ok(Json(
-        ask::ask(&state, &tenant, Audience::Public, &text, &conversation).await?,
+        ask::ask_public(&state, &tenant, &client, &text, &conversation).await?,
     ))
 }
 

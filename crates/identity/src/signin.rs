@@ -17,6 +17,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use madoguchi_applications::drafts;
 use madoguchi_kernel::applicants::{self, APPLICANT_COOKIE};
+use madoguchi_kernel::client::ClientAddr;
+use madoguchi_kernel::ratelimit::{self, Rule};
 use madoguchi_kernel::web::{cookie, page_with_csrf, set_cookie, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx};
 use serde::Deserialize;
@@ -145,6 +147,7 @@ pub struct EmailForm {
 /// account or not.
 pub async fn request_link(
     State(ctx): State<Ctx>,
+    client: ClientAddr,
     headers: HeaderMap,
     axum::Form(f): axum::Form<EmailForm>,
 ) -> AppResult<Response> {
@@ -161,6 +164,16 @@ pub async fn request_link(
         );
     };
     let next = if next == "/mypage" { "" } else { next };
+    if let Some(message) = mail_quota_exceeded(&ctx, &client).await? {
+        return render_login(
+            &ctx,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            next,
+            &f.email,
+            &message,
+        );
+    }
     // The nonce that binds the link to this browser; a browser asking again keeps its nonce, so every link
     // it asked for works in it.
     let nonce = match cookie(&headers, links::SIGNIN_COOKIE) {
@@ -217,6 +230,17 @@ pub async fn request_link(
             "短い間に何度もリンクを送ったため、しばらく送信できません。15分ほど待ってからお試しください。",
         ),
         Err(SendError::Db(e)) => Err(e),
+    }
+}
+
+/// Counts a request for a mail from this client address; `Some(message)` when it is past
+/// `[rate_limits] signin_mails_per_client`. The per-address quota of `links::send` is separate: this one stops
+/// a client that mails many different addresses.
+async fn mail_quota_exceeded(ctx: &Ctx, client: &ClientAddr) -> AppResult<Option<String>> {
+    match ratelimit::enforce(ctx, Rule::SigninMailPerClient, &client.rate_key()).await {
+        Ok(()) => Ok(None),
+        Err(AppError::TooManyRequests { message, .. }) => Ok(Some(message)),
+        Err(e) => Err(e),
     }
 }
 
@@ -504,6 +528,7 @@ pub async fn oidc_callback(
 /// POST `/t/{code}/forms/{slug}/resume-link`: mails a one-time link to resume a saved draft elsewhere.
 pub async fn request_resume_link(
     State(ctx): State<Ctx>,
+    client: ClientAddr,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
     axum::Form(f): axum::Form<EmailForm>,
@@ -524,6 +549,16 @@ pub async fn request_resume_link(
             (&back, "入力画面に戻る"),
         );
     };
+    if let Some(message) = mail_quota_exceeded(&ctx, &client).await? {
+        return notice(
+            &ctx,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            "しばらくお待ちください",
+            &message,
+            (&back, "入力画面に戻る"),
+        );
+    }
     let kept = drafts::keep(&ctx.db, &f.draft, None).await?;
     match links::send(
         &ctx.db,

@@ -23,6 +23,28 @@ pub async fn record(
     Ok(())
 }
 
+/// Records an event without a signed-in staff member, such as a failed or locked staff login: `staff_id` and
+/// `tenant_id` name the account concerned when it exists.
+pub async fn record_unauthenticated(
+    db: &Db,
+    tenant_id: Option<i64>,
+    staff_id: Option<i64>,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit_log (tenant_id, staff_id, action, subject, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(tenant_id)
+        .bind(staff_id)
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .bind(now_ms())
+        .execute(&db.write)
+        .await?;
+    Ok(())
+}
+
 /// One audit entry, for display.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

@@ -27,6 +27,10 @@ pub struct Config {
     pub issuance: IssuanceConfig,
     /// OpenID Connect providers applicants may sign in with (`[[oidc]]` tables).
     pub oidc: Vec<OidcProviderConfig>,
+    /// The serving loop: timeouts and where the client address comes from (`[http]`).
+    pub http: HttpConfig,
+    /// Limits per client address and per target on public actions and staff login (`[rate_limits]`).
+    pub rate_limits: RateLimitConfig,
     /// How long personal data that has served its purpose is kept before the periodic sweep deletes it.
     pub retention: RetentionConfig,
 }
@@ -175,6 +179,8 @@ impl Default for Config {
             issuance: IssuanceConfig::default(),
             oidc: Vec::new(),
             retention: RetentionConfig::default(),
+            http: HttpConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -189,5 +195,125 @@ impl Config {
     /// Whether cookies get the `Secure` attribute.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+/// The front door (`[http]`): how long a connection may take to send its request, and which peers are proxies
+/// whose forwarded-for header names the real client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Seconds a client has to send a request's whole header block. HTTP/1.1 keep-alive connections waiting
+    /// for their next request are on the same clock, so an idle keep-alive connection closes after it too.
+    pub header_read_timeout_secs: u64,
+    /// Seconds from a request's headers to the start of its response (body upload included); 408 after it.
+    pub request_timeout_secs: u64,
+    /// Seconds the request body may go without sending a byte.
+    pub body_idle_timeout_secs: u64,
+    /// Seconds a connection (HTTP/1.1 or HTTP/2) may go without a byte in either direction while no request
+    /// is being handled before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Peers whose `client_ip_header` is believed: addresses or CIDR blocks of the load balancers
+    /// (`["10.0.0.0/8", "127.0.0.1"]`). Empty: the socket's peer is the client.
+    pub trusted_proxies: Vec<String>,
+    /// The header a trusted proxy puts the client address in (`X-Forwarded-For`, the proxy appends to it).
+    pub client_ip_header: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 60,
+            body_idle_timeout_secs: 15,
+            idle_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
+            client_ip_header: "x-forwarded-for".into(),
+        }
+    }
+}
+
+/// At most `max` actions per `window_secs` (a fixed window); `max = 0` turns the limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// Actions allowed in one window.
+    pub max: u32,
+    /// Length of the window in seconds.
+    pub window_secs: u64,
+}
+
+impl Limit {
+    /// `max` actions per `window_secs`.
+    pub const fn new(max: u32, window_secs: u64) -> Self {
+        Self { max, window_secs }
+    }
+}
+
+/// Rate limits (`[rate_limits]`), counted in the database so they hold across instances (ADR 0019).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// JSON API submissions from one client address (each may mail an address the caller typed).
+    pub api_submissions_per_client: Limit,
+    /// JSON API submissions to one form from everyone (protects capacity-limited forms from a spread attack).
+    pub api_submissions_per_form: Limit,
+    /// POSTs of public form pages (input, add/remove, confirm, submit) from one client address.
+    pub form_posts_per_client: Limit,
+    /// FAQ questions (chat page, embed, JSON) from one client address.
+    pub faq_questions_per_client: Limit,
+    /// Sign-in and resume-link mails requested from one client address (the per-address quota is separate).
+    pub signin_mails_per_client: Limit,
+    /// Failed staff logins for one login id before it is locked for the rest of the window.
+    pub login_failures_per_login: Limit,
+    /// Failed staff logins from one client address before it is locked for the rest of the window.
+    pub login_failures_per_client: Limit,
+    /// Delay after a failed staff login in milliseconds, doubled with every further failure (at most 8 s).
+    pub login_failure_delay_ms: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            api_submissions_per_client: Limit::new(30, 600),
+            api_submissions_per_form: Limit::new(600, 60),
+            form_posts_per_client: Limit::new(120, 60),
+            faq_questions_per_client: Limit::new(30, 60),
+            signin_mails_per_client: Limit::new(10, 3600),
+            login_failures_per_login: Limit::new(10, 900),
+            login_failures_per_client: Limit::new(50, 900),
+            login_failure_delay_ms: 250,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// Every limit off and no login delay: for load tests from one address and for the test harness, whose
+    /// scenarios are not about rate limits (the rate-limit tests turn them on).
+    pub fn off() -> Self {
+        let off = Limit::new(0, 60);
+        Self {
+            api_submissions_per_client: off,
+            api_submissions_per_form: off,
+            form_posts_per_client: off,
+            faq_questions_per_client: off,
+            signin_mails_per_client: off,
+            login_failures_per_login: off,
+            login_failures_per_client: off,
+            login_failure_delay_ms: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod front_door_tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configuration_sets_timeouts_and_rate_limits() {
+        let c: Config = toml::from_str(include_str!("../../../madoguchi.example.toml")).unwrap();
+        assert_eq!(c.http.header_read_timeout_secs, 10);
+        assert_eq!(c.http.trusted_proxies, vec!["10.0.0.0/8".to_string()]);
+        assert_eq!(c.rate_limits.login_failures_per_login, Limit::new(10, 900));
     }
 }

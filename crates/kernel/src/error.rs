@@ -35,6 +35,15 @@ pub enum AppError {
     /// Anything unexpected.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// Too many requests from one client or for one target (`kernel::ratelimit`); answered with 429 and
+    /// `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What happened and when to try again, shown as is.
+        message: String,
+        /// Seconds until the limit's window ends.
+        retry_after_secs: u64,
+    },
 }
 
 impl From<sqlx::Error> for AppError {
@@ -64,6 +73,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -74,6 +84,19 @@ impl AppError {
                 "システムでエラーが発生しました。時間をおいてもう一度お試しください。".into()
             }
             other => other.to_string(),
+        }
+    }
+
+    /// The `Retry-After` header of a rate-limited answer.
+    fn retry_after(&self) -> Option<(axum::http::HeaderName, String)> {
+        match self {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some((
+                axum::http::header::RETRY_AFTER,
+                retry_after_secs.max(&1).to_string(),
+            )),
+            _ => None,
         }
     }
 }
@@ -95,16 +118,24 @@ impl IntoResponse for AppError {
             StatusCode::NOT_FOUND => "ページが見つかりません",
             StatusCode::FORBIDDEN => "アクセスできません",
             StatusCode::INTERNAL_SERVER_ERROR => "エラーが発生しました",
+            StatusCode::TOO_MANY_REQUESTS => "しばらくお待ちください",
             _ => "処理できませんでした",
         };
+        let retry_after = self.retry_after();
         let page = ErrorPage {
             title,
             message: self.public_message(),
         };
-        match page.render() {
+        let mut resp = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, title).into_response(),
+        };
+        if let Some((name, value)) = retry_after
+            && let Ok(value) = value.parse()
+        {
+            resp.headers_mut().insert(name, value);
         }
+        resp
     }
 }
 
@@ -130,9 +161,16 @@ impl IntoResponse for ApiError {
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::Internal(_) => "internal",
+            AppError::TooManyRequests { .. } => "rate_limited",
         };
         let body = serde_json::json!({"error": {"code": code, "message": self.0.public_message()}});
-        (status, axum::Json(body)).into_response()
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some((name, value)) = self.0.retry_after()
+            && let Ok(value) = value.parse()
+        {
+            resp.headers_mut().insert(name, value);
+        }
+        resp
     }
 }
 

@@ -3,12 +3,14 @@
 
 pub mod applicants;
 pub mod audit;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod ratelimit;
 pub mod safe_url;
 pub mod spreadsheet;
 pub mod staff;

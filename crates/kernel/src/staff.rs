@@ -4,9 +4,13 @@
 //! carries the tenant and the departments the person may see. Queries over tenant data take it first, so a
 //! query cannot forget the tenant (see `docs/adr/0003-tenant-scope.md`).
 
+use crate::audit;
+use crate::client::ClientAddr;
+use crate::config::RateLimitConfig;
 use crate::db::{Db, now_ms};
 use crate::error::AppError;
 use crate::ids::{new_token, token_hash};
+use crate::ratelimit::{self, Rule, Verdict};
 use crate::state::Ctx;
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -204,31 +208,95 @@ pub async fn insert_staff(
     Ok(id)
 }
 
-/// Checks a login and password; on success starts a new session and returns its token.
+/// The end of a staff login attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Signed in: the new session's token.
+    SignedIn(String),
+    /// Wrong login id or password (the same answer for both).
+    Failed,
+    /// Too many failures for this login id or from this client: no password is checked until the window
+    /// ends. `message` says so in Japanese.
+    Locked {
+        /// The notice for the login page.
+        message: String,
+        /// Seconds until the lock ends.
+        retry_after_secs: u64,
+    },
+}
+
+/// Checks a login and password; on success starts a new session and returns its token. This is the only way
+/// a staff session begins, so every caller gets its defences:
+///
+/// - failures are counted per login id and per client address in the database (`kernel::ratelimit`, shared by
+///   all instances); past `[rate_limits] login_failures_per_login` / `_per_client` the login is locked until
+///   the window ends and no password is checked at all;
+/// - every failure is answered after a delay that doubles with each further failure of that login id;
+/// - failures, the start of a lock and sign-ins are written to the audit log with the client address;
+/// - argon2 runs on the blocking thread pool: on the async runtime, parallel guesses stalled every request.
 ///
 /// A new token is made at every login, so a token planted before login is useless (session fixation).
 /// A failed login costs the same time whether the login exists or not.
 pub async fn login(
     db: &Db,
+    limits: &RateLimitConfig,
+    client: &ClientAddr,
     login: &str,
     password: &str,
     minutes: i64,
-) -> Result<Option<String>, AppError> {
-    let row = sqlx::query("SELECT id, password_hash FROM staff WHERE login = $1")
+) -> Result<LoginOutcome, AppError> {
+    let row = sqlx::query("SELECT id, tenant_id, password_hash FROM staff WHERE login = $1")
         .bind(login)
         .fetch_optional(&db.read)
         .await?;
-    let (id, hash): (i64, String) = match row {
-        Some(r) => (r.try_get("id")?, r.try_get("password_hash")?),
-        None => (0, DUMMY_HASH.to_string()),
+    let (id, tenant_id, hash): (i64, Option<i64>, String) = match row {
+        Some(r) => (
+            r.try_get("id")?,
+            Some(r.try_get("tenant_id")?),
+            r.try_get("password_hash")?,
+        ),
+        None => (0, None, DUMMY_HASH.to_string()),
     };
-    let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
-    if !ok || id == 0 {
-        return Ok(None);
+    let staff_id = (id != 0).then_some(id);
+    let subject = format!("login:{login}");
+    let client_key = client.rate_key();
+    for (rule, key) in [
+        (Rule::LoginFailurePerLogin, login),
+        (Rule::LoginFailurePerClient, client_key.as_str()),
+    ] {
+        // Attempts while locked are not audited one by one (the lock itself is, when it begins), so that
+        // hammering a locked login cannot grow the audit log without bound.
+        if let Some(wait) = ratelimit::exhausted(db, rule, rule.limit(limits), key).await? {
+            return Ok(LoginOutcome::Locked {
+                message: rule.message(wait),
+                retry_after_secs: wait,
+            });
+        }
     }
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+        Ok::<_, anyhow::Error>(
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+        )
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password check: {e}"))??;
+    if !ok || id == 0 {
+        return login_failed(
+            db,
+            limits,
+            tenant_id,
+            staff_id,
+            &subject,
+            login,
+            &client_key,
+        )
+        .await;
+    }
+    ratelimit::reset(db, Rule::LoginFailurePerLogin, login).await?;
     let token = new_token();
     let now = now_ms();
     sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
@@ -238,7 +306,83 @@ pub async fn login(
         .bind(now + minutes * 60_000)
         .execute(&db.write)
         .await?;
-    Ok(Some(token))
+    audit::record_unauthenticated(
+        db,
+        tenant_id,
+        staff_id,
+        "login",
+        &subject,
+        &format!("client {client_key}"),
+    )
+    .await?;
+    Ok(LoginOutcome::SignedIn(token))
+}
+
+/// Counts a failed login, audits it and waits before answering; the attempt that uses up a limit is already
+/// told about the lock.
+async fn login_failed(
+    db: &Db,
+    limits: &RateLimitConfig,
+    tenant_id: Option<i64>,
+    staff_id: Option<i64>,
+    subject: &str,
+    login: &str,
+    client_key: &str,
+) -> Result<LoginOutcome, AppError> {
+    let mut failures = 0;
+    let mut locked = None;
+    for (rule, key) in [
+        (Rule::LoginFailurePerLogin, login),
+        (Rule::LoginFailurePerClient, client_key),
+    ] {
+        let limit = rule.limit(limits);
+        let verdict = ratelimit::hit(db, rule, limit, key).await?;
+        if let Verdict::Allowed { hits } = verdict {
+            if rule == Rule::LoginFailurePerLogin {
+                failures = hits;
+            }
+            if limit.max > 0 && hits >= u64::from(limit.max) && locked.is_none() {
+                let (_, wait) = ratelimit::current(db, rule, limit, key).await?;
+                locked = Some((rule, wait));
+            }
+        } else if let Verdict::Limited { retry_after_secs } = verdict
+            && locked.is_none()
+        {
+            locked = Some((rule, retry_after_secs));
+        }
+    }
+    audit::record_unauthenticated(
+        db,
+        tenant_id,
+        staff_id,
+        "login_failed",
+        subject,
+        &format!("client {client_key}; failure {failures}"),
+    )
+    .await?;
+    if let Some((rule, _)) = locked {
+        audit::record_unauthenticated(
+            db,
+            tenant_id,
+            staff_id,
+            "login_locked",
+            subject,
+            &format!("client {client_key}; {}", rule.bucket()),
+        )
+        .await?;
+    }
+    let delay = limits
+        .login_failure_delay_ms
+        .saturating_mul(1 << failures.saturating_sub(1).min(16))
+        .min(8_000);
+    tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    Ok(match locked {
+        Some((rule, wait)) => LoginOutcome::Locked {
+            message: rule.message(wait),
+            retry_after_secs: wait,
+        },
+        None => LoginOutcome::Failed,
+    })
 }
 
 /// An argon2 hash of a random password, so unknown logins take as long as known ones.

@@ -6,3 +6,4 @@ pub mod demo;
 pub mod font_data;
 pub mod jobs;
 pub mod postal_data;
+pub mod serve;

@@ -263,10 +263,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         println!();
     }
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app::router(ctx, postal))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    let http = ctx.config.http.clone();
+    madoguchi::serve::run(listener, app::router(ctx, postal), &http, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

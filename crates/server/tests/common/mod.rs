@@ -123,6 +123,8 @@ impl TestApp {
             database_url,
             data_dir: data_dir.clone(),
             run_worker: false,
+            // Scenarios are not throttled; `trust_frontdoor` turns the limits on where it tests them.
+            rate_limits: madoguchi_kernel::config::RateLimitConfig::off(),
             ..Config::default()
         };
         configure(&mut config);
@@ -147,7 +149,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let router = madoguchi::app::router(ctx.clone(), postal);
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let http = ctx.config.http.clone();
+        tokio::spawn(async move {
+            madoguchi::serve::run(listener, router, &http, std::future::pending())
+                .await
+                .unwrap()
+        });
         TestApp {
             addr,
             jobs: madoguchi::jobs::Jobs::new(&ctx),
