@@ -96,7 +96,7 @@ fn main() {
         .unwrap_or(2000);
     let (def, answers) = definition();
     let def = parse_definition(&def.to_string()).expect("the benchmark form is valid");
-    let raw = RawInput::from_answers_json(&answers);
+    let raw = RawInput::from_answers_json(&answers).unwrap();
     if let Err(errors) = validate(&def, &raw) {
         panic!(
             "benchmark answers must be valid: {:?}",

@@ -2,13 +2,13 @@
 
 use crate::AppState;
 use crate::forms_store::{find_published, find_published_recent};
-use crate::submissions::{NewSubmission, SubmitOutcome};
+use crate::submissions::{Channel, Refusal, SubmitOutcome};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use madoguchi_forms::{RawInput, validate};
-use madoguchi_kernel::{ApiError, AppError, now_ms};
+use madoguchi_forms::RawInput;
+use madoguchi_kernel::{ApiError, AppError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -29,41 +29,50 @@ pub async fn submit(
     State(state): State<AppState>,
     _quota: crate::limits::ApiSubmissionQuota,
     Path((code, slug)): Path<(String, String)>,
-    Json(body): Json<ApiSubmission>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let ctx = &state.ctx;
-    let raw = RawInput::from_answers_json(&body.answers);
+    let json_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
+    if !json_type {
+        return Err(AppError::BadRequest(
+            "Content-Type は application/json にしてください。".into(),
+        )
+        .into());
+    }
+    let body: ApiSubmission = serde_json::from_slice(&body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "JSONとして読めないか、形式が違います（{}行{}列）。{{\"answers\": {{…}}}} の形で送ってください。",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let raw = RawInput::from_answers_json(&body.answers).map_err(|e| AppError::TooLarge(e.0))?;
     let mut form = find_published_recent(&ctx.db, &code, &slug).await?;
     for fresh in [false, true] {
         if fresh {
             form = find_published(&ctx.db, &code, &slug).await?;
         }
-        if let Some(reason) = form.closed_reason(now_ms()) {
-            return Err(AppError::Conflict(reason).into());
-        }
-        let answers = match validate(&form.definition, &raw) {
-            Ok(a) => a,
-            Err(errors) => {
-                let fields: Vec<_> = errors
-                    .iter()
-                    .map(|e| json!({"field": e.field, "message": e.message}))
-                    .collect();
-                let body = json!({"error": {"code": "validation", "message": "入力内容に誤りがあります。", "fields": fields}});
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-            }
-        };
-        if !crate::public::attachment_ids(&answers).is_empty() {
-            return Err(
-                AppError::BadRequest("APIでは添付ファイルを受け付けません。".into()).into(),
-            );
-        }
-        let new = NewSubmission {
-            answers,
-            attachment_ids: vec![],
-            draft_token_hash: None,
-            applicant: None,
-        };
-        match state.committer.submit(&form, new).await? {
+        // The same policy as the pages; the API has no signed-in applicant, so forms that require one refuse.
+        let outcome = crate::submissions::submit(
+            &state.committer,
+            &form,
+            raw.clone(),
+            None,
+            Channel::Api,
+            None,
+        )
+        .await?;
+        match outcome {
             SubmitOutcome::Accepted { receipt_number } => {
                 ctx.jobs_wake.notify_one();
                 let body = Json(json!({"receipt_number": receipt_number}));
@@ -73,7 +82,25 @@ pub async fn submit(
                 let message = "定員に達したため受け付けられませんでした。";
                 return Err(AppError::Conflict(message.into()).into());
             }
-            SubmitOutcome::FormChanged => continue,
+            SubmitOutcome::Refused(Refusal::Invalid(errors)) => {
+                let fields: Vec<_> = errors
+                    .iter()
+                    .map(|e| json!({"field": e.field, "message": e.message}))
+                    .collect();
+                let body = json!({"error": {"code": "validation", "message": "入力内容に誤りがあります。", "fields": fields}});
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+            }
+            SubmitOutcome::Refused(Refusal::Closed(reason)) => {
+                return Err(AppError::Conflict(reason).into());
+            }
+            SubmitOutcome::Refused(Refusal::SignInRequired(reason)) => {
+                let body = json!({"error": {"code": "sign_in_required", "message": format!("{reason}この手続きはAPIからは申請できません。")}});
+                return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
+            }
+            SubmitOutcome::Refused(r @ Refusal::FilesNotAccepted) => {
+                return Err(AppError::BadRequest(r.message()).into());
+            }
+            SubmitOutcome::FormChanged | SubmitOutcome::AlreadySubmitted => continue,
         }
     }
     // A second new version within the retry: rare enough to let the client try again.

@@ -253,10 +253,11 @@ pub async fn resubmit(
     db: &Db,
     applicant: &Applicant,
     case: &Case,
-    answers: Answers,
-    attachment_ids: &[String],
+    admitted: crate::submissions::Admitted,
     public_url: &str,
 ) -> Result<(), AppError> {
+    let answers = admitted.answers();
+    let attachment_ids = admitted.attachment_ids();
     if case.sub.status != Status::Returned {
         return Err(AppError::Conflict(
             "差戻し中の申請だけを再提出できます。".into(),
@@ -270,12 +271,12 @@ pub async fn resubmit(
              updated_at = $3
          WHERE id = $4 AND applicant_id = $5 AND status = 'returned'",
     )
-    .bind(serde_json::to_string(&answers).expect("answers serialise"))
-    .bind(crate::submissions::applicant_name(&answers))
+    .bind(serde_json::to_string(answers).expect("answers serialise"))
+    .bind(crate::submissions::applicant_name(answers))
     .bind(now)
     .bind(id)
     .bind(applicant.id)
-    .bind(crate::submissions::search_text(&answers))
+    .bind(crate::submissions::search_text(answers))
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -67,8 +67,15 @@ impl FromRef<AppState> for Ctx {
     }
 }
 
-/// Largest request body accepted by the form page (attachments are further limited per form).
-pub const MAX_FORM_BODY: usize = 64 * 1024 * 1024;
+/// Largest request body accepted by a form page: the largest attachment total a form may allow, its text and
+/// the multipart framing. Each form's own attachment limit is applied while the body is read.
+pub const MAX_FORM_BODY: usize = madoguchi_forms::limits::MAX_ATTACHMENT_TOTAL as usize
+    + madoguchi_forms::limits::MAX_TEXT_BYTES
+    + 1024 * 1024;
+
+/// Largest JSON body accepted by the submission API: the text bound of one submission and the JSON syntax
+/// around it.
+pub const MAX_API_BODY: usize = 2 * madoguchi_forms::limits::MAX_TEXT_BYTES;
 
 /// The routes of online procedures.
 pub fn router(state: AppState) -> Router {
@@ -88,7 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{code}/forms/{slug}/done/{receipt}", get(public::done))
         .route(
             "/api/v1/t/{code}/forms/{slug}/submissions",
-            post(api::submit),
+            post(api::submit).layer(DefaultBodyLimit::max(MAX_API_BODY)),
         )
         .route("/api/postal/{code}", get(api::postal))
         .route(

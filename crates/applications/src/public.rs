@@ -8,7 +8,7 @@ use crate::languages::{
     LANG_COOKIE, LangLink, Ui, localize_fields_html, localized, resident_lang, switch, ui,
 };
 use crate::render::{AnswerRow, answer_rows, render_empty_fields, render_fields};
-use crate::submissions::{NewSubmission, SubmitOutcome};
+use crate::submissions::{Channel, Refusal, SubmitOutcome};
 use crate::{drafts, forms_store};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -172,7 +172,7 @@ fn render_form(
             && entry.errors.is_empty()
             && *entry.raw == RawInput::default()
         {
-            render_empty_fields(&form.definition).to_string()
+            render_empty_fields(ctx.db.instance, form.version_id, &form.definition).to_string()
         } else {
             localize_fields_html(render_fields(&shown, entry.raw, &entry.errors), ui)
         };
@@ -270,17 +270,24 @@ pub async fn show_form(
     Ok(resp)
 }
 
-/// What the input page posted.
-pub(crate) struct Posted {
-    pub(crate) csrf: String,
-    pub(crate) draft: String,
-    pub(crate) action: String,
-    pub(crate) raw: RawInput,
-    pub(crate) uploads: Vec<Upload>,
+/// What the input page (or my page's correction page) posted.
+pub struct Posted {
+    /// The `_csrf` field.
+    pub csrf: String,
+    /// The `_draft` token.
+    pub draft: String,
+    /// The `_action` button pressed.
+    pub action: String,
+    /// Text values by field name.
+    pub raw: RawInput,
+    /// Files, not yet checked or stored.
+    pub uploads: Vec<Upload>,
 }
 
-/// Reads the input page's multipart body.
-pub(crate) async fn read_multipart(mut mp: Multipart) -> AppResult<Posted> {
+/// Reads the input page's multipart body, refusing as soon as it passes a bound: the form's attachment total
+/// (`max_file_bytes`, counted while the files arrive, so a large body is never held whole), and the field,
+/// value and text bounds of [`madoguchi_forms::limits`].
+pub async fn read_multipart(mut mp: Multipart, max_file_bytes: u64) -> AppResult<Posted> {
     let mut p = Posted {
         csrf: String::new(),
         draft: String::new(),
@@ -297,26 +304,59 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> AppResult<Posted> {
             AppError::BadRequest("送信内容を読み取れませんでした。もう一度お試しください。".into())
         }
     };
-    while let Some(field) = mp.next_field().await.map_err(too_large)? {
+    let mut budget = madoguchi_forms::limits::InputBudget::default();
+    let mut file_bytes: u64 = 0;
+    while let Some(mut field) = mp.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or("").to_string();
         if let Some(file_name) = field.file_name().map(String::from) {
-            let bytes = field.bytes().await.map_err(too_large)?;
+            let mut bytes = bytes::BytesMut::new();
+            while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+                file_bytes += chunk.len() as u64;
+                if file_bytes > max_file_bytes {
+                    return Err(AppError::TooLarge(format!(
+                        "添付ファイルの合計が上限（{}）を超えます。",
+                        crate::attachments::human_size(max_file_bytes)
+                    )));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
             if !file_name.is_empty() && !bytes.is_empty() {
+                budget.file().map_err(|e| AppError::TooLarge(e.0))?;
                 p.uploads.push(Upload {
                     field: name,
                     file_name,
-                    bytes,
+                    bytes: bytes.freeze(),
                 });
             }
             continue;
         }
-        let text = field.text().await.map_err(too_large)?;
+        // Text is read in chunks too, so one huge value is refused without being held.
+        let mut text = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+            if text.len() + chunk.len() > madoguchi_forms::limits::MAX_VALUE_BYTES {
+                return Err(AppError::TooLarge(format!(
+                    "「{}」の入力が長すぎます。",
+                    name.chars().take(40).collect::<String>()
+                )));
+            }
+            text.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8(text).map_err(|_| {
+            AppError::BadRequest(
+                "文字コードが正しくない入力があります（UTF-8で送信してください）。".into(),
+            )
+        })?;
         match name.as_str() {
             CSRF_FIELD => p.csrf = text,
             "_draft" => p.draft = text,
             "_action" => p.action = text,
             "" => {}
-            _ => p.raw.push(name, text),
+            _ => {
+                budget
+                    .text(&name, &text, p.raw.values(&name).len())
+                    .map_err(|e| AppError::TooLarge(e.0))?;
+                p.raw.push(name, text)
+            }
         }
     }
     Ok(p)
@@ -401,9 +441,10 @@ pub async fn post_form(
     headers: HeaderMap,
     mp: Multipart,
 ) -> AppResult<Response> {
-    let posted = read_multipart(mp).await?;
-    verify_csrf(&headers, &posted.csrf)?;
+    // The form first, so that its attachment limit bounds the reading of the body.
     let form = find_published(&ctx.db, &code, &slug).await?;
+    let posted = read_multipart(mp, form.definition.attachments.max_total_bytes).await?;
+    verify_csrf(&headers, &posted.csrf)?;
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
@@ -513,9 +554,25 @@ pub async fn post_form(
         );
     }
     let mut errors = upload_errors;
-    // Same rules in every language; the messages name the parts as the resident sees them.
-    if let Err(mut e) = validate(&localized(def, &lang), &raw) {
-        errors.append(&mut e);
+    // The policy that the final submission applies; the messages name the parts as the resident sees them.
+    let shown = localized(def, &lang);
+    match crate::submissions::admit(
+        &form,
+        Some(&shown),
+        &mut raw,
+        applicant.as_ref(),
+        Channel::WebForm,
+        now_ms(),
+    ) {
+        Ok(_) => {}
+        Err(Refusal::Invalid(mut e)) => errors.append(&mut e),
+        Err(Refusal::Closed(reason)) => {
+            return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
+        }
+        Err(Refusal::SignInRequired(reason)) => return sign_in_required(&form, &reason),
+        Err(Refusal::FilesNotAccepted) => {
+            return Err(AppError::BadRequest(Refusal::FilesNotAccepted.message()));
+        }
     }
     if !errors.is_empty() {
         return render_form(
@@ -613,10 +670,9 @@ pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
     out
 }
 
-/// POST submit: store the submission and show the receipt number.
+/// POST submit: store the submission through the one submission policy and show the receipt number.
 pub async fn submit(
     State(ctx): State<Ctx>,
-    _quota: crate::limits::FormPostQuota,
     State(committer): State<crate::submissions::Committer>,
     applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
@@ -625,46 +681,34 @@ pub async fn submit(
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
     let form = find_published(&ctx.db, &code, &slug).await?;
-    if let Some(reason) = form.closed_reason(now_ms()) {
-        return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
-    }
-    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
-        return sign_in_required(&form, &reason);
-    }
-    let Some((version_id, mut raw)) = drafts::load(&ctx.db, &f.draft).await? else {
-        return message(
-            &form,
+    let already_sent = |form: &PublishedForm| {
+        message(
+            form,
             StatusCode::GONE,
             "送信済みか、有効期限が切れています",
             "この申請はすでに送信されたか、入力内容の有効期限が切れています。送信済みの場合は受付完了メールをご確認ください。",
-        );
+        )
+    };
+    // Said before anything is read, as on the input page; the policy below checks it again with the answers.
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, &reason);
+    }
+    let Some((version_id, raw)) = drafts::load(&ctx.db, &f.draft).await? else {
+        return already_sent(&form);
     };
     let back = format!("{}?d={}", form_url(&form), f.draft);
     if version_id != form.version_id {
         return Ok(Redirect::to(&back).into_response());
     }
-    applicant_forms::apply(
-        &mut raw,
-        &applicant_forms::locked_fields(&form.definition, applicant.as_ref()),
-    );
-    let Ok(answers) = validate(&form.definition, &raw) else {
-        return Ok(Redirect::to(&back).into_response());
-    };
-    let outcome = committer
-        .submit(
-            &form,
-            NewSubmission {
-                attachment_ids: attachment_ids(&answers),
-                answers,
-                draft_token_hash: Some(madoguchi_kernel::ids::token_hash(&f.draft)),
-                applicant: applicant.map(|a| crate::submissions::ApplicantLink {
-                    id: a.id,
-                    notify: (a.notify_receipt && !a.notify_email.is_empty())
-                        .then_some(a.notify_email),
-                }),
-            },
-        )
-        .await?;
+    let outcome = crate::submissions::submit(
+        &committer,
+        &form,
+        raw,
+        applicant.as_ref(),
+        Channel::WebForm,
+        Some(&f.draft),
+    )
+    .await?;
     ctx.jobs_wake.notify_one();
     match outcome {
         SubmitOutcome::Accepted { receipt_number } => {
@@ -676,8 +720,17 @@ pub async fn submit(
             "定員に達しました",
             "申し訳ありません。定員に達したため、この申請は受け付けられませんでした。",
         ),
-        // Published between the load above and the write: back to the form, as for an older draft.
-        SubmitOutcome::FormChanged => Ok(Redirect::to(&back).into_response()),
+        SubmitOutcome::AlreadySubmitted => already_sent(&form),
+        SubmitOutcome::Refused(Refusal::Closed(reason)) => {
+            message(&form, StatusCode::CONFLICT, "受付期間外です", &reason)
+        }
+        SubmitOutcome::Refused(Refusal::SignInRequired(reason)) => sign_in_required(&form, &reason),
+        // Published between the load above and the write, or answers that no longer pass: back to the form,
+        // which shows what to change.
+        SubmitOutcome::FormChanged
+        | SubmitOutcome::Refused(Refusal::Invalid(_) | Refusal::FilesNotAccepted) => {
+            Ok(Redirect::to(&back).into_response())
+        }
     }
 }
 

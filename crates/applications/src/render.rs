@@ -259,10 +259,13 @@ fn view(
             max_items,
             item_label,
         } => {
+            // Never more than the part allows, whatever the request or a saved draft says: the count comes
+            // from the browser, and each item is drawn.
             let count = raw
                 .group_items(&v.field)
                 .max(*min_items as usize)
-                .max(if part.required { 1 } else { 0 });
+                .max(if part.required { 1 } else { 0 })
+                .min(*max_items as usize);
             v.item_unit = if item_label.is_empty() {
                 "件目".into()
             } else {
@@ -593,24 +596,54 @@ pub fn group_thousands(number: &str) -> String {
     }
 }
 
-type EmptyCache = std::sync::RwLock<std::collections::HashMap<usize, std::sync::Arc<str>>>;
+/// Empty-form HTML by (database instance, form version row). Versions are immutable, so an entry never goes
+/// stale; keyed by identity rather than by the definition's address, which a later definition may reuse.
+type EmptyCache = std::sync::RwLock<std::collections::HashMap<(u64, i64), std::sync::Arc<str>>>;
 static EMPTY: std::sync::LazyLock<EmptyCache> = std::sync::LazyLock::new(Default::default);
 
-/// The parts of a form with nothing entered yet. The result depends only on the definition, so it is kept
-/// per parsed definition: those come from the never-emptied parse cache in `forms_store`, so their address
-/// identifies them for the life of the process.
-pub fn render_empty_fields(def: &std::sync::Arc<FormDefinition>) -> std::sync::Arc<str> {
-    let key = std::sync::Arc::as_ptr(def) as usize;
+/// Most forms whose empty page is kept; past it the cache starts again (a few hundred KB at most).
+const EMPTY_CACHE_MAX: usize = 1_000;
+
+/// The parts of a published version with nothing entered yet. The result depends only on the version, so it
+/// is kept per (database instance, version row id).
+pub fn render_empty_fields(
+    db_instance: u64,
+    version_id: i64,
+    def: &FormDefinition,
+) -> std::sync::Arc<str> {
+    let key = (db_instance, version_id);
     if let Some(html) = EMPTY.read().expect("cache lock").get(&key) {
         return html.clone();
     }
     let html: std::sync::Arc<str> = render_fields(def, &RawInput::default(), &[]).into();
-    EMPTY.write().expect("cache lock").insert(key, html.clone());
+    let mut cache = EMPTY.write().expect("cache lock");
+    if cache.len() >= EMPTY_CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(key, html.clone());
     html
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn empty_pages_are_kept_per_version_not_per_address() {
+        let def = |label: &str| {
+            madoguchi_forms::FormDefinition::from_json(&format!(
+                r#"{{"title": "t", "department": "d", "parts": [{{"key": "a", "type": "text", "label": "{label}"}}]}}"#
+            ))
+            .unwrap()
+        };
+        // Two definitions made one after the other may share an address; their versions never do.
+        let first = super::render_empty_fields(u64::MAX - 1, 1, &def("県の項目"));
+        let second = super::render_empty_fields(u64::MAX - 1, 2, &def("市の項目"));
+        assert!(first.contains("県の項目") && !first.contains("市の項目"));
+        assert!(second.contains("市の項目") && !second.contains("県の項目"));
+        // The same version from another database is its own entry.
+        let other_db = super::render_empty_fields(u64::MAX - 2, 1, &def("別の項目"));
+        assert!(other_db.contains("別の項目"));
+    }
+
     #[test]
     fn amounts_are_grouped_by_thousands() {
         assert_eq!(super::group_thousands("1500000"), "1,500,000");

@@ -12,7 +12,9 @@ use serde_json::Value;
 use sqlx::Row;
 
 mod commit;
+pub mod policy;
 pub use commit::{Committer, store_submissions};
+pub use policy::{Admitted, Channel, Refusal, admit};
 
 /// The review status of a submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,14 +113,39 @@ impl madoguchi_kernel::jobs::Job for Approved {
 
 /// What a new submission needs besides the form.
 pub struct NewSubmission {
-    /// Validated answers.
-    pub answers: Answers,
-    /// Attachment ids already stored (linked to the submission in the same transaction).
-    pub attachment_ids: Vec<String>,
-    /// Draft to delete once submitted.
+    /// Answers that passed the submission policy ([`admit`]); nothing else can be stored.
+    pub admitted: Admitted,
+    /// Draft to delete once submitted (a draft is submitted once).
     pub draft_token_hash: Option<String>,
     /// The signed-in applicant, when there is one.
     pub applicant: Option<ApplicantLink>,
+}
+
+/// Submits a new application through the one policy ([`admit`]: period, identity requirement and locked
+/// verified answers, validation, what the channel may carry) and the writer (capacity, a draft submitted once).
+/// Every channel calls this; it returns [`SubmitOutcome::Refused`] with the rule that refused, storing nothing.
+pub async fn submit(
+    committer: &Committer,
+    form: &PublishedForm,
+    mut raw: madoguchi_forms::RawInput,
+    applicant: Option<&madoguchi_kernel::Applicant>,
+    channel: Channel,
+    draft_token: Option<&str>,
+) -> Result<SubmitOutcome, AppError> {
+    let admitted = match admit(form, None, &mut raw, applicant, channel, now_ms()) {
+        Ok(a) => a,
+        Err(refusal) => return Ok(SubmitOutcome::Refused(refusal)),
+    };
+    let new = NewSubmission {
+        admitted,
+        draft_token_hash: draft_token.map(madoguchi_kernel::ids::token_hash),
+        applicant: applicant.map(|a| ApplicantLink {
+            id: a.id,
+            notify: (a.notify_receipt && !a.notify_email.is_empty())
+                .then(|| a.notify_email.clone()),
+        }),
+    };
+    committer.submit(form, new).await
 }
 
 /// The signed-in applicant a submission belongs to, and where its receipt mail goes.
@@ -143,6 +170,10 @@ pub enum SubmitOutcome {
     /// Nothing was stored: the form version the answers were checked against is no longer current (a new
     /// version was published meanwhile). Check them against the current version and submit again.
     FormChanged,
+    /// Nothing was stored: the draft was already submitted (a second press of the button) or has expired.
+    AlreadySubmitted,
+    /// Nothing was stored: a rule of the submission policy refused it.
+    Refused(Refusal),
 }
 
 /// The applicant's name as typed (first name/applicant part), for the inbox and search.

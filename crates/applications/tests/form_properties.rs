@@ -196,7 +196,7 @@ proptest! {
         prop_assert_eq!(&again, &def);
 
         // Renders, with every visible label shown (escaped) and no markup taken from texts.
-        let raw = RawInput::from_answers_json(&answers);
+        let raw = RawInput::from_answers_json(&answers).unwrap();
         let html = render_fields(&def, &raw, &[]);
         for (i, s) in specs.iter().enumerate() {
             if !hidden.contains(&i) {

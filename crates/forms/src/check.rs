@@ -22,8 +22,8 @@ impl std::fmt::Display for DefinitionError {
     }
 }
 
-/// Largest number of items a repeating group may have.
-pub const MAX_GROUP_ITEMS: u32 = 100;
+use crate::limits::MAX_ATTACHMENT_TOTAL;
+pub use crate::limits::MAX_GROUP_ITEMS;
 
 /// Returns every problem found; an empty list means the definition can be published.
 pub fn check_definition(def: &FormDefinition) -> Vec<DefinitionError> {
@@ -50,6 +50,15 @@ pub fn check_definition(def: &FormDefinition) -> Vec<DefinitionError> {
         err(
             "attachments.max_total_bytes".into(),
             "添付ファイルの上限は1バイト以上にしてください。".into(),
+        );
+    }
+    if def.attachments.max_total_bytes > MAX_ATTACHMENT_TOTAL {
+        err(
+            "attachments.max_total_bytes".into(),
+            format!(
+                "添付ファイルの上限は{}MBまでにしてください。",
+                MAX_ATTACHMENT_TOTAL / 1024 / 1024
+            ),
         );
     }
     if def.parts.is_empty() {

@@ -78,8 +78,15 @@ impl RawInput {
         text || !self.files(field).is_empty()
     }
 
-    /// Number of items of a repeating group: the `group.items` field if given, else the highest index seen + 1.
+    /// Number of items of a repeating group: the `group.items` field if given, else the highest index seen + 1;
+    /// never more than [`MAX_GROUP_ITEMS`](crate::limits::MAX_GROUP_ITEMS), whatever the request says, since
+    /// pages draw and validation walks this many items.
     pub fn group_items(&self, group: &str) -> usize {
+        self.group_items_unbounded(group)
+            .min(crate::limits::MAX_GROUP_ITEMS as usize)
+    }
+
+    fn group_items_unbounded(&self, group: &str) -> usize {
         if let Ok(n) = self
             .value(&format!("{group}.items"))
             .trim()
@@ -98,44 +105,72 @@ impl RawInput {
             .unwrap_or(0)
     }
 
-    /// Builds raw input from an answers document as the JSON API receives it (`{"key": value, …}`).
-    pub fn from_answers_json(answers: &serde_json::Map<String, Value>) -> Self {
+    /// Builds raw input from an answers document as the JSON API receives it (`{"key": value, …}`), refusing
+    /// documents past the bounds of [`limits`](crate::limits) (fields, values, text, nesting) before building more.
+    pub fn from_answers_json(
+        answers: &serde_json::Map<String, Value>,
+    ) -> Result<Self, crate::limits::TooMuchInput> {
         let mut raw = RawInput::default();
+        let mut budget = crate::limits::InputBudget::default();
         for (key, value) in answers {
-            flatten(&mut raw, key, value);
+            flatten(&mut raw, &mut budget, key, value, 0)?;
         }
-        raw
+        Ok(raw)
     }
 }
 
-fn flatten(raw: &mut RawInput, field: &str, value: &Value) {
-    match value {
-        Value::Null => {}
-        Value::Bool(b) => raw.push(field, if *b { "yes" } else { "" }),
-        Value::Number(n) => raw.push(field, n.to_string()),
-        Value::String(s) => raw.push(field, s.clone()),
+/// Deepest nesting of groups (and values inside them) an answers document may have.
+const MAX_ANSWER_DEPTH: usize = 6;
+
+fn flatten(
+    raw: &mut RawInput,
+    budget: &mut crate::limits::InputBudget,
+    field: &str,
+    value: &Value,
+    depth: usize,
+) -> Result<(), crate::limits::TooMuchInput> {
+    use crate::limits::{MAX_GROUP_ITEMS, TooMuchInput};
+    if depth > MAX_ANSWER_DEPTH {
+        return Err(TooMuchInput("回答の入れ子が深すぎます。".into()));
+    }
+    let text = match value {
+        Value::Null => return Ok(()),
+        Value::Bool(b) => if *b { "yes" } else { "" }.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
         Value::Array(items) => {
             if items.iter().all(|v| v.is_object()) && !items.is_empty() {
+                if items.len() > MAX_GROUP_ITEMS as usize {
+                    return Err(TooMuchInput(format!(
+                        "「{}」の件数が多すぎます（{MAX_GROUP_ITEMS}件まで）。",
+                        field.chars().take(40).collect::<String>()
+                    )));
+                }
                 raw.set(format!("{field}.items"), items.len().to_string());
                 for (i, item) in items.iter().enumerate() {
                     if let Value::Object(map) = item {
                         for (k, v) in map {
-                            flatten(raw, &format!("{field}[{i}].{k}"), v);
+                            flatten(raw, budget, &format!("{field}[{i}].{k}"), v, depth + 1)?;
                         }
                     }
                 }
             } else {
                 for v in items {
-                    flatten(raw, field, v);
+                    flatten(raw, budget, field, v, depth + 1)?;
                 }
             }
+            return Ok(());
         }
         Value::Object(map) => {
             for (k, v) in map {
-                flatten(raw, &format!("{field}.{k}"), v);
+                flatten(raw, budget, &format!("{field}.{k}"), v, depth + 1)?;
             }
+            return Ok(());
         }
-    }
+    };
+    budget.text(field, &text, raw.values(field).len())?;
+    raw.push(field, text);
+    Ok(())
 }
 
 /// The HTML `id` for a field name (`animals[0].count` → `f-animals-0-count`).

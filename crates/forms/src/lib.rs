@@ -12,6 +12,7 @@ pub mod definition;
 pub mod diff;
 pub mod edit;
 pub mod input;
+pub mod limits;
 pub mod validate;
 
 pub use check::{DefinitionError, check_definition};

@@ -245,7 +245,7 @@ fn the_json_api_shape_round_trips_through_raw_input() {
         "animals": [{"category": "fattening", "count": 120}, {"category": "piglet", "count": 30}],
         "consent": true
     });
-    let raw = RawInput::from_answers_json(answers.as_object().unwrap());
+    let raw = RawInput::from_answers_json(answers.as_object().unwrap()).unwrap();
     let a = validate(&d, &raw).unwrap();
     assert_eq!(a["animals"][1]["count"], 30);
     assert_eq!(a["applicant"]["furigana"], "サキヤマ\u{3000}イチロウ");

@@ -7,13 +7,12 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use madoguchi_applications::applicant_cases::{self, AnswerChange, Case};
-use madoguchi_applications::attachments::{Upload, store_upload};
+use madoguchi_applications::attachments::store_upload;
 use madoguchi_applications::drafts::{self, DraftRow};
 use madoguchi_applications::render::{AnswerRow, answer_rows, render_fields};
+use madoguchi_applications::submissions::Refusal;
 use madoguchi_applications::submissions::Status;
-use madoguchi_forms::{
-    FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
-};
+use madoguchi_forms::{FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id};
 use madoguchi_kernel::time::{display_datetime, short_datetime};
 use madoguchi_kernel::web::{page_with_csrf, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx};
@@ -494,7 +493,9 @@ fn raw_from_answers(def: &FormDefinition, answers: &madoguchi_forms::Answers) ->
             _ => {}
         }
     }
-    let mut raw = RawInput::from_answers_json(&plain);
+    // Stored answers passed the same bounds when they were submitted; an older, larger document is shown
+    // from what fits rather than not at all.
+    let mut raw = RawInput::from_answers_json(&plain).unwrap_or_default();
     raw.files = files;
     for (k, v) in photo_fields {
         raw.set(k, v);
@@ -592,36 +593,18 @@ pub async fn correction_post(
     applicant: Applicant,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> AppResult<Response> {
-    let bad =
-        |_| AppError::BadRequest("送信内容を読み取れませんでした。もう一度お試しください。".into());
-    let (mut csrf, mut draft) = (String::new(), String::new());
-    let mut posted = RawInput::default();
-    let mut uploads = Vec::new();
-    while let Some(field) = mp.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or("").to_string();
-        if let Some(file_name) = field.file_name().map(String::from) {
-            let bytes = field.bytes().await.map_err(bad)?;
-            if !file_name.is_empty() && !bytes.is_empty() {
-                uploads.push(Upload {
-                    field: name,
-                    file_name,
-                    bytes,
-                });
-            }
-            continue;
-        }
-        let text = field.text().await.map_err(bad)?;
-        match name.as_str() {
-            "_csrf" => csrf = text,
-            "_draft" => draft = text,
-            "" | "_action" => {}
-            _ => posted.push(name, text),
-        }
-    }
-    verify_csrf(&headers, &csrf)?;
+    // The case first: its form's attachment limit bounds the reading of the body.
     let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    let posted = madoguchi_applications::public::read_multipart(
+        mp,
+        case.definition.attachments.max_total_bytes,
+    )
+    .await?;
+    let (csrf, draft, uploads) = (posted.csrf, posted.draft, posted.uploads);
+    let posted = posted.raw;
+    verify_csrf(&headers, &csrf)?;
     if case.sub.status != Status::Returned {
         return Err(AppError::Conflict(
             "差戻し中の申請だけを再提出できます。".into(),
@@ -659,7 +642,16 @@ pub async fn correction_post(
             continue;
         };
         let field = upload.field.clone();
-        match store_upload(&ctx, &def.attachments, 0, upload, false, &part.label).await {
+        // The form's total counts every file the corrected application keeps; this part's earlier files go
+        // when its first new file arrives.
+        let kept: u64 = raw
+            .files
+            .iter()
+            .filter(|(k, _)| replaced.contains(*k) || **k != field)
+            .flat_map(|(_, files)| files)
+            .map(|f| f.size)
+            .sum();
+        match store_upload(&ctx, &def.attachments, kept, upload, false, &part.label).await {
             Ok(file) => {
                 // New files replace the earlier ones of that part.
                 let list = raw.files.entry(field.clone()).or_default();
@@ -684,18 +676,17 @@ pub async fn correction_post(
         ctx.config.draft_hours,
     )
     .await?;
-    match validate(def, &raw) {
-        Ok(answers) if errors.is_empty() => {
-            let ids = madoguchi_applications::public::attachment_ids(&answers);
-            applicant_cases::resubmit(
-                &ctx.db,
-                &applicant,
-                &case,
-                answers,
-                &ids,
-                &ctx.config.public_url,
-            )
-            .await?;
+    // The one submission policy, for the version the application was made on (verified answers stay locked).
+    let admitted = madoguchi_applications::submissions::policy::admit_for_version(
+        def,
+        case.sub.form_version_id,
+        &mut raw,
+        &applicant,
+    );
+    match admitted {
+        Ok(admitted) if errors.is_empty() => {
+            applicant_cases::resubmit(&ctx.db, &applicant, &case, admitted, &ctx.config.public_url)
+                .await?;
             sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
                 .bind(madoguchi_kernel::ids::token_hash(&token))
                 .execute(&ctx.db.write)
@@ -707,8 +698,10 @@ pub async fn correction_post(
             )
         }
         result => {
-            if let Err(mut e) = result {
-                errors.append(&mut e);
+            match result {
+                Err(Refusal::Invalid(mut e)) => errors.append(&mut e),
+                Err(other) => return Err(AppError::Conflict(other.message())),
+                Ok(_) => {}
             }
             render_correction(
                 &ctx,

@@ -1,15 +1,21 @@
 //! Small web helpers shared by every capability: cookies, CSRF, client address.
 //!
-//! CSRF uses the double-submit pattern: a random value in an HttpOnly, SameSite=Lax cookie, repeated in a hidden
-//! `_csrf` field of every state-changing form. It needs no server state, so it works for residents without an
-//! account and for staff alike, on any instance behind a load balancer.
+//! CSRF (ADR 0005, amended for issue 14): a random nonce in an HttpOnly, SameSite=Lax cookie (`__Host-` prefixed
+//! when served over HTTPS, so a sibling subdomain cannot plant it), and in every state-changing form a token that
+//! is a hash of that nonce *and the browser's session cookies*. A nonce planted by an attacker is useless without
+//! the victim's session values, which are HttpOnly; the token changes when the session does. It needs no server
+//! state, so it works for residents without an account and for staff alike, on any instance. On top of it,
+//! `server::app` refuses every cross-site state change by its `Origin` / `Sec-Fetch-Site` headers.
 
 use crate::error::AppError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-/// Name of the CSRF cookie.
+/// Name of the CSRF cookie over plain HTTP (development).
 pub const CSRF_COOKIE: &str = "madoguchi_csrf";
+/// Name of the CSRF cookie over HTTPS: the `__Host-` prefix makes browsers refuse it from another host, a
+/// `Domain` attribute or an insecure page.
+pub const CSRF_COOKIE_SECURE: &str = "__Host-madoguchi_csrf";
 /// Name of the staff session cookie.
 pub const SESSION_COOKIE: &str = "madoguchi_session";
 /// Name of the hidden form field carrying the CSRF value.
@@ -37,30 +43,87 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> H
     .expect("cookie values are ASCII tokens")
 }
 
-/// The CSRF token of this browser, and a `Set-Cookie` header when a new one had to be made.
+/// The CSRF nonce cookie of this browser, when it has a well-formed one (the `__Host-` one first).
+fn csrf_nonce(headers: &HeaderMap) -> Option<&str> {
+    [CSRF_COOKIE_SECURE, CSRF_COOKIE]
+        .into_iter()
+        .filter_map(|name| cookie(headers, name))
+        .find(|v| {
+            v.len() >= 32
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The form token for a nonce in this browser: bound to the staff and applicant session cookies it sends.
+fn csrf_form_token(nonce: &str, headers: &HeaderMap) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"madoguchi-csrf-v2\0");
+    h.update(nonce.as_bytes());
+    for name in [SESSION_COOKIE, crate::applicants::APPLICANT_COOKIE] {
+        h.update(b"\0");
+        h.update(cookie(headers, name).unwrap_or("").as_bytes());
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+/// The CSRF form token for this browser, and a `Set-Cookie` header when a new nonce had to be made.
 pub fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
-    match cookie(headers, CSRF_COOKIE) {
-        Some(v) if v.len() >= 32 => (v.to_string(), None),
-        _ => {
-            let t = crate::ids::new_token();
-            let c = set_cookie(CSRF_COOKIE, &t, 60 * 60 * 24, secure);
-            (t, Some(c))
+    match csrf_nonce(headers) {
+        Some(nonce) => (csrf_form_token(nonce, headers), None),
+        None => {
+            let nonce = crate::ids::new_token();
+            let name = if secure {
+                CSRF_COOKIE_SECURE
+            } else {
+                CSRF_COOKIE
+            };
+            let c = set_cookie(name, &nonce, 60 * 60 * 24, secure);
+            (csrf_form_token(&nonce, headers), Some(c))
         }
     }
 }
 
-/// Checks a submitted CSRF value against the cookie, in constant time.
+/// Checks a submitted CSRF token against the nonce cookie and the session cookies of this request, in constant
+/// time.
 pub fn verify_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), AppError> {
-    let Some(expected) = cookie(headers, CSRF_COOKIE) else {
+    let Some(nonce) = csrf_nonce(headers) else {
         return Err(AppError::Csrf);
     };
+    let expected = csrf_form_token(nonce, headers);
     let (a, b) = (expected.as_bytes(), submitted.as_bytes());
     let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if same && !a.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Csrf)
+    if same { Ok(()) } else { Err(AppError::Csrf) }
+}
+
+/// Whether a state-changing request comes from another site, by the headers browsers set themselves and
+/// pages cannot forge: `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither this host nor
+/// `public_url`. Requests without either header (non-browser clients, old browsers) are left to the token.
+pub fn is_cross_site(headers: &HeaderMap, public_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && site.eq_ignore_ascii_case("cross-site")
+    {
+        return true;
     }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == "null" {
+        return true;
+    }
+    let origin = origin.trim_end_matches('/');
+    let public = public_url.trim_end_matches('/');
+    let same_public = !public.is_empty() && origin.eq_ignore_ascii_case(public);
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let same_host = host.is_some_and(|h| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h))
+    });
+    !(same_public || same_host)
 }
 
 /// Renders an HTML page that carries the CSRF token: `render` gets the token, and the response sets the CSRF

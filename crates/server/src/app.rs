@@ -65,7 +65,12 @@ pub fn router_with(
             madoguchi_issuance::IssuanceState::new(ctx.clone()),
         ))
         .merge(madoguchi_identity::router(
-            madoguchi_identity::IdentityState::new(ctx),
+            madoguchi_identity::IdentityState::new(ctx.clone()),
+        ))
+        .layer(axum::middleware::map_response(japanese_rejections))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx,
+            refuse_cross_site_changes,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -77,6 +82,58 @@ pub fn router_with(
         ))
         .layer(axum::middleware::map_response(framing_policy))
         .layer(axum::middleware::from_fn(no_store_for_personal_pages))
+}
+
+/// Every state change (POST, PUT, PATCH, DELETE) that a browser says comes from another site is refused
+/// before any handler runs, whatever the route: a second wall behind the session-bound CSRF token (ADR 0005).
+/// `/api/` is left to its own rules: it takes JSON or tokens, which a cross-site form cannot send.
+async fn refuse_cross_site_changes(
+    axum::extract::State(ctx): axum::extract::State<Ctx>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let changes = !req.method().is_safe();
+    if changes
+        && !req.uri().path().starts_with("/api/")
+        && madoguchi_kernel::web::is_cross_site(req.headers(), &ctx.config.public_url)
+    {
+        tracing::info!(path = %req.uri().path(), "cross-site state change refused");
+        return madoguchi_kernel::AppError::Csrf.into_response();
+    }
+    next.run(req).await
+}
+
+/// The framework's own refusals (a body too large, a wrong content type, an unreadable form or path) come as
+/// English plain text; residents and API clients get them in Japanese instead, as HTML or as the JSON error of
+/// `/api`, like every other error.
+async fn japanese_rejections(uri: axum::http::Uri, resp: Response) -> Response {
+    use madoguchi_kernel::{ApiError, AppError};
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !status.is_client_error() {
+        return resp;
+    }
+    let error = match status.as_u16() {
+        413 => AppError::TooLarge(
+            "送信されたデータが大きすぎます。添付ファイルや入力の量を確認してください。".into(),
+        ),
+        415 => AppError::BadRequest("送信の形式（Content-Type）が正しくありません。".into()),
+        400 | 422 => AppError::BadRequest(
+            "送信内容を読み取れませんでした。入力内容を確認して、もう一度お試しください。".into(),
+        ),
+        _ => return resp,
+    };
+    let mut out = if uri.path().starts_with("/api/") {
+        ApiError(error).into_response()
+    } else {
+        error.into_response()
+    };
+    *out.status_mut() = status;
+    out
 }
 
 /// Whether a path is under `/staff` or `/mypage`: staff pages and the applicant's my page, which show

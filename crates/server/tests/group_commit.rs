@@ -6,16 +6,31 @@ mod common;
 
 use common::TestApp;
 use madoguchi_applications::forms_store::{PublishedForm, find_published};
-use madoguchi_applications::submissions::{NewSubmission, SubmitOutcome, store_submissions};
+use madoguchi_applications::submissions::{
+    Admitted, Channel, NewSubmission, SubmitOutcome, admit, store_submissions,
+};
 use madoguchi_kernel::AppError;
 use std::collections::HashSet;
 
-fn seminar_answers(form: &PublishedForm, name: &str) -> madoguchi_forms::Answers {
+/// Answers admitted by the submission policy, as every channel gets them.
+fn admitted(form: &PublishedForm, json: serde_json::Value) -> Admitted {
+    let mut raw = madoguchi_forms::RawInput::from_answers_json(json.as_object().unwrap()).unwrap();
+    admit(
+        form,
+        None,
+        &mut raw,
+        None,
+        Channel::Api,
+        madoguchi_kernel::now_ms(),
+    )
+    .expect("valid answers")
+}
+
+fn seminar_answers(form: &PublishedForm, name: &str) -> Admitted {
     let json = serde_json::json!({
         "name": {"name": name, "furigana": "やまだ はなこ"},
         "email": "hanako@example.jp", "attendance": "online", "consent": true});
-    let raw = madoguchi_forms::RawInput::from_answers_json(json.as_object().unwrap());
-    madoguchi_forms::validate(&form.definition, &raw).expect("valid answers")
+    admitted(form, json)
 }
 
 fn item(
@@ -26,8 +41,8 @@ fn item(
     (
         form.clone(),
         NewSubmission {
-            answers: seminar_answers(form, name),
-            attachment_ids: attachment.into_iter().map(String::from).collect(),
+            admitted: seminar_answers(form, name)
+                .with_attachment_ids_for_tests(attachment.into_iter().map(String::from).collect()),
             draft_token_hash: None,
             applicant: None,
         },
@@ -57,7 +72,10 @@ async fn a_batch_writes_every_submission_with_its_history_and_mail(app: &TestApp
         "鈴木 次郎",
     ];
     let items: Vec<_> = names.iter().map(|n| item(&form, n, None)).collect();
-    let answers: Vec<_> = items.iter().map(|(_, new)| new.answers.clone()).collect();
+    let answers: Vec<_> = items
+        .iter()
+        .map(|(_, new)| new.admitted.answers().clone())
+        .collect();
     let outcomes = store_submissions(&app.ctx.db, "http://x", items).await;
     let receipts: Vec<String> = outcomes.iter().map(receipt).collect();
     assert_eq!(receipts.iter().collect::<HashSet<_>>().len(), names.len());
@@ -223,10 +241,8 @@ async fn answers_checked_against_an_outdated_version_are_checked_again(app: &Tes
     let current = serde_json::json!({
         "name": {"name": "髙田 新", "furigana": "たかだ しん"}, "organization": "高知県庁",
         "email": "shin@example.jp", "attendance": "online", "consent": true});
-    let raw = madoguchi_forms::RawInput::from_answers_json(current.as_object().unwrap());
     let fresh = NewSubmission {
-        answers: madoguchi_forms::validate(&v2.definition, &raw).expect("valid for version 2"),
-        attachment_ids: vec![],
+        admitted: admitted(&v2, current),
         draft_token_hash: None,
         applicant: None,
     };
@@ -289,16 +305,14 @@ async fn an_export_over_several_pages_has_every_row_once_in_order(app: &TestApp)
         };
         let json = serde_json::json!({"age": "30s", "used_online": "yes", "satisfaction": "4",
             "wanted": ["tax", "childcare"], "comment": comment});
-        let raw = madoguchi_forms::RawInput::from_answers_json(json.as_object().unwrap());
-        madoguchi_forms::validate(&survey.definition, &raw).expect("valid answers")
+        admitted(&survey, json)
     };
     const N: usize = 2_345;
     for start in (0..N).step_by(64) {
         let items = (start..(start + 64).min(N))
             .map(|i| {
                 let new = NewSubmission {
-                    answers: answers(i),
-                    attachment_ids: vec![],
+                    admitted: answers(i),
                     draft_token_hash: None,
                     applicant: None,
                 };
@@ -357,16 +371,18 @@ async fn an_export_over_several_pages_has_every_row_once_in_order(app: &TestApp)
     }
 
     // One more, on the third page, with characters CP932 cannot hold: reported with its row number.
-    let mut last = answers(0);
-    last.insert("comment".into(), serde_json::json!("𠮷野家〜"));
+    let last = admitted(
+        &survey,
+        serde_json::json!({"age": "30s", "used_online": "yes", "satisfaction": "4",
+            "wanted": ["tax", "childcare"], "comment": "𠮷野家〜"}),
+    );
     let outcome = store_submissions(
         &app.ctx.db,
         "http://x",
         vec![(
             survey.clone(),
             NewSubmission {
-                answers: last,
-                attachment_ids: vec![],
+                admitted: last,
                 draft_token_hash: None,
                 applicant: None,
             },

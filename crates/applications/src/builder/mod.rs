@@ -1049,7 +1049,9 @@ pub async fn preview_post(
     mp: Multipart,
 ) -> AppResult<Response> {
     let copy = editable(&ctx, &scope, id).await?;
-    let posted = crate::public::read_multipart(mp).await?;
+    let posted =
+        crate::public::read_multipart(mp, madoguchi_forms::definition::DEFAULT_ATTACHMENT_LIMIT)
+            .await?;
     verify_csrf(&headers, &posted.csrf)?;
     let mut raw = posted.raw;
     let mut notice = String::new();

@@ -191,7 +191,7 @@ pub async fn store_submissions(
 /// delete.
 fn is_plain(form: &PublishedForm, new: &NewSubmission) -> bool {
     form.definition.capacity.is_none()
-        && new.attachment_ids.is_empty()
+        && new.admitted.attachment_ids().is_empty()
         && new.draft_token_hash.is_none()
 }
 
@@ -258,7 +258,7 @@ async fn store_plain_batch_postgres(
         while receipts.contains(&receipt) {
             receipt = madoguchi_kernel::ids::new_receipt_number(now);
         }
-        let email = applicant_email(form, &new.answers);
+        let email = applicant_email(form, new.admitted.answers());
         mails.extend(mails_for(
             form,
             &receipt,
@@ -281,9 +281,9 @@ async fn store_plain_batch_postgres(
             form_id: form.form_id,
             form_version_id: form.version_id,
             receipt_number: receipt,
-            answers: &new.answers,
-            applicant_name: applicant_name(&new.answers),
-            search_key: search_text(&new.answers),
+            answers: new.admitted.answers(),
+            applicant_name: applicant_name(new.admitted.answers()),
+            search_key: search_text(new.admitted.answers()),
             applicant_email: email.as_deref(),
             applicant_id: new.applicant.as_ref().map(|a| a.id),
         })
@@ -311,7 +311,7 @@ async fn store_plain_batch_postgres(
 
 /// One transaction for a whole batch: conditional capacity updates where a form has a capacity, then one
 /// multi-row INSERT each for submissions, history entries and mail jobs, one UPDATE per attachment and one
-/// DELETE for the drafts. Outcomes are in the batch's order.
+/// DELETE per draft (which must find its draft: a draft is submitted once). Outcomes are in the batch's order.
 async fn store_batch(
     db: &Db,
     public_url: &str,
@@ -325,9 +325,22 @@ async fn store_batch(
     let mut receipts = std::collections::HashSet::with_capacity(batch.len());
     let current = current_versions(&mut tx, batch).await?;
     for (i, (form, new)) in batch.iter().enumerate() {
-        if current.get(&form.form_id) != Some(&form.version_id) {
+        if current.get(&form.form_id) != Some(&new.admitted.version_id()) {
             outcomes.push(SubmitOutcome::FormChanged);
             continue;
+        }
+        // A draft is submitted once: the first submission deletes it, and a second press of the button (or a
+        // second tab) finds it gone, in this batch or after another transaction committed.
+        if let Some(hash) = &new.draft_token_hash {
+            let n = sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                outcomes.push(SubmitOutcome::AlreadySubmitted);
+                continue;
+            }
         }
         if form.definition.capacity.is_some() {
             let n = sqlx::query(
@@ -352,7 +365,7 @@ async fn store_batch(
         outcomes.push(SubmitOutcome::Accepted {
             receipt_number: receipt.clone(),
         });
-        accepted.push((i, receipt, applicant_email(form, &new.answers)));
+        accepted.push((i, receipt, applicant_email(form, new.admitted.answers())));
     }
     if accepted.is_empty() {
         tx.commit().await?;
@@ -392,9 +405,9 @@ async fn store_batch(
             .bind(form.form_id)
             .bind(form.version_id)
             .bind(receipt.clone())
-            .bind(serde_json::to_string(&new.answers).expect("answers serialise"))
-            .bind(applicant_name(&new.answers))
-            .bind(search_text(&new.answers))
+            .bind(serde_json::to_string(new.admitted.answers()).expect("answers serialise"))
+            .bind(applicant_name(new.admitted.answers()))
+            .bind(search_text(new.admitted.answers()))
             .bind(email.clone())
             .bind(new.applicant.as_ref().map(|a| a.id));
     }
@@ -412,7 +425,7 @@ async fn store_batch(
 
     for (i, receipt, _) in &accepted {
         let id = id_of(receipt)?;
-        for att in &batch[*i].1.attachment_ids {
+        for att in batch[*i].1.admitted.attachment_ids() {
             let n = sqlx::query(
                 "UPDATE attachments SET submission_id = $1 WHERE id = $2 AND submission_id IS NULL",
             )
@@ -462,22 +475,6 @@ async fn store_batch(
         enqueue_in(&mut tx, &madoguchi_kernel::mail::SendMails { mails }).await?;
     }
 
-    let drafts: Vec<&String> = accepted
-        .iter()
-        .filter_map(|(i, _, _)| batch[*i].1.draft_token_hash.as_ref())
-        .collect();
-    if !drafts.is_empty() {
-        let list = (0..drafts.len())
-            .map(|k| format!("${}", k + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("DELETE FROM drafts WHERE token_hash IN ({list})");
-        let mut q = sqlx::query(&sql);
-        for h in drafts {
-            q = q.bind(h.clone());
-        }
-        q.execute(&mut *tx).await?;
-    }
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -1,0 +1,164 @@
+//! The one submission policy (ADR 0018): every rule a submission must pass before anything is stored, in one
+//! function that every channel calls — the web form, the JSON API and my page's corrections.
+//!
+//! [`admit`] is the only way to obtain [`Admitted`] answers, and the writer ([`super::Committer`]) and
+//! resubmission take nothing else, so a channel cannot skip a rule: it would not compile.
+
+use crate::applicant_forms;
+use crate::forms_store::PublishedForm;
+use madoguchi_forms::{Answers, FieldError, FormDefinition, RawInput, validate};
+use madoguchi_kernel::Applicant;
+
+/// How a submission arrives; some rules depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The public form pages (files come from the server-side draft).
+    WebForm,
+    /// The JSON API: no files.
+    Api,
+    /// My page: a returned application corrected by its applicant (the period may have closed since).
+    Correction,
+}
+
+/// Why a submission was refused, before anything was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// Outside the application period (受付期間外); the reason in Japanese.
+    Closed(String),
+    /// The form requires sign-in or a verified identity (マイナンバーカード) that this applicant does not have.
+    SignInRequired(String),
+    /// The answers do not pass the form's rules.
+    Invalid(Vec<FieldError>),
+    /// Files were referenced through a channel that cannot carry them (the API).
+    FilesNotAccepted,
+}
+
+impl Refusal {
+    /// The refusal as one sentence in Japanese, for channels without field-level display.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Closed(reason) | Refusal::SignInRequired(reason) => reason.clone(),
+            Refusal::Invalid(_) => "入力内容に誤りがあります。".into(),
+            Refusal::FilesNotAccepted => "APIでは添付ファイルを受け付けません。".into(),
+        }
+    }
+}
+
+/// Answers that passed every rule for one form version and one applicant. Only [`admit`] makes them.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    answers: Answers,
+    attachment_ids: Vec<String>,
+    version_id: i64,
+}
+
+impl Admitted {
+    /// The validated answers.
+    pub fn answers(&self) -> &Answers {
+        &self.answers
+    }
+
+    /// Stored files the answers reference (from the server-side draft; never from an API client).
+    pub fn attachment_ids(&self) -> &[String] {
+        &self.attachment_ids
+    }
+
+    /// The form version the answers were checked against.
+    pub fn version_id(&self) -> i64 {
+        self.version_id
+    }
+}
+
+#[cfg(feature = "testing")]
+impl Admitted {
+    /// Tests only (feature `testing`): the same answers with other file references, to exercise the writer's
+    /// refusal of files that are missing or already taken.
+    pub fn with_attachment_ids_for_tests(mut self, ids: Vec<String>) -> Admitted {
+        self.attachment_ids = ids;
+        self
+    }
+}
+
+/// Checks a submission against every rule, in this order: the application period (not for corrections of an
+/// application made in time), the identity the form requires, the verified answers that the applicant cannot
+/// change (they replace whatever was sent), validation, and what the channel may carry. `messages_in` is the
+/// definition whose labels the error messages use (the resident's language); the rules are those of
+/// `form.definition` whatever the language.
+///
+/// Capacity is the last rule and is checked by the writer, atomically with the insert.
+pub fn admit(
+    form: &PublishedForm,
+    messages_in: Option<&FormDefinition>,
+    raw: &mut RawInput,
+    applicant: Option<&Applicant>,
+    channel: Channel,
+    now_ms: i64,
+) -> Result<Admitted, Refusal> {
+    admit_version(
+        &form.definition,
+        form.version_id,
+        Some(form),
+        messages_in,
+        raw,
+        applicant,
+        channel,
+        now_ms,
+    )
+}
+
+/// [`admit`] for a stored version that may no longer be current (a correction keeps the version the application
+/// was made on).
+pub fn admit_for_version(
+    def: &FormDefinition,
+    version_id: i64,
+    raw: &mut RawInput,
+    applicant: &Applicant,
+) -> Result<Admitted, Refusal> {
+    admit_version(
+        def,
+        version_id,
+        None,
+        None,
+        raw,
+        Some(applicant),
+        Channel::Correction,
+        0,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn admit_version(
+    def: &FormDefinition,
+    version_id: i64,
+    form: Option<&PublishedForm>,
+    messages_in: Option<&FormDefinition>,
+    raw: &mut RawInput,
+    applicant: Option<&Applicant>,
+    channel: Channel,
+    now_ms: i64,
+) -> Result<Admitted, Refusal> {
+    if channel != Channel::Correction
+        && let Some(form) = form
+        && let Some(reason) = form.closed_reason(now_ms)
+    {
+        return Err(Refusal::Closed(reason));
+    }
+    if let Some(reason) = applicant_forms::requirement_unmet(def, applicant) {
+        return Err(Refusal::SignInRequired(reason));
+    }
+    applicant_forms::apply(raw, &applicant_forms::locked_fields(def, applicant));
+    if channel == Channel::Api && !raw.files.is_empty() {
+        return Err(Refusal::FilesNotAccepted);
+    }
+    let answers = validate(messages_in.unwrap_or(def), raw).map_err(Refusal::Invalid)?;
+    let attachment_ids = crate::public::attachment_ids(&answers);
+    // An API client could write a stored file's reference into an answer; only the server's own draft may.
+    if channel == Channel::Api && !attachment_ids.is_empty() {
+        return Err(Refusal::FilesNotAccepted);
+    }
+    Ok(Admitted {
+        answers,
+        attachment_ids,
+        version_id,
+    })
+}
