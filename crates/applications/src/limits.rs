@@ -49,3 +49,25 @@ where
         Ok(FormPostQuota)
     }
 }
+
+/// Counts the megabytes of files a client uploads (each file's started megabytes) against its limit, before
+/// any of them is checked or stored: drafts started afresh for every post cannot fill the object store.
+pub async fn charge_uploads(
+    ctx: &Ctx,
+    client: &ClientAddr,
+    uploads: &[crate::attachments::Upload],
+) -> Result<(), AppError> {
+    const MB: u64 = 1024 * 1024;
+    let megabytes: u64 = uploads
+        .iter()
+        .map(|u| (u.bytes.len() as u64).div_ceil(MB))
+        .sum();
+    let weight = u32::try_from(megabytes).unwrap_or(u32::MAX);
+    ratelimit::enforce_weighted(
+        ctx,
+        Rule::UploadMegabytesPerClient,
+        &client.rate_key(),
+        weight,
+    )
+    .await
+}

@@ -22,6 +22,8 @@ pub struct Swept {
     pub sessions: u64,
     /// Expired OpenID Connect flows deleted.
     pub oidc_flows: u64,
+    /// Ended rate-limit windows deleted (they hold client addresses and login ids).
+    pub rate_limit_windows: u64,
 }
 
 /// The sign-in rate limit counts the links of the last quarter of an hour: a link is kept at least that long.
@@ -73,12 +75,14 @@ pub async fn sweep(ctx: &Ctx) -> anyhow::Result<Swept> {
     .await?;
     let attachments =
         sweep_orphaned_uploads(ctx, now - hours(r.orphaned_upload_hours), now).await?;
+    let rate_limit_windows = madoguchi_kernel::ratelimit::sweep(&ctx.db).await?;
     Ok(Swept {
         drafts,
         attachments,
         mail_links,
         sessions,
         oidc_flows,
+        rate_limit_windows,
     })
 }
 

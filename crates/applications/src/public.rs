@@ -436,6 +436,7 @@ pub(crate) fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
 pub async fn post_form(
     State(ctx): State<Ctx>,
     _quota: crate::limits::FormPostQuota,
+    client: madoguchi_kernel::client::ClientAddr,
     applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,
@@ -445,6 +446,7 @@ pub async fn post_form(
     let form = find_published(&ctx.db, &code, &slug).await?;
     let posted = read_multipart(mp, form.definition.attachments.max_total_bytes).await?;
     verify_csrf(&headers, &posted.csrf)?;
+    crate::limits::charge_uploads(&ctx, &client, &posted.uploads).await?;
     if let Some(reason) = form.closed_reason(now_ms()) {
         return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
     }
@@ -674,6 +676,7 @@ pub fn attachment_ids(answers: &serde_json::Map<String, Value>) -> Vec<String> {
 pub async fn submit(
     State(ctx): State<Ctx>,
     State(committer): State<crate::submissions::Committer>,
+    _quota: crate::limits::FormPostQuota,
     applicant: Option<Applicant>,
     Path((code, slug)): Path<(String, String)>,
     headers: HeaderMap,

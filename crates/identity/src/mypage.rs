@@ -591,6 +591,7 @@ pub async fn correction_page(
 pub async fn correction_post(
     State(ctx): State<Ctx>,
     applicant: Applicant,
+    client: madoguchi_kernel::client::ClientAddr,
     Path(id): Path<i64>,
     headers: HeaderMap,
     mp: Multipart,
@@ -602,6 +603,7 @@ pub async fn correction_post(
         case.definition.attachments.max_total_bytes,
     )
     .await?;
+    madoguchi_applications::limits::charge_uploads(&ctx, &client, &posted.uploads).await?;
     let (csrf, draft, uploads) = (posted.csrf, posted.draft, posted.uploads);
     let posted = posted.raw;
     verify_csrf(&headers, &csrf)?;

@@ -270,6 +270,8 @@ pub struct RateLimitConfig {
     pub login_failures_per_client: Limit,
     /// Delay after a failed staff login in milliseconds, doubled with every further failure (at most 8 s).
     pub login_failure_delay_ms: u64,
+    /// Megabytes of files residents may upload from one client address (each file's started megabytes count).
+    pub upload_megabytes_per_client: Limit,
 }
 
 impl Default for RateLimitConfig {
@@ -283,6 +285,7 @@ impl Default for RateLimitConfig {
             login_failures_per_login: Limit::new(10, 900),
             login_failures_per_client: Limit::new(50, 900),
             login_failure_delay_ms: 250,
+            upload_megabytes_per_client: Limit::new(300, 3600),
         }
     }
 }
@@ -301,6 +304,7 @@ impl RateLimitConfig {
             login_failures_per_login: off,
             login_failures_per_client: off,
             login_failure_delay_ms: 0,
+            upload_megabytes_per_client: off,
         }
     }
 }

@@ -39,6 +39,9 @@ pub enum Rule {
     LoginFailurePerLogin,
     /// Failed staff logins from one client address.
     LoginFailurePerClient,
+    /// Megabytes of files uploaded by anonymous or signed-in residents from one client address (each started
+    /// megabyte counts one), so that drafts started afresh cannot fill the object store.
+    UploadMegabytesPerClient,
 }
 
 impl Rule {
@@ -52,6 +55,7 @@ impl Rule {
             Rule::SigninMailPerClient => "signin_mail_client",
             Rule::LoginFailurePerLogin => "login_failure_login",
             Rule::LoginFailurePerClient => "login_failure_client",
+            Rule::UploadMegabytesPerClient => "upload_mb_client",
         }
     }
 
@@ -65,6 +69,7 @@ impl Rule {
             Rule::SigninMailPerClient => config.signin_mails_per_client,
             Rule::LoginFailurePerLogin => config.login_failures_per_login,
             Rule::LoginFailurePerClient => config.login_failures_per_client,
+            Rule::UploadMegabytesPerClient => config.upload_megabytes_per_client,
         }
     }
 
@@ -92,6 +97,9 @@ impl Rule {
             ),
             Rule::LoginFailurePerClient => format!(
                 "この端末からのログインの失敗が続いたため、一時的にログインできません。{wait}ほど待ってからもう一度お試しください。"
+            ),
+            Rule::UploadMegabytesPerClient => format!(
+                "短い間に多くのファイルが添付されたため、添付を一時的に受け付けていません。{wait}ほど待ってからもう一度お試しください。"
             ),
         }
     }
@@ -169,7 +177,18 @@ fn forget_denied(db: &Db, rule: Rule, key: &str) {
 /// Counts one action under `rule` for `key` and says whether it is within `limit`. A limit with `max = 0`
 /// is off: nothing is counted.
 pub async fn hit(db: &Db, rule: Rule, limit: Limit, key: &str) -> Result<Verdict, sqlx::Error> {
-    if limit.max == 0 {
+    hit_weighted(db, rule, limit, key, 1).await
+}
+
+/// Counts `weight` actions at once (e.g. the megabytes of an upload) under `rule` for `key`.
+pub async fn hit_weighted(
+    db: &Db,
+    rule: Rule,
+    limit: Limit,
+    key: &str,
+    weight: u32,
+) -> Result<Verdict, sqlx::Error> {
+    if limit.max == 0 || weight == 0 {
         return Ok(Verdict::Allowed { hits: 0 });
     }
     let now = now_ms();
@@ -180,14 +199,15 @@ pub async fn hit(db: &Db, rule: Rule, limit: Limit, key: &str) -> Result<Verdict
     }
     let (start, end) = window(limit, now);
     let hits: i64 = sqlx::query_scalar(
-        "INSERT INTO rate_limit_hits (bucket, key, window_start, hits, expires_at) VALUES ($1, $2, $3, 1, $4)
-         ON CONFLICT (bucket, key, window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1
+        "INSERT INTO rate_limit_hits (bucket, key, window_start, hits, expires_at) VALUES ($1, $2, $3, $5, $4)
+         ON CONFLICT (bucket, key, window_start) DO UPDATE SET hits = rate_limit_hits.hits + $5
          RETURNING hits",
     )
     .bind(rule.bucket())
     .bind(key)
     .bind(start)
     .bind(end)
+    .bind(i64::from(weight))
     .fetch_one(&db.write)
     .await?;
     if COUNTED.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1
@@ -267,6 +287,23 @@ pub async fn sweep(db: &Db) -> Result<u64, sqlx::Error> {
 /// `Retry-After` and the rule's Japanese message (an HTML page, or JSON through `ApiError`).
 pub async fn enforce(ctx: &Ctx, rule: Rule, key: &str) -> Result<(), AppError> {
     match hit(&ctx.db, rule, rule.limit(&ctx.config.rate_limits), key).await? {
+        Verdict::Allowed { .. } => Ok(()),
+        Verdict::Limited { retry_after_secs } => Err(AppError::TooManyRequests {
+            message: rule.message(retry_after_secs),
+            retry_after_secs,
+        }),
+    }
+}
+
+/// Counts `weight` actions under `rule` for `key` (see [`hit_weighted`]) and refuses past the configured limit.
+pub async fn enforce_weighted(
+    ctx: &Ctx,
+    rule: Rule,
+    key: &str,
+    weight: u32,
+) -> Result<(), AppError> {
+    let limit = rule.limit(&ctx.config.rate_limits);
+    match hit_weighted(&ctx.db, rule, limit, key, weight).await? {
         Verdict::Allowed { .. } => Ok(()),
         Verdict::Limited { retry_after_secs } => Err(AppError::TooManyRequests {
             message: rule.message(retry_after_secs),

@@ -204,15 +204,21 @@ async fn form_posts_are_bounded_while_they_are_read(app: &TestApp) {
                 .mime_str("application/pdf")
                 .unwrap(),
         );
-    let r = app
+    // The server answers as soon as the total passes the limit, without reading the rest: the client sees the
+    // 413, or — when it is still writing — a connection closed under it. Either way nothing is kept.
+    match app
         .client
         .post(app.url(SUBSIDY))
         .multipart(form)
         .send()
         .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 413);
-    assert!(r.text().await.unwrap().contains("添付ファイルの合計が上限"));
+    {
+        Ok(r) => {
+            assert_eq!(r.status().as_u16(), 413);
+            assert!(r.text().await.unwrap().contains("添付ファイルの合計が上限"));
+        }
+        Err(e) => assert!(e.is_request(), "{e}"),
+    }
     // Too many fields, one value too long, text that is not UTF-8.
     let mut many = Form::new().text("_csrf", csrf.clone());
     for i in 0..2_100 {
@@ -406,4 +412,51 @@ async fn over_https_the_csrf_cookie_is_host_prefixed() {
         "{cookies:?}"
     );
     app.finish().await;
+}
+
+/// Files uploaded from one client address count against its megabytes per hour, before they are stored:
+/// starting a fresh draft for every post does not get around it.
+async fn uploads_from_one_client_are_counted_in_megabytes(backend: common::Backend) {
+    let app = TestApp::spawn_configured(backend, false, |c| {
+        c.rate_limits.upload_megabytes_per_client = madoguchi_kernel::config::Limit::new(3, 3600);
+    })
+    .await;
+    let mut pdf = common::TINY_PDF.to_vec();
+    pdf.resize(1024 * 1024 + 512 * 1024, b' ');
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let csrf = csrf_for(&app, &app.client, SUBSIDY).await;
+        // No `_draft`: each post starts a new draft.
+        let form = Form::new()
+            .text("_csrf", csrf)
+            .text("_action", "save")
+            .part(
+                "application_document",
+                Part::bytes(pdf.clone())
+                    .file_name("見積書.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        let r = app
+            .client
+            .post(app.url(SUBSIDY))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 429], "2 MB counted, then 4 MB > 3 MB");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM attachments").await, 1);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_counted_per_client_sqlite() {
+    uploads_from_one_client_are_counted_in_megabytes(common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_counted_per_client_postgres() {
+    uploads_from_one_client_are_counted_in_megabytes(common::Backend::Postgres).await;
 }
