@@ -1283,7 +1283,106 @@ async fn issued_permit_is_downloaded_from_my_page(app: &TestApp) {
     assert_ne!(r.status().as_u16(), 200);
 }
 
+/// A PDF of `size` bytes (a valid header, padded).
+fn pdf_of(size: usize) -> Vec<u8> {
+    let mut pdf = TINY_PDF.to_vec();
+    pdf.resize(size, b' ');
+    pdf
+}
+
+/// Issue 14: a correction's new files count against the form's total together with the files the application
+/// keeps; before, each correction started from zero and could attach another 10 MB.
+async fn a_correction_cannot_attach_past_the_forms_total(app: &TestApp) {
+    let taro = signed_in(app, "taro@example.jp").await;
+    let (_, form) = page(&taro, app, SUBSIDY).await;
+    let mut body = Form::new()
+        .text("_csrf", csrf_of(&form))
+        .text("_draft", "")
+        .text("_action", "confirm");
+    for (k, v) in [
+        ("applicant.kind", "individual"),
+        ("applicant.name", "髙﨑 太郎"),
+        ("applicant.furigana", "タカサキ タロウ"),
+        ("postal_code", "780-0850"),
+        ("address", "高知県高知市丸ノ内1-2-20"),
+        ("phone", "088-823-1111"),
+        ("email", "taro@example.jp"),
+        ("kind", "new"),
+        ("project_name", "県産品の販路拡大"),
+        ("amount", "1500000"),
+        ("consent", "yes"),
+    ] {
+        body = body.text(k, v);
+    }
+    let body = body.part(
+        "application_document",
+        Part::bytes(pdf_of(6 * 1024 * 1024))
+            .file_name("申請書.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = taro
+        .post(app.url(SUBSIDY))
+        .multipart(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    let (_, confirm) = page(&taro, app, &app.location(&r).replace(&app.addr, "")).await;
+    let receipt = submit_from_confirm(&taro, app, SUBSIDY, &confirm).await;
+    let id = submission_id(app, &receipt).await;
+    let reviewer = staff(app, "shoko-reviewer").await;
+    staff_status(&reviewer, app, id, &[("to", "in_review")]).await;
+    let r = staff_status(
+        &reviewer,
+        app,
+        id,
+        &[
+            ("to", "returned"),
+            ("message", "見積書を添付してください。"),
+            ("fix.attachments", "見積書がありません。"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let attachments = app.scalar("SELECT COUNT(*) FROM attachments").await;
+    let (_, correction) = page(&taro, app, &format!("/mypage/applications/{id}/correction")).await;
+    // 6 MB kept + 5 MB new > 10 MB.
+    let r = taro
+        .post(app.url(&format!("/mypage/applications/{id}/correction")))
+        .multipart(
+            Form::new()
+                .text("_csrf", csrf_of(&correction))
+                .text("_draft", "")
+                .part(
+                    "attachments",
+                    Part::bytes(pdf_of(5 * 1024 * 1024))
+                        .file_name("見積書.pdf")
+                        .mime_str("application/pdf")
+                        .unwrap(),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(r.text().await.unwrap().contains("添付ファイルの合計が上限"));
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM attachments").await,
+        attachments,
+        "the refused file was not stored"
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM submissions WHERE id = {id} AND status = 'returned'"
+        ))
+        .await,
+        1
+    );
+}
+
 both!(
+    a_correction_cannot_attach_past_the_forms_total,
     issued_permit_is_downloaded_from_my_page,
     a_login_link_works_once_and_never_after_expiry,
     login_links_are_rate_limited_per_address,
