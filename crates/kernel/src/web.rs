@@ -56,9 +56,9 @@ fn csrf_nonce(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// The form token for a nonce in this browser: bound to the staff and applicant session cookies it sends.
-fn csrf_form_token(nonce: &str, headers: &HeaderMap) -> String {
-    use base64::Engine;
+/// The secret behind the form token for a nonce in this browser: bound to the staff and applicant session
+/// cookies it sends.
+fn csrf_secret(nonce: &str, headers: &HeaderMap) -> [u8; 32] {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(b"madoguchi-csrf-v2\0");
@@ -67,7 +67,22 @@ fn csrf_form_token(nonce: &str, headers: &HeaderMap) -> String {
         h.update(b"\0");
         h.update(cookie(headers, name).unwrap_or("").as_bytes());
     }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+    h.finalize().into()
+}
+
+/// The form token: the secret under a fresh random mask (`mask ‖ mask ⊕ secret`), so that it differs on every
+/// page and compressed responses cannot be used to guess it byte by byte (BREACH).
+fn csrf_form_token(nonce: &str, headers: &HeaderMap) -> String {
+    use base64::Engine;
+    use rand::Rng;
+    let secret = csrf_secret(nonce, headers);
+    let mask: [u8; 32] = rand::thread_rng().r#gen();
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&mask);
+    for i in 0..32 {
+        out[32 + i] = mask[i] ^ secret[i];
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
 }
 
 /// The CSRF form token for this browser, and a `Set-Cookie` header when a new nonce had to be made.
@@ -90,13 +105,24 @@ pub fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderVa
 /// Checks a submitted CSRF token against the nonce cookie and the session cookies of this request, in constant
 /// time.
 pub fn verify_csrf(headers: &HeaderMap, submitted: &str) -> Result<(), AppError> {
+    use base64::Engine;
     let Some(nonce) = csrf_nonce(headers) else {
         return Err(AppError::Csrf);
     };
-    let expected = csrf_form_token(nonce, headers);
-    let (a, b) = (expected.as_bytes(), submitted.as_bytes());
-    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if same { Ok(()) } else { Err(AppError::Csrf) }
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(submitted.as_bytes())
+    else {
+        return Err(AppError::Csrf);
+    };
+    if bytes.len() != 64 {
+        return Err(AppError::Csrf);
+    }
+    let secret = csrf_secret(nonce, headers);
+    let differ = (0..32).fold(0u8, |acc, i| acc | (bytes[i] ^ bytes[32 + i] ^ secret[i]));
+    if differ == 0 {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
 }
 
 /// Whether a state-changing request comes from another site, by the headers browsers set themselves and

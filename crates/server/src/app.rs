@@ -82,6 +82,9 @@ pub fn router_with(
         ))
         .layer(axum::middleware::map_response(framing_policy))
         .layer(axum::middleware::from_fn(no_store_for_personal_pages))
+        // Pages, styles and scripts travel compressed (brotli or gzip, as the browser asks): a form's first
+        // load on a phone is a fraction of its size. Images and already-compressed types are left alone.
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// Every state change (POST, PUT, PATCH, DELETE) that a browser says comes from another site is refused
