@@ -313,6 +313,25 @@ impl TestApp {
         }
     }
 
+    /// The test's shared client (the one [`TestApp::login`] logs in) as a [`Browser`].
+    pub fn shared(&self) -> Browser<'_> {
+        self.browser_of(&self.client)
+    }
+
+    /// A client a test already holds, as a [`Browser`] (the same cookie jar).
+    pub fn browser_of(&self, client: &reqwest::Client) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: client.clone(),
+        }
+    }
+
+    /// POSTs `fields` to `action` with the shared client, with a `_csrf` value from one of its pages (see
+    /// [`Browser::csrf_for`]).
+    pub async fn post_form(&self, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.shared().post_form(action, fields).await
+    }
+
     /// A browser logged in as a staff account (a demo login, or one made with [`TestApp::as_staff_role`]).
     pub async fn as_staff(&self, login: &str) -> Browser<'_> {
         let b = self.anonymous();
@@ -375,6 +394,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 303, "sign-in by link as {email}");
+        assert_eq!(r.headers()["location"], "/mypage");
         b
     }
 
