@@ -12,14 +12,16 @@
 //! (method, route) of those must have a row in [`MATRIX`]; a new one without a row fails the test, naming it.
 //!
 //! **Matrix.** The objects belong to 高知県's 道路課 (`doro`) and to the applicant taro; each row is tried as
-//! anonymous, another applicant, another tenant's staff (高知市), another department's staff (商工政策課) and the
-//! read-only role (閲覧者, of yet another department), each with a CSRF value from its own pages. A denied
+//! anonymous, another applicant, another tenant's staff (高知市), another department's staff (商工政策課), the
+//! read-only role (閲覧者, of yet another department) and a viewer of 道路課 itself (on every staff POST and every
+//! staff page with personal data), each with a CSRF value from its own pages. A denied
 //! request is 403/404 (401 on the API, or a redirect to a login page), shows none of the object's personal
 //! data, and changes nothing in the database. The owner opens each GET row (200), so the objects are real.
 
 mod common;
 
 use common::{Browser, TestApp};
+use madoguchi_kernel::staff::Role;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Who tries to reach an object that belongs to someone else.
@@ -30,6 +32,31 @@ enum Actor {
     OtherTenantStaff,
     OtherDepartmentStaff,
     ReadOnly,
+    /// A viewer (閲覧者) of the object's own department: sees forms and statistics, never personal data, and
+    /// changes nothing. Tried on every staff POST and on [`PERSONAL_DATA_PAGES`].
+    OwnDepartmentViewer,
+}
+
+/// Staff pages that show personal data, which a viewer of the object's own department may not open either.
+const PERSONAL_DATA_PAGES: &[&str] = &[
+    "/staff/submissions/{id}",
+    "/staff/submissions/{id}/attachments/{file}",
+    "/staff/forms/{id}/export.csv",
+    "/staff/issuance/submissions/{id}",
+    "/staff/issuance/submissions/{id}/preview.pdf",
+    "/staff/issuance/documents/{id}/file.pdf",
+    "/staff/issuance/batches/{id}",
+];
+
+impl Row {
+    /// Whether `actor` must be refused on this row.
+    fn denies(&self, actor: Actor) -> bool {
+        if actor == Actor::OwnDepartmentViewer {
+            return self.route.starts_with("/staff")
+                && (self.method == "POST" || PERSONAL_DATA_PAGES.contains(&self.route));
+        }
+        self.denied.contains(&actor)
+    }
 }
 
 const EVERYONE: &[Actor] = &[
@@ -618,6 +645,10 @@ async fn nobody_reaches_an_object_of_another_applicant_department_or_tenant_by_i
             app.as_staff("shoko-reviewer").await,
         ),
         (Actor::ReadOnly, app.as_staff("pref-viewer").await),
+        (
+            Actor::OwnDepartmentViewer,
+            app.as_staff_role(Role::Viewer, &["doro"]).await,
+        ),
     ];
     let mut before = fingerprint(app).await;
     let mut failures = Vec::new();
@@ -625,7 +656,7 @@ async fn nobody_reaches_an_object_of_another_applicant_department_or_tenant_by_i
     for row in MATRIX {
         let path = (row.path)(&f);
         for (actor, browser) in &actors {
-            if !row.denied.contains(actor) {
+            if !row.denies(*actor) {
                 continue;
             }
             tried += 1;
