@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, hidden_value, login_with};
+use common::{TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
@@ -143,26 +143,24 @@ async fn resident_unresolved_question_becomes_a_new_qa(app: &TestApp) {
     );
     let from = hidden_value(&form, "from_questions").unwrap();
     let r = app
-        .client
-        .post(app.url("/staff/faq/new"))
-        .form(&[
-            ("_csrf", csrf_of(&form).as_str()),
-            ("from_questions", from.as_str()),
-            ("question", missing),
-            ("phrasings", "おすすめのラーメン店はどこですか"),
-            (
-                "answer",
-                "市では飲食店のご紹介はしていません。[観光案内](/t/392014/faq)をご覧ください。",
-            ),
-            ("category", "施設予約・イベント"),
-            ("department", "shimin"),
-            ("audience", "public"),
-            ("forms", ""),
-            ("review_date", "2027-03-31"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/staff/faq/new",
+            &[
+                ("from_questions", from.as_str()),
+                ("question", missing),
+                ("phrasings", "おすすめのラーメン店はどこですか"),
+                (
+                    "answer",
+                    "市では飲食店のご紹介はしていません。[観光案内](/t/392014/faq)をご覧ください。",
+                ),
+                ("category", "施設予約・イベント"),
+                ("department", "shimin"),
+                ("audience", "public"),
+                ("forms", ""),
+                ("review_date", "2027-03-31"),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
     // The same question now finds the new entry.
     let (_, page) = ask_page(&resident, app, CITY, missing).await;
@@ -463,8 +461,7 @@ async fn one_tenants_staff_cannot_touch_anothers_entries(app: &TestApp) {
     .await
     .unwrap();
     for login in ["pref-editor", "shoko-reviewer"] {
-        let client = app.browser();
-        login_with(&client, app, login).await;
+        let client = app.as_staff(login).await.client;
         let page = client
             .get(app.url(&format!("/staff/faq/entries/{helpdesk_entry}")))
             .send()
@@ -548,22 +545,20 @@ async fn edits_are_versioned_and_reach_the_index(app: &TestApp) {
     .enumerate()
     {
         let r = app
-            .client
-            .post(app.url(&format!("/staff/faq/entries/{id}")))
-            .form(&[
-                ("_csrf", csrf_of(&page).as_str()),
-                ("question", "児童手当の支給額はいくらですか"),
-                ("phrasings", "児童手当の月額を知りたい"),
-                ("answer", answer),
-                ("category", "児童手当・子育て支援"),
-                ("department", dept.as_str()),
-                ("audience", "public"),
-                ("forms", ""),
-                ("review_date", ""),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &format!("/staff/faq/entries/{id}"),
+                &[
+                    ("question", "児童手当の支給額はいくらですか"),
+                    ("phrasings", "児童手当の月額を知りたい"),
+                    ("answer", answer),
+                    ("category", "児童手当・子育て支援"),
+                    ("department", dept.as_str()),
+                    ("audience", "public"),
+                    ("forms", ""),
+                    ("review_date", ""),
+                ],
+            )
+            .await;
         assert_eq!(r.status().as_u16(), 303);
         assert!(app.location(&r).contains(&enc(&format!("第{}版", n + 2))));
     }
@@ -585,31 +580,28 @@ async fn edits_are_versioned_and_reach_the_index(app: &TestApp) {
     );
     // A bad edit names the fields and keeps what was typed.
     let r = app
-        .client
-        .post(app.url(&format!("/staff/faq/entries/{id}")))
-        .form(&[
-            ("_csrf", csrf_of(&page).as_str()),
-            ("question", ""),
-            ("answer", "残したい回答"),
-            ("category", "児童手当・子育て支援"),
-            ("department", dept.as_str()),
-            ("audience", "everyone"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/staff/faq/entries/{id}"),
+            &[
+                ("question", ""),
+                ("answer", "残したい回答"),
+                ("category", "児童手当・子育て支援"),
+                ("department", dept.as_str()),
+                ("audience", "everyone"),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     let page = r.text().await.unwrap();
     assert!(page.contains("href=\"#f-question\">質問を入力してください"));
     assert!(page.contains("残したい回答"));
     // Archiving takes it out of the answers.
     let r = app
-        .client
-        .post(app.url(&format!("/staff/faq/entries/{id}/archive")))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("archived", "1")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/staff/faq/entries/{id}/archive"),
+            &[("archived", "1")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, body) = ask_api(app, CITY, "児童手当の月額を知りたい").await;
     assert_ne!(body["answer"]["id"].as_i64(), Some(id));
@@ -631,37 +623,26 @@ async fn another_instance_picks_up_changes(app: &TestApp) {
     let n = before.entries.len();
     assert!(n > 300, "demo base indexed: {n}");
     app.login("kochi-city-admin").await;
-    let page = app.get("/staff/faq/new").await.text().await.unwrap();
     let r = app
-        .client
-        .post(app.url("/staff/faq/new"))
-        .form(&[
-            ("_csrf", csrf_of(&page).as_str()),
-            ("question", "路面電車の定期券はどこで買えますか"),
-            ("answer", "電車の営業所でお買い求めください。"),
-            ("category", "交通"),
-            ("department", "shimin"),
-            ("audience", "public"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/staff/faq/new",
+            &[
+                ("question", "路面電車の定期券はどこで買えますか"),
+                ("answer", "電車の営業所でお買い求めください。"),
+                ("category", "交通"),
+                ("department", "shimin"),
+                ("audience", "public"),
+            ],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let after = other.indexes.get(&app.ctx.db, city).await.unwrap();
     assert_eq!(after.entries.len(), n + 1);
     assert!(after.generation > before.generation);
     // Synonyms: a parse error names the line and changes nothing; a good dictionary is applied.
-    let page = app.get("/staff/faq/synonyms").await.text().await.unwrap();
     let r = app
-        .client
-        .post(app.url("/staff/faq/synonyms"))
-        .form(&[
-            ("_csrf", csrf_of(&page).as_str()),
-            ("body", "子ども、子供\n申請\n"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/staff/faq/synonyms", &[("body", "子ども、子供\n申請\n")])
+        .await;
     assert_eq!(r.status().as_u16(), 422);
     let body = r.text().await.unwrap();
     assert!(body.contains("2行目"), "{body}");
@@ -675,15 +656,11 @@ async fn another_instance_picks_up_changes(app: &TestApp) {
         after.generation
     );
     let r = app
-        .client
-        .post(app.url("/staff/faq/synonyms"))
-        .form(&[
-            ("_csrf", csrf_of(&page).as_str()),
-            ("body", "# 交通\n定期券、パス、定期\n"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/staff/faq/synonyms",
+            &[("body", "# 交通\n定期券、パス、定期\n")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     assert!(
         other
@@ -708,26 +685,23 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
     let (_, page) = app.get_text("/staff/faq/shared").await;
     assert!(page.contains("国民年金"), "{page}");
     let r = app
-        .client
-        .post(app.url("/staff/faq/shared/subscriptions"))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("category", "国民年金")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/staff/faq/shared/subscriptions",
+            &[("category", "国民年金")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
-    let (_, page) = app.get_text("/staff/faq/shared").await;
     let shared_id: i64 =
         sqlx::query_scalar("SELECT MIN(id) FROM faq_shared WHERE category = '国民年金'")
             .fetch_one(&app.ctx.db.read)
             .await
             .unwrap();
     let r = app
-        .client
-        .post(app.url(&format!("/staff/faq/shared/{shared_id}/adopt")))
-        .form(&[("_csrf", csrf_of(&page).as_str()), ("department", "kikaku")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/staff/faq/shared/{shared_id}/adopt"),
+            &[("department", "kikaku")],
+        )
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let (source_entry, question): (i64, String) =
         sqlx::query_as("SELECT source_entry_id, question FROM faq_shared WHERE id = $1")
@@ -741,8 +715,7 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
     assert_eq!(body["answer"]["id"].as_i64(), Some(copy));
     assert_eq!(body["answer"]["contact"]["name"], "総務部 デジタル政策課");
     // 高知市 changes the source; 高知県 sees that the source moved on.
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let page = city
         .get(app.url(&format!("/staff/faq/entries/{source_entry}")))
         .send()
@@ -777,12 +750,8 @@ async fn shared_pool_adopt_and_see_changes(app: &TestApp) {
         "{page}"
     );
     let r = app
-        .client
-        .post(app.url(&format!("/staff/faq/shared/{shared_id}/adopt")))
-        .form(&[("_csrf", csrf_of(&page).as_str())])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&format!("/staff/faq/shared/{shared_id}/adopt"), &[])
+        .await;
     assert_eq!(r.status().as_u16(), 303);
     let (_, page) = app.get_text("/staff/faq/shared").await;
     assert!(!page.contains("元のQ&amp;Aが更新されています"));

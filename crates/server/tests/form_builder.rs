@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, hidden_value, login_with, page_text};
+use common::{TestApp, csrf_of, hidden_value, page_text};
 
 async fn text(r: reqwest::Response) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
@@ -162,8 +162,7 @@ async fn build_seminar(editor: &reqwest::Client, app: &TestApp) -> i64 {
 }
 
 async fn build_publish_fill_and_change(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     let id = build_seminar(&editor, app).await;
 
     // The preview is the resident's page, framable only by the builder itself, with the condition wired up.
@@ -312,8 +311,7 @@ async fn build_publish_fill_and_change(app: &TestApp) {
 }
 
 async fn builder_refuses_what_cannot_work(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     let id = build_seminar(&editor, app).await;
     let rev_before = app.scalar("SELECT revision FROM builder_drafts").await;
 
@@ -500,8 +498,7 @@ async fn builder_refuses_what_cannot_work(app: &TestApp) {
 }
 
 async fn translations_and_language_switch(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     let id = build_seminar(&editor, app).await;
     let page = page_text(
         &editor,
@@ -627,11 +624,9 @@ async fn translations_and_language_switch(app: &TestApp) {
 }
 
 async fn only_editors_of_the_tenant_use_the_builder(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     let id = start(&editor, app, "アンケート", "survey-x").await;
-    let viewer = app.browser();
-    login_with(&viewer, app, "pref-viewer").await;
+    let viewer = app.as_staff("pref-viewer").await.client;
     assert_eq!(
         viewer
             .get(app.url("/staff/builder/new"))
@@ -652,8 +647,7 @@ async fn only_editors_of_the_tenant_use_the_builder(app: &TestApp) {
             .as_u16(),
         403
     );
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     for path in [
         format!("/staff/builder/{id}"),
         format!("/staff/builder/{id}/preview"),
@@ -713,8 +707,7 @@ async fn only_editors_of_the_tenant_use_the_builder(app: &TestApp) {
 
 /// A shared template copied into another tenant opens in the builder to be adapted before publishing.
 async fn template_opens_in_the_builder(app: &TestApp) {
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let id = app
         .scalar("SELECT MIN(id) FROM form_templates WHERE category = 'セミナー・講座'")
         .await;

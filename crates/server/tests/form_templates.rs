@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, login_with};
+use common::{TestApp, csrf_of};
 
 async fn text(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
@@ -25,8 +25,7 @@ fn template_id(list: &str, title: &str) -> i64 {
 }
 
 async fn a_city_copies_the_prefectures_template_and_publishes_it(app: &TestApp) {
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let (status, list) = text(&city, app, "/staff/templates").await;
     assert_eq!(status, 200);
     for category in [
@@ -138,8 +137,7 @@ async fn a_city_copies_the_prefectures_template_and_publishes_it(app: &TestApp) 
 }
 
 async fn sharing_is_limited_to_forms_one_may_edit(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     let (_, list) = text(&editor, app, "/staff/templates").await;
     let seminar = app
         .scalar("SELECT id FROM forms WHERE slug = 'dx-seminar'")
@@ -178,8 +176,7 @@ async fn sharing_is_limited_to_forms_one_may_edit(app: &TestApp) {
     assert!(list.contains("職員向け研修の申込"));
 
     // A viewer cannot share; a city administrator cannot share the prefecture's form.
-    let viewer = app.browser();
-    login_with(&viewer, app, "pref-viewer").await;
+    let viewer = app.as_staff("pref-viewer").await.client;
     let (_, page) = text(&viewer, app, "/staff/templates").await;
     assert!(!page.contains("テンプレートとして共有する"));
     let r = viewer
@@ -193,8 +190,7 @@ async fn sharing_is_limited_to_forms_one_may_edit(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let (_, page) = text(&city, app, "/staff/templates").await;
     let r = city
         .post(app.url("/staff/templates"))

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, login_with};
+use common::{TestApp, csrf_of};
 
 const V1: &str = r#"{"title":"講習会","department":"shoko","contact":{"name":"商工政策課","phone":"088-823-9000"},
   "capacity": 2,
@@ -52,8 +52,7 @@ async fn submit(app: &TestApp, course: &str) {
 }
 
 async fn history_diff_and_rollback(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     assert_eq!(import(&editor, app, V1).await, 303);
     submit(app, "b").await;
     assert_eq!(import(&editor, app, V2).await, 303);
@@ -149,8 +148,7 @@ async fn history_diff_and_rollback(app: &TestApp) {
 }
 
 async fn only_editors_of_the_tenant_may_roll_back(app: &TestApp) {
-    let editor = app.browser();
-    login_with(&editor, app, "pref-editor").await;
+    let editor = app.as_staff("pref-editor").await.client;
     assert_eq!(import(&editor, app, V1).await, 303);
     assert_eq!(import(&editor, app, V2).await, 303);
     let id = app
@@ -158,8 +156,7 @@ async fn only_editors_of_the_tenant_may_roll_back(app: &TestApp) {
         .await;
 
     // A viewer sees the history but may not publish.
-    let viewer = app.browser();
-    login_with(&viewer, app, "pref-viewer").await;
+    let viewer = app.as_staff("pref-viewer").await.client;
     let page = viewer
         .get(app.url(&format!("/staff/forms/{id}/versions")))
         .send()
@@ -185,8 +182,7 @@ async fn only_editors_of_the_tenant_may_roll_back(app: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // Another tenant's administrator cannot see or roll back the prefecture's form.
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let r = city
         .get(app.url(&format!("/staff/forms/{id}/versions")))
         .send()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TINY_PDF, TestApp, csrf_of, hidden_value, login_with};
+use common::{TINY_PDF, TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};
 
 const SEMINAR: &str = "/t/390003/forms/dx-seminar";
@@ -33,15 +33,6 @@ async fn queued_mails(app: &TestApp, to: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The path of the last link to `path_prefix` mailed to an address (then the queue is drained).
-async fn mailed_link(app: &TestApp, to: &str, path_prefix: &str) -> String {
-    let mails = queued_mails(app, to).await;
-    app.drain_jobs().await;
-    let (_, body) = mails.last().expect("a mail was queued");
-    let start = body.find(path_prefix).expect("the mail holds the link");
-    body[start..].split_whitespace().next().unwrap().to_string()
-}
-
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
@@ -58,7 +49,7 @@ async fn request_login_link(client: &reqwest::Client, app: &TestApp, email: &str
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.text().await.unwrap().contains("メールを送信しました"));
-    mailed_link(app, email, "/mypage/login/").await
+    app.mailed_link(email, "/mypage/login/").await
 }
 
 /// Uses a sign-in link (GET the confirm page, POST its button); returns the response of the POST.
@@ -86,12 +77,7 @@ async fn use_login_link(client: &reqwest::Client, app: &TestApp, link: &str) -> 
 
 /// A new browser signed in as `email` through a one-time link.
 async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = app.browser();
-    let link = request_login_link(&client, app, email).await;
-    let r = use_login_link(&client, app, &link).await;
-    assert_eq!(r.status().as_u16(), 303, "sign-in by link");
-    assert_eq!(r.headers()["location"], "/mypage");
-    client
+    app.as_applicant(email).await.client
 }
 
 /// Fills in the seminar form in a browser up to the confirmation page; returns the confirm page.
@@ -154,9 +140,7 @@ async fn submission_id(app: &TestApp, receipt: &str) -> i64 {
 
 /// A staff browser signed in.
 async fn staff(app: &TestApp, login: &str) -> reqwest::Client {
-    let c = app.browser();
-    login_with(&c, app, login).await;
-    c
+    app.as_staff(login).await.client
 }
 
 async fn staff_status(
@@ -950,7 +934,7 @@ async fn a_draft_with_its_file_is_resumed_on_another_device_through_a_one_time_l
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let link = mailed_link(app, "hanako@example.jp", "/resume/").await;
+    let link = app.mailed_link("hanako@example.jp", "/resume/").await;
     // On the computer: confirm, and the draft opens with its file.
     let computer = app.browser();
     let (status, confirm) = page(&computer, app, &link).await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestApp, login_with};
+use common::TestApp;
 use madoguchi_kernel::jobs::{self, ClaimedJob, Job, Runner};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -213,8 +213,7 @@ impl Runner for SharedRecorder {
 
 async fn a_prefecture_administrator_never_sees_municipal_residents_data(app: &TestApp) {
     // 高知市 publishes its own form; a resident applies.
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let page = city
         .get(app.url("/staff/forms"))
         .send()
@@ -255,8 +254,7 @@ async fn a_prefecture_administrator_never_sees_municipal_residents_data(app: &Te
         .await
         .unwrap();
     // The city's reviewer sees it; the prefecture's administrator does not, by any route.
-    let reviewer = app.browser();
-    login_with(&reviewer, app, "kochi-city-reviewer").await;
+    let reviewer = app.as_staff("kochi-city-reviewer").await.client;
     let inbox = reviewer
         .get(app.url("/staff"))
         .send()
@@ -313,8 +311,7 @@ async fn a_prefecture_administrator_never_sees_municipal_residents_data(app: &Te
 
 async fn a_tenant_administrator_adds_departments_and_staff(app: &TestApp) {
     // Only administrators reach the page.
-    let reviewer = app.browser();
-    login_with(&reviewer, app, "shoko-reviewer").await;
+    let reviewer = app.as_staff("shoko-reviewer").await.client;
     assert_eq!(
         reviewer
             .get(app.url("/staff/admin"))

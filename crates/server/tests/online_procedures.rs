@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TINY_PDF, TestApp, csrf_of, hidden_value, login_with};
+use common::{TINY_PDF, TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};
 
 const SUBSIDY: &str = "/t/390003/forms/jigyo-suishin-hojokin";
@@ -234,8 +234,7 @@ async fn forms_without_a_csrf_token_are_refused(app: &TestApp) {
 
 /// Publishes a definition as `pref-admin` through the staff page, returning the response status.
 async fn publish(app: &TestApp, slug: &str, json: &str) -> (u16, String) {
-    let admin = app.browser();
-    login_with(&admin, app, "pref-admin").await;
+    let admin = app.as_staff("pref-admin").await.client;
     let page = admin
         .get(app.url("/staff/forms"))
         .send()
@@ -302,8 +301,7 @@ async fn capacity_is_never_exceeded_under_concurrent_submissions(app: &TestApp) 
 async fn reviewer_cannot_open_another_departments_submission(app: &TestApp) {
     let receipt = submit_subsidy(app, "髙﨑 太郎").await;
     let id = submission_id(app, &receipt).await;
-    let road = app.browser();
-    login_with(&road, app, "doro-reviewer").await;
+    let road = app.as_staff("doro-reviewer").await.client;
     let r = road
         .get(app.url(&format!("/staff/submissions/{id}")))
         .send()
@@ -356,8 +354,7 @@ async fn reviewer_cannot_open_another_departments_submission(app: &TestApp) {
 async fn staff_of_another_tenant_see_nothing_of_this_tenant(app: &TestApp) {
     let receipt = submit_subsidy(app, "髙﨑 太郎").await;
     let id = submission_id(app, &receipt).await;
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     for path in [
         format!("/staff/submissions/{id}"),
         "/staff/forms/1/export.csv".to_string(),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, login_with};
+use common::{TestApp, csrf_of};
 use serde_json::{Value, json};
 
 /// A sample AED file in the old layout (22 columns); `rows` are the data rows.
@@ -50,8 +50,7 @@ async fn get_action(app: &TestApp, path_and_query: &str) -> (u16, Value) {
 
 /// Logs in as a staff account and creates an API token on the tokens page.
 async fn token_for(app: &TestApp, login: &str) -> String {
-    let client = app.browser();
-    login_with(&client, app, login).await;
+    let client = app.as_staff(login).await.client;
     let page = client
         .get(app.url("/staff/opendata/tokens"))
         .send()
@@ -253,8 +252,7 @@ async fn write_actions_need_a_token_of_the_owning_organisation(app: &TestApp) {
     assert_eq!(v["result"]["title"], "公衆無線LANアクセスポイント一覧");
 
     // A viewer's token cannot write; an unknown token is anonymous.
-    let reviewer = app.browser();
-    login_with(&reviewer, app, "kochi-city-reviewer").await;
+    let reviewer = app.as_staff("kochi-city-reviewer").await.client;
     let r = reviewer
         .get(app.url("/staff/opendata/tokens"))
         .send()
@@ -352,8 +350,7 @@ async fn write_actions_need_a_token_of_the_owning_organisation(app: &TestApp) {
     assert_eq!(s, 404);
 
     // A revoked token stops working.
-    let client = app.browser();
-    login_with(&client, app, "kochi-city-admin").await;
+    let client = app.as_staff("kochi-city-admin").await.client;
     let page = client
         .get(app.url("/staff/opendata/tokens"))
         .send()
@@ -803,13 +800,11 @@ async fn staff_upload(
 }
 
 async fn staff_upload_report_draft_and_publish(app: &TestApp) {
-    let viewer = app.browser();
-    login_with(&viewer, app, "pref-viewer").await;
+    let viewer = app.as_staff("pref-viewer").await.client;
     let r = viewer.get(app.url("/staff/opendata")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 403);
 
-    let client = app.browser();
-    login_with(&client, app, "kochi-city-admin").await;
+    let client = app.as_staff("kochi-city-admin").await.client;
     let location = new_dataset_via_page(app, &client).await;
     let url = location.split('?').next().unwrap().to_string();
     let page = client
@@ -854,8 +849,7 @@ async fn staff_upload_report_draft_and_publish(app: &TestApp) {
     assert_eq!(s, 404);
 
     // Another tenant's staff cannot publish it.
-    let pref = app.browser();
-    login_with(&pref, app, "pref-admin").await;
+    let pref = app.as_staff("pref-admin").await.client;
     let p = pref
         .get(app.url("/staff/opendata"))
         .send()
@@ -1008,8 +1002,7 @@ async fn public_pages_preview_map_download_and_dcat(app: &TestApp) {
 
 async fn prefecture_dashboard_counts_standard_datasets(app: &TestApp) {
     seed(app).await;
-    let city = app.browser();
-    login_with(&city, app, "kochi-city-admin").await;
+    let city = app.as_staff("kochi-city-admin").await.client;
     let r = city
         .get(app.url("/staff/opendata/dashboard"))
         .send()

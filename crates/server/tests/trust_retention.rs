@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{TestApp, csrf_of, login_with};
+use common::{TestApp, csrf_of};
 use madoguchi_kernel::{applicants, ids, now_ms};
 use std::time::Duration;
 
@@ -96,14 +96,12 @@ async fn personal_data_past_its_retention_is_swept_by_the_worker_and_fresh_data_
         assert!(object_file(app, id).exists());
     }
     // Staff sessions: one that expired, one in use.
-    let stale_staff = app.browser();
-    login_with(&stale_staff, app, "shoko-reviewer").await;
+    let stale_staff = app.as_staff("shoko-reviewer").await.client;
     sqlx::query("UPDATE sessions SET expires_at = 1")
         .execute(&app.ctx.db.write)
         .await
         .unwrap();
-    let staff = app.browser();
-    login_with(&staff, app, "shoko-reviewer").await;
+    let staff = app.as_staff("shoko-reviewer").await.client;
     // Applicant sessions: one that expired, one in use.
     let applicant: i64 = sqlx::query_scalar(
         "INSERT INTO applicants (email, notify_email, created_at) VALUES ('hanako@example.jp', '', 0) RETURNING id",

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, login_with};
+use common::{TestApp, csrf_of};
 use madoguchi_kernel::staff::{Role, insert_staff};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -58,16 +58,12 @@ async fn pref_staff(
     )
     .await
     .unwrap();
-    let client = app.browser();
-    login_with(&client, app, login).await;
-    client
+    app.as_staff(login).await.client
 }
 
 /// A logged-in browser of a demo account.
 async fn demo_staff(app: &TestApp, login: &str) -> reqwest::Client {
-    let client = app.browser();
-    login_with(&client, app, login).await;
-    client
+    app.as_staff(login).await.client
 }
 
 async fn text_of(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
@@ -83,16 +79,10 @@ async fn post_form(
     action: &str,
     fields: &[(&str, &str)],
 ) -> (u16, String) {
-    let (_, html) = text_of(client, app, page).await;
-    let csrf = csrf_of(&html);
-    let mut form = vec![("_csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    let r = client
-        .post(app.url(action))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = app
+        .browser_of(client)
+        .post_form_from(page, action, fields)
+        .await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 

@@ -292,3 +292,212 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
 
 /// A small valid PDF.
 pub const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+// ---------------------------------------------------------------------------------------------------------
+// The front door: a browser signed in as someone, which takes its CSRF value from a page it fetched itself.
+
+/// A browser of its own (cookie jar, no redirects followed), signed in as a staff member, as an applicant or
+/// as nobody. Every state-changing POST takes its `_csrf` value from a page this browser fetched after it
+/// signed in — never a computed one — so the tests keep working however the server makes and binds tokens.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    /// A browser signed in as nobody.
+    pub fn anonymous(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: new_client(),
+        }
+    }
+
+    /// The test's shared client (the one [`TestApp::login`] logs in) as a [`Browser`].
+    pub fn shared(&self) -> Browser<'_> {
+        self.browser_of(&self.client)
+    }
+
+    /// A client a test already holds, as a [`Browser`] (the same cookie jar).
+    pub fn browser_of(&self, client: &reqwest::Client) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: client.clone(),
+        }
+    }
+
+    /// POSTs `fields` to `action` with the shared client, with a `_csrf` value from one of its pages (see
+    /// [`Browser::csrf_for`]).
+    pub async fn post_form(&self, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.shared().post_form(action, fields).await
+    }
+
+    /// A browser logged in as a staff account (a demo login, or one made with [`TestApp::as_staff_role`]).
+    pub async fn as_staff(&self, login: &str) -> Browser<'_> {
+        let b = self.anonymous();
+        login_with(&b.client, self, login).await;
+        b
+    }
+
+    /// A browser logged in as a new staff account of 高知県 with `role` in the departments with these codes
+    /// (for combinations the demo accounts do not have). The login is made from the role and departments.
+    pub async fn as_staff_role(
+        &self,
+        role: madoguchi_kernel::staff::Role,
+        departments: &[&str],
+    ) -> Browser<'_> {
+        let tenant: i64 = sqlx::query_scalar("SELECT id FROM tenants WHERE code = '390003'")
+            .fetch_one(&self.ctx.db.read)
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for code in departments {
+            let id: i64 =
+                sqlx::query_scalar("SELECT id FROM departments WHERE tenant_id = $1 AND code = $2")
+                    .bind(tenant)
+                    .bind(*code)
+                    .fetch_one(&self.ctx.db.read)
+                    .await
+                    .unwrap();
+            ids.push(id);
+        }
+        let login = format!("test-{role:?}-{}", departments.join("-")).to_lowercase();
+        madoguchi_kernel::staff::insert_staff(
+            &self.ctx.db,
+            tenant,
+            &login,
+            &login,
+            role,
+            madoguchi::demo::DEMO_PASSWORD,
+            &ids,
+        )
+        .await
+        .unwrap();
+        self.as_staff(&login).await
+    }
+
+    /// A browser signed in as the applicant with this mail address, through the one-time mail link as a
+    /// resident would (the mail is taken from the job queue, which is then drained).
+    pub async fn as_applicant(&self, email: &str) -> Browser<'_> {
+        let b = self.anonymous();
+        let r = b.post_form("/mypage/login", &[("email", email)]).await;
+        assert_eq!(r.status().as_u16(), 200, "asking for a sign-in link");
+        let link = self.mailed_link(email, "/mypage/login/").await;
+        let (status, confirm) = b.get_page(&link).await;
+        assert_eq!(status, 200, "sign-in link page");
+        let path = link.split('?').next().unwrap();
+        let r = b
+            .client
+            .post(self.url(path))
+            .form(&[("_csrf", csrf_of(&confirm).as_str()), ("next", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "sign-in by link as {email}");
+        assert_eq!(r.headers()["location"], "/mypage");
+        b
+    }
+
+    /// The path of the last link starting with `path_prefix` in a mail queued to `to`; the queue is drained.
+    pub async fn mailed_link(&self, to: &str, path_prefix: &str) -> String {
+        use madoguchi_kernel::mail::{SendMail, SendMails};
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT kind, payload FROM jobs WHERE kind IN ('send_mail', 'send_mails') ORDER BY id",
+        )
+        .fetch_all(&self.ctx.db.read)
+        .await
+        .unwrap();
+        let bodies: Vec<String> = rows
+            .iter()
+            .flat_map(|(kind, p)| match kind.as_str() {
+                "send_mail" => vec![serde_json::from_str::<SendMail>(p).unwrap()],
+                _ => serde_json::from_str::<SendMails>(p).unwrap().mails,
+            })
+            .filter(|m| m.to == to)
+            .map(|m| m.body)
+            .collect();
+        self.drain_jobs().await;
+        let body = bodies.last().expect("a mail was queued");
+        let start = body.find(path_prefix).expect("the mail holds the link");
+        body[start..].split_whitespace().next().unwrap().to_string()
+    }
+}
+
+impl Browser<'_> {
+    /// GETs a page: its status and text, whatever the status.
+    pub async fn get_page(&self, path: &str) -> (u16, String) {
+        let r = self.client.get(self.app.url(path)).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// A `_csrf` value for a POST to `action`, from a page of the same area this browser fetches now (staff
+    /// pages for `/staff`, my page for `/mypage`, the sign-in pages otherwise; a login page when the area's
+    /// home page has none, i.e. when this browser is not signed in there).
+    pub async fn csrf_for(&self, action: &str) -> String {
+        let pages: &[&str] = if action.starts_with("/staff") {
+            &["/staff", "/staff/login"]
+        } else if action.starts_with("/mypage") {
+            &["/mypage", "/mypage/login"]
+        } else {
+            // A signed-in applicant's sign-in page may send it on to my page.
+            &["/mypage/login", "/mypage", "/staff/login"]
+        };
+        for page in pages {
+            let (_, html) = self.get_page(page).await;
+            if let Some(v) = hidden_value(&html, "_csrf") {
+                return v;
+            }
+        }
+        panic!("no page of {action}'s area carries a CSRF value")
+    }
+
+    /// POSTs `fields` as a form to `action` with a `_csrf` value this browser got from a page (see
+    /// [`Browser::csrf_for`]).
+    pub async fn post_form(&self, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf_for(action).await;
+        self.post_form_with(&csrf, action, fields).await
+    }
+
+    /// POSTs `fields` to `action` with the `_csrf` value of the page at `page` (the form's own page).
+    pub async fn post_form_from(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, html) = self.get_page(page).await;
+        self.post_form_with(&csrf_of(&html), action, fields).await
+    }
+
+    /// POSTs `fields` to `action` with a given `_csrf` value (one taken from a page already fetched).
+    pub async fn post_form_with(
+        &self,
+        csrf: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = vec![("_csrf", csrf)];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.app.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a multipart form to `action`, adding the `_csrf` value this browser got from a page.
+    pub async fn post_multipart(
+        &self,
+        action: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        let csrf = self.csrf_for(action).await;
+        self.client
+            .post(self.app.url(action))
+            .multipart(form.text("_csrf", csrf))
+            .send()
+            .await
+            .unwrap()
+    }
+}
