@@ -1115,33 +1115,9 @@ async fn profile_fills_a_form_only_when_the_applicant_asks(app: &TestApp) {
     assert!(body.contains("氏名は200文字以内") && body.contains(&long));
 }
 
-const VERIFIED_FORM: &str = r#"{
-  "title": "本人確認が必要な届出", "department": "shoko", "identity": "verified",
-  "parts": [
-    { "key": "applicant", "type": "applicant", "label": "申請者", "required": true },
-    { "key": "address", "type": "address", "label": "住所", "required": true },
-    { "key": "note", "type": "text", "label": "備考" }
-  ]
-}"#;
-
-async fn import_form(app: &TestApp, slug: &str, json: &str) {
-    let admin = staff(app, "pref-admin").await;
-    let (_, p) = page(&admin, app, "/staff/forms").await;
-    let r = admin
-        .post(app.url("/staff/forms/import"))
-        .form(&[
-            ("_csrf", csrf_of(&p)),
-            ("slug", slug.into()),
-            ("definition", json.into()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
-}
-
 async fn a_form_requiring_a_verified_identity_refuses_others(app: &TestApp) {
-    import_form(app, "honnin", VERIFIED_FORM).await;
+    app.import_form("pref-admin", "honnin", common::VERIFIED_FORM)
+        .await;
     let anonymous = app.browser();
     let (status, body) = page(&anonymous, app, "/t/390003/forms/honnin").await;
     assert_eq!(status, 401);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, csrf_of, hidden_value, login_with, page_text};
+use common::{TestApp, csrf_of, hidden_value, page_text};
 use reqwest::multipart::{Form, Part};
 
 const SWINE: &str = "/t/390003/forms/ton-netsu-vaccine";
@@ -22,23 +22,28 @@ fn drawn_items(html: &str) -> usize {
         .count()
 }
 
+/// Saves the swine-fever form as a draft with one extra field; returns the page shown.
+async fn save_swine(app: &TestApp, csrf: &str, field: &str, value: &str) -> String {
+    let form = Form::new()
+        .text("_csrf", csrf.to_string())
+        .text("_draft", "")
+        .text("_action", "save")
+        .text(field.to_string(), value.to_string());
+    let r = app
+        .client
+        .post(app.url(SWINE))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{field}={value}");
+    r.text().await.unwrap()
+}
+
 async fn a_repeat_count_from_the_request_never_draws_more_than_the_part_allows(app: &TestApp) {
     let csrf = csrf_for(app, &app.client, SWINE).await;
     for count in ["3000000", "18446744073709551615", "99999999999999999999999"] {
-        let form = Form::new()
-            .text("_csrf", csrf.clone())
-            .text("_draft", "")
-            .text("_action", "save")
-            .text("animals.items", count);
-        let r = app
-            .client
-            .post(app.url(SWINE))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200, "items={count}");
-        let html = r.text().await.unwrap();
+        let html = save_swine(app, &csrf, "animals.items", count).await;
         // max_items is 5 in the demo form; a count that is no number at all is ignored (one item drawn).
         let expected = if count.parse::<usize>().is_ok() { 5 } else { 1 };
         assert_eq!(drawn_items(&html), expected, "items={count}");
@@ -50,20 +55,8 @@ async fn a_repeat_count_from_the_request_never_draws_more_than_the_part_allows(a
         assert_eq!(drawn_items(&again), expected);
     }
     // An item index far out in a field name counts no further.
-    let form = Form::new()
-        .text("_csrf", csrf.clone())
-        .text("_draft", "")
-        .text("_action", "save")
-        .text("animals[4000000000].count", "3");
-    let r = app
-        .client
-        .post(app.url(SWINE))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(drawn_items(&r.text().await.unwrap()), 5);
+    let html = save_swine(app, &csrf, "animals[4000000000].count", "3").await;
+    assert_eq!(drawn_items(&html), 5);
     // The API refuses a group of more items than any form may have, before building it.
     let items: Vec<_> = (0..1000).map(|_| serde_json::json!({"count": 1})).collect();
     let r = app
@@ -84,30 +77,9 @@ async fn a_repeat_count_from_the_request_never_draws_more_than_the_part_allows(a
     );
 }
 
-const VERIFIED_FORM: &str = r#"{
-  "title": "本人確認が必要な届出", "department": "shoko", "identity": "verified",
-  "parts": [
-    { "key": "applicant", "type": "applicant", "label": "申請者", "required": true },
-    { "key": "address", "type": "address", "label": "住所", "required": true },
-    { "key": "note", "type": "text", "label": "備考" }
-  ]
-}"#;
-
 async fn the_api_refuses_a_form_that_requires_a_verified_identity(app: &TestApp) {
-    let admin = app.browser();
-    login_with(&admin, app, "pref-admin").await;
-    let csrf = csrf_for(app, &admin, "/staff/forms").await;
-    let r = admin
-        .post(app.url("/staff/forms/import"))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("slug", "honnin"),
-            ("definition", VERIFIED_FORM),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
+    app.import_form("pref-admin", "honnin", common::VERIFIED_FORM)
+        .await;
     let before = app.scalar("SELECT COUNT(*) FROM submissions").await;
     let r = app
         .client

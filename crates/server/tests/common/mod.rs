@@ -501,3 +501,28 @@ impl Browser<'_> {
             .unwrap()
     }
 }
+
+/// A form that requires an identity verified with マイナンバーカード (`"identity": "verified"`), of 商工政策課.
+pub const VERIFIED_FORM: &str = r#"{
+  "title": "本人確認が必要な届出", "department": "shoko", "identity": "verified",
+  "parts": [
+    { "key": "applicant", "type": "applicant", "label": "申請者", "required": true },
+    { "key": "address", "type": "address", "label": "住所", "required": true },
+    { "key": "note", "type": "text", "label": "備考" }
+  ]
+}"#;
+
+impl TestApp {
+    /// Publishes a form definition under `slug` through the staff import page, as the staff account `login`.
+    pub async fn import_form(&self, login: &str, slug: &str, json: &str) {
+        let staff = self.as_staff(login).await;
+        let r = staff
+            .post_form_from(
+                "/staff/forms",
+                "/staff/forms/import",
+                &[("slug", slug), ("definition", json)],
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303, "import of {slug}");
+    }
+}
