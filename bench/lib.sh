@@ -5,7 +5,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$BENCH_DIR")
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/madoguchi-target}
-BIN=$CARGO_TARGET_DIR/release/madoguchi
+# BENCH_BIN: a copy of the release binary to use (the shared target directory may be rebuilt meanwhile).
+BIN=${BENCH_BIN:-$CARGO_TARGET_DIR/release/madoguchi}
 TOOLS=${BENCH_TOOLS:-$HOME/.cache/bench-tools}
 OHA=$TOOLS/bin/oha
 WORK=${BENCH_WORK:-/tmp/madoguchi-bench}

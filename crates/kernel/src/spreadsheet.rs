@@ -24,19 +24,23 @@ pub fn is_formula_like(cell: &str) -> bool {
 
 /// Makes a cell safe to open in a spreadsheet: a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a
 /// leading `'`, which spreadsheets show as text. In a number column (`numeric`), a cell that is a plain number
-/// (`-5`, `+1.5`) is left as it is, so negative amounts stay numbers. Borrows when nothing changes.
+/// (`-5`, `+1.5`) is left as it is, so negative amounts stay numbers. A cell that already reads `'=…` (or
+/// `''=…`) gets one more `'` too, so [`restore_in_place`] gives back exactly what was written.
+/// Borrows when nothing changes.
 pub fn neutralize(cell: &str, numeric: bool) -> std::borrow::Cow<'_, str> {
-    if is_formula_like(cell) && !(numeric && cell.parse::<f64>().is_ok()) {
+    let quoted_formula = cell.starts_with('\'') && is_formula_like(cell.trim_start_matches('\''));
+    if quoted_formula || (is_formula_like(cell) && !(numeric && cell.parse::<f64>().is_ok())) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
     }
 }
 
-/// Undoes [`neutralize`] for a cell read back from one of our own CSV files: `'=…` becomes `=…` again (a `'`
-/// before anything else is kept), so exporting and re-importing a file changes nothing.
+/// Undoes [`neutralize`] for a cell read back from one of our own CSV files: `'=…` becomes `=…` again and
+/// `''=…` becomes `'=…` (a `'` before anything else is kept), so exporting and re-importing a file changes
+/// nothing.
 pub fn restore_in_place(cell: &mut String) {
-    if cell.strip_prefix('\'').is_some_and(is_formula_like) {
+    if cell.starts_with('\'') && is_formula_like(cell.trim_start_matches('\'')) {
         cell.remove(0);
     }
 }
@@ -141,7 +145,10 @@ mod tests {
 
     #[test]
     fn restoring_undoes_neutralising_and_nothing_else() {
-        for c in ["=1+1", "@x", "'quoted", "plain", "'", ""] {
+        // `'=1+1` and `''-1` are text that only looks neutralised already (found by the FAQ import fuzzing).
+        for c in [
+            "=1+1", "@x", "'quoted", "plain", "'", "", "'=1+1", "''-1", "'''@x",
+        ] {
             let mut s = neutralize(c, false).into_owned();
             restore_in_place(&mut s);
             assert_eq!(s, c);

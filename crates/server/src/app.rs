@@ -67,6 +67,7 @@ pub fn router_with(
         .merge(madoguchi_identity::router(
             madoguchi_identity::IdentityState::new(ctx.clone()),
         ))
+        .layer(axum::middleware::from_fn(refuse_nul_in_url))
         .layer(axum::middleware::map_response(japanese_rejections))
         .layer(axum::middleware::from_fn_with_state(
             ctx,
@@ -85,6 +86,25 @@ pub fn router_with(
         // Pages, styles and scripts travel compressed (brotli or gzip, as the browser asks): a form's first
         // load on a phone is a fraction of its size. Images and already-compressed types are left alone.
         .layer(tower_http::compression::CompressionLayer::new())
+}
+
+/// A URL whose path or query carries a NUL character (`%00`) is refused before any handler runs. PostgreSQL
+/// text cannot hold U+0000, so such a value bound to any query (a FAQ question logged, a tenant code, a form
+/// slug, a verification code) failed with a 500 there while SQLite accepted it; no real URL of ours holds one.
+async fn refuse_nul_in_url(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| s.contains("%00");
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        let error = madoguchi_kernel::AppError::BadRequest(
+            "URLに使えない文字（NUL文字 %00）が含まれています。URLを確認してください。".into(),
+        );
+        return if uri.path().starts_with("/api/") {
+            madoguchi_kernel::ApiError(error).into_response()
+        } else {
+            error.into_response()
+        };
+    }
+    next.run(req).await
 }
 
 /// Every state change (POST, PUT, PATCH, DELETE) that a browser says comes from another site is refused
