@@ -13,16 +13,21 @@ use axum::response::{Html, IntoResponse, Response};
 
 /// Name of the CSRF cookie over plain HTTP (development).
 pub const CSRF_COOKIE: &str = "madoguchi_csrf";
-/// Name of the CSRF cookie over HTTPS: the `__Host-` prefix makes browsers refuse it from another host, a
-/// `Domain` attribute or an insecure page.
+/// Name of the CSRF cookie over HTTPS (see [`set_cookie`]).
 pub const CSRF_COOKIE_SECURE: &str = "__Host-madoguchi_csrf";
 /// Name of the staff session cookie.
 pub const SESSION_COOKIE: &str = "madoguchi_session";
 /// Name of the hidden form field carrying the CSRF value.
 pub const CSRF_FIELD: &str = "_csrf";
 
-/// Reads a cookie from request headers.
+/// Reads a cookie from request headers: its `__Host-` form first (what this server sets over HTTPS, which
+/// browsers accept only from this very host over a secure connection), else the plain name (development).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    let host_name = format!("__Host-{name}");
+    raw_cookie(headers, &host_name).or_else(|| raw_cookie(headers, name))
+}
+
+fn raw_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -33,12 +38,17 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// Builds a `Set-Cookie` value with the project's attributes (HttpOnly, SameSite=Lax, Path=/, Secure when
-/// served over HTTPS).
+/// Builds a `Set-Cookie` value with the project's attributes (HttpOnly, SameSite=Lax, Path=/). Served over
+/// HTTPS, every cookie is also `Secure` and named with the `__Host-` prefix, so a sibling subdomain, a `Domain`
+/// attribute or an insecure page cannot plant or overwrite it (sessions, CSRF nonce, sign-in binding alike).
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+    let (prefix, secure) = if secure {
+        ("__Host-", "; Secure")
+    } else {
+        ("", "")
+    };
     HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+        "{prefix}{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
     ))
     .expect("cookie values are ASCII tokens")
 }
@@ -47,7 +57,7 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> H
 fn csrf_nonce(headers: &HeaderMap) -> Option<&str> {
     [CSRF_COOKIE_SECURE, CSRF_COOKIE]
         .into_iter()
-        .filter_map(|name| cookie(headers, name))
+        .filter_map(|name| raw_cookie(headers, name))
         .find(|v| {
             v.len() >= 32
                 && v.len() <= 128
@@ -91,12 +101,7 @@ pub fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderVa
         Some(nonce) => (csrf_form_token(nonce, headers), None),
         None => {
             let nonce = crate::ids::new_token();
-            let name = if secure {
-                CSRF_COOKIE_SECURE
-            } else {
-                CSRF_COOKIE
-            };
-            let c = set_cookie(name, &nonce, 60 * 60 * 24, secure);
+            let c = set_cookie(CSRF_COOKIE, &nonce, 60 * 60 * 24, secure);
             (csrf_form_token(&nonce, headers), Some(c))
         }
     }

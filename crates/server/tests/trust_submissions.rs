@@ -369,7 +369,8 @@ both!(
     a_planted_csrf_cookie_or_a_cross_site_origin_is_refused,
 );
 
-/// Over HTTPS the CSRF cookie is `__Host-` prefixed and `Secure`, so another host cannot plant it.
+/// Over HTTPS every cookie (the CSRF nonce, the staff session) is `__Host-` prefixed and `Secure`, so another
+/// host cannot plant it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_https_the_csrf_cookie_is_host_prefixed() {
     let app = TestApp::spawn_configured(common::Backend::Sqlite, false, |c| {
@@ -390,6 +391,44 @@ async fn over_https_the_csrf_cookie_is_host_prefixed() {
                 && c.contains("Secure")
                 && c.contains("Path=/")),
         "{cookies:?}"
+    );
+    // Signing in over HTTPS makes a `__Host-` session cookie (sent here by hand: the test speaks plain HTTP,
+    // over which a client keeps no Secure cookie).
+    let r = app.get("/staff/login").await;
+    let nonce = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("__Host-madoguchi_csrf="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let csrf = csrf_of(&r.text().await.unwrap());
+    let r = app
+        .browser()
+        .post(app.url("/staff/login"))
+        .header("cookie", format!("__Host-madoguchi_csrf={nonce}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("login", "pref-admin"),
+            ("password", madoguchi::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("madoguchi_session="))
+        .unwrap()
+        .to_string();
+    assert!(
+        session.starts_with("__Host-madoguchi_session=") && session.contains("Secure"),
+        "{session}"
     );
     app.finish().await;
 }
