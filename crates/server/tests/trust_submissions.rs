@@ -392,9 +392,10 @@ async fn over_https_the_csrf_cookie_is_host_prefixed() {
                 && c.contains("Path=/")),
         "{cookies:?}"
     );
-    // Signing in over HTTPS makes a `__Host-` session cookie (sent here by hand: the test speaks plain HTTP,
-    // over which a client keeps no Secure cookie).
-    let r = app.get("/staff/login").await;
+    // Signing in over HTTPS makes a `__Host-` session cookie (cookies sent here by hand from a fresh browser: the
+    // test speaks plain HTTP to an address that says it is HTTPS).
+    let fresh = app.browser();
+    let r = fresh.get(app.url("/staff/login")).send().await.unwrap();
     let nonce = r
         .headers()
         .get_all("set-cookie")
