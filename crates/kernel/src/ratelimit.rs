@@ -286,13 +286,7 @@ pub async fn sweep(db: &Db) -> Result<u64, sqlx::Error> {
 /// Counts one action under `rule` for `key` with the configured limit; over it, the request ends with 429,
 /// `Retry-After` and the rule's Japanese message (an HTML page, or JSON through `ApiError`).
 pub async fn enforce(ctx: &Ctx, rule: Rule, key: &str) -> Result<(), AppError> {
-    match hit(&ctx.db, rule, rule.limit(&ctx.config.rate_limits), key).await? {
-        Verdict::Allowed { .. } => Ok(()),
-        Verdict::Limited { retry_after_secs } => Err(AppError::TooManyRequests {
-            message: rule.message(retry_after_secs),
-            retry_after_secs,
-        }),
-    }
+    enforce_weighted(ctx, rule, key, 1).await
 }
 
 /// Counts `weight` actions under `rule` for `key` (see [`hit_weighted`]) and refuses past the configured limit.
