@@ -298,15 +298,7 @@ pub async fn inbox(
         n += 1;
         format!("${n}")
     };
-    let depts = scope.readable_departments().map(|d| d.to_vec());
-    if let Some(d) = &depts {
-        if d.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list: Vec<String> = d.iter().map(|x| x.to_string()).collect();
-        // Integers from the session, not user input.
-        sql.push_str(&format!(" AND s.department_id IN ({})", list.join(",")));
-    }
+    sql.push_str(&scope.readable_submissions_condition("s.department_id"));
     let mut binds: Vec<BindValue> = Vec::new();
     if let Some(form) = f.form {
         sql.push_str(&format!(" AND s.form_id = {}", next()));
