@@ -94,7 +94,7 @@ test('build a conditional form, publish, apply, change it, and the earlier appli
   assert.deepEqual(await labels(page), ['参加方法', '氏名', '会場での配慮']);
   await submitAndWait(page, page.getByRole('button', { name: '「氏名」を上へ' }));
   assert.deepEqual(await labels(page), ['氏名', '参加方法', '会場での配慮']);
-  assert.match(await page.locator('.builder-check').textContent(), /問題は見つかりません/);
+  assert.doesNotMatch(await page.locator('.builder-check').textContent(), /を直してください/, 'nothing stops publishing');
 
   // The live preview: the resident's page in the phone frame; choosing 会場 shows the conditional part.
   const phone = page.frameLocator('iframe[title="プレビュー: スマートフォンでの表示"]');
@@ -126,7 +126,7 @@ test('build a conditional form, publish, apply, change it, and the earlier appli
 
   await submitAndWait(page, page.getByRole('button', { name: '公開する（新しい版）' }));
   assert.match(new URL(page.url()).pathname, /\/versions$/);
-  assert.match(await page.locator('.notice').textContent(), /第1版として公開しました/);
+  assert.match(await page.locator('.notice').textContent(), /初版（第1版）として公開しました/);
 
   // A resident applies on a phone, in English, with the wheelchair request.
   const resident = await newContext(browser, { ...PHONE, baseURL: server.baseURL });

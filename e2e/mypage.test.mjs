@@ -66,7 +66,10 @@ async function changeStatus(page, to, message = '', fixes = {}) {
   if (message) await page.locator('#message').fill(message);
   if (Object.keys(fixes).length) {
     await page.locator('details.corrections summary').click();
-    for (const [key, text] of Object.entries(fixes)) await page.locator(`#fix-${key}`).fill(text);
+    for (const [key, text] of Object.entries(fixes)) {
+      await page.locator(`#pick-${key}`).check(); // opens the part's comment box
+      await page.locator(`#fix-${key}`).fill(text);
+    }
   }
   const res = await submitAndWait(page, page.getByRole('button', { name: '状態を変更する' }));
   assert.equal(res.status(), 200, `status change to ${to}`);

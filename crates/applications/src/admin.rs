@@ -146,7 +146,7 @@ pub async fn add_department(
     audit::record(
         &ctx.db,
         &scope,
-        "department_add",
+        audit::Action::DepartmentAdd,
         &format!("department:{code}"),
         &name,
     )
@@ -203,7 +203,7 @@ pub async fn add_staff(
         madoguchi_kernel::audit::record(
             &ctx.db,
             &scope,
-            "staff_login_refused",
+            audit::Action::StaffLoginRefused,
             "staff:new",
             &login,
         )
@@ -275,7 +275,7 @@ pub async fn add_staff(
     audit::record(
         &ctx.db,
         &scope,
-        "staff_add",
+        audit::Action::StaffAdd,
         &format!("staff:{login}"),
         role.as_str(),
     )
@@ -309,4 +309,63 @@ impl StaffForm {
     pub fn has_department(&self, id: &i64) -> bool {
         self.departments.contains(id)
     }
+}
+
+/// Entries the audit log page shows.
+const AUDIT_PAGE_ROWS: i64 = 300;
+
+/// One row of the audit log page, as staff read it.
+struct AuditRow {
+    when: String,
+    who: String,
+    what: String,
+    subject: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage<'a> {
+    scope: &'a StaffScope,
+    csrf: String,
+    rows: Vec<AuditRow>,
+    limit: i64,
+}
+
+/// GET `/staff/admin/audit`: the tenant's latest audit entries, in Japanese and Japan time (和暦).
+pub async fn audit_log(
+    State(ctx): State<Ctx>,
+    scope: StaffScope,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    scope.require(&[Role::Admin])?;
+    let rows = audit::recent(&ctx.db, &scope, AUDIT_PAGE_ROWS)
+        .await?
+        .into_iter()
+        .map(|e| AuditRow {
+            when: madoguchi_kernel::time::wareki_datetime(e.at),
+            who: if e.staff_name.is_empty() {
+                "（ログイン前）".into()
+            } else {
+                e.staff_name
+            },
+            what: audit::label_of(&e.action).to_string(),
+            subject: e.subject,
+            detail: e.detail,
+        })
+        .collect();
+    madoguchi_kernel::web::page_with_csrf(
+        &headers,
+        ctx.config.secure_cookies(),
+        StatusCode::OK,
+        |csrf| {
+            Ok(AuditPage {
+                scope: &scope,
+                csrf,
+                rows,
+                limit: AUDIT_PAGE_ROWS,
+            }
+            .render()?)
+        },
+    )
 }

@@ -272,7 +272,7 @@ pub async fn export_csv(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let form = find_form(&ctx.db, &scope, form_id).await?;
-    if !scope.can_read_submissions_of(form.department_id) {
+    if !crate::forms_store::FormActions::for_form(&scope, &form).export {
         return Err(AppError::Forbidden);
     }
     let versions = all_versions(&ctx.db, &scope, form_id).await?;
@@ -298,9 +298,9 @@ pub async fn export_csv(
     madoguchi_kernel::audit::record(
         &ctx.db,
         &scope,
-        "export",
+        madoguchi_kernel::audit::Action::Export,
         &format!("form:{form_id}"),
-        if sjis { "csv shift_jis" } else { "csv utf-8" },
+        if sjis { "Shift_JIS" } else { "UTF-8" },
     )
     .await?;
     let header: Vec<String> = FIXED_HEADERS
@@ -392,10 +392,7 @@ pub async fn export_csv(
     });
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
     let charset = if sjis { "Shift_JIS" } else { "UTF-8" };
-    let file = format!(
-        "form-{form_id}-{}.csv",
-        chrono::Utc::now().format("%Y%m%d%H%M")
-    );
+    let (file, fallback) = export_file_names(&form.title, form_id, madoguchi_kernel::now_ms());
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -404,9 +401,42 @@ pub async fn export_csv(
     );
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")).unwrap(),
+        madoguchi_kernel::web::content_disposition(&file, &fallback, false),
     );
     Ok(resp)
+}
+
+/// Most characters of the form title in an export's file name.
+const MAX_TITLE_IN_FILE_NAME: usize = 40;
+
+/// A form title as part of a file name: characters that file systems refuse (`\\ / : * ? " < > |`), controls
+/// and spaces become `_`, cut to [`MAX_TITLE_IN_FILE_NAME`] characters.
+fn title_for_file_name(title: &str) -> String {
+    title
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || c.is_whitespace() || "\\/:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(MAX_TITLE_IN_FILE_NAME)
+        .collect()
+}
+
+/// The names of an export made at `now_ms`: `申請一覧_{title}_R8-12-03_1639.csv` in Japan time with the 和暦
+/// (issue 24: the names showed UTC), and `form-{id}_R8-12-03_1639.csv` as the ASCII fallback.
+pub fn export_file_names(title: &str, form_id: i64, now_ms: i64) -> (String, String) {
+    let stamp = madoguchi_kernel::time::file_stamp(now_ms);
+    let title = title_for_file_name(title);
+    let name = if title.is_empty() {
+        format!("申請一覧_{stamp}.csv")
+    } else {
+        format!("申請一覧_{title}_{stamp}.csv")
+    };
+    (name, format!("form-{form_id}_{stamp}.csv"))
 }
 
 /// GET `/staff/forms/{id}/codebook.csv`: what every export column means, across versions.
@@ -415,7 +445,7 @@ pub async fn codebook(
     scope: StaffScope,
     Path(form_id): Path<i64>,
 ) -> AppResult<Response> {
-    let _form = find_form(&ctx.db, &scope, form_id).await?;
+    let form = find_form(&ctx.db, &scope, form_id).await?;
     let versions = all_versions(&ctx.db, &scope, form_id).await?;
     let refs: Vec<(i64, &madoguchi_forms::FormDefinition)> =
         versions.iter().map(|(v, d)| (*v, d)).collect();
@@ -471,15 +501,20 @@ pub async fn codebook(
             note.into(),
         ]));
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=UTF-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"form-{form_id}-codebook.csv\""),
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    let mut resp = out.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=UTF-8"),
+    );
+    let name = title_for_file_name(&form.title);
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        madoguchi_kernel::web::content_disposition(
+            &format!("項目説明_{name}.csv"),
+            &format!("form-{form_id}-codebook.csv"),
+            false,
+        ),
+    );
+    Ok(resp)
 }

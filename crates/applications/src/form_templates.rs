@@ -144,7 +144,7 @@ pub async fn share(
     audit::record(
         db,
         scope,
-        "share_template",
+        audit::Action::ShareTemplate,
         &format!("form:{form_id}"),
         &format!("template:{id}"),
     )
@@ -401,7 +401,7 @@ pub async fn use_post(
         audit::record(
             &ctx.db,
             &scope,
-            "use_template",
+            audit::Action::UseTemplate,
             &format!("template:{id}"),
             &format!("form:{form_id}"),
         )

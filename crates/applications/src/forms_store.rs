@@ -85,6 +85,45 @@ impl FormSummary {
     }
 }
 
+/// What a staff member may do with one form. Pages show a link or button only when its flag is set, and the
+/// routes refuse with the same flag, so a link shown is a route allowed (issue 24: a reviewer saw CSV links to
+/// other departments' forms that answered 403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormActions {
+    /// 集計 (`/staff/forms/{id}/summary`): counts without personal data.
+    pub summary: bool,
+    /// CSV export of the submissions (`/staff/forms/{id}/export.csv`): personal data.
+    pub export: bool,
+    /// Edit in the builder, roll back to an earlier version, issuance templates.
+    pub edit: bool,
+}
+
+impl FormActions {
+    /// What `scope` may do with a form owned by `department_id`.
+    pub fn of(scope: &StaffScope, department_id: i64) -> FormActions {
+        FormActions {
+            summary: scope.can_see_statistics_of(department_id),
+            export: scope.can_read_submissions_of(department_id),
+            edit: scope.can_edit_forms_of(department_id),
+        }
+    }
+
+    /// What `scope` may do with `form`.
+    pub fn for_form(scope: &StaffScope, form: &FormSummary) -> FormActions {
+        FormActions::of(scope, form.department_id)
+    }
+}
+
+/// What staff read after publishing `title` as `version`: the first version is 初版, with nothing before it
+/// to compare (issue 24: it read "第0版から第1版… 違いはありません").
+pub fn published_notice(title: &str, version: i64) -> String {
+    if version == 1 {
+        format!("{title} を初版（第1版）として公開しました。")
+    } else {
+        format!("{title} を第{version}版として公開しました。")
+    }
+}
+
 /// Whether a slug is usable in a URL: `[a-z0-9-]{1,64}`.
 pub fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()

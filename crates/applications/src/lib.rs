@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
             get(staff_pages::attachment),
         )
         .route("/staff/admin", get(admin::page))
+        .route("/staff/admin/audit", get(admin::audit_log))
         .route("/staff/admin/departments", post(admin::add_department))
         .route("/staff/admin/staff", post(admin::add_staff))
         .route("/staff/forms", get(staff_pages::forms))

@@ -1,6 +1,6 @@
 //! Staff pages: login, inbox, submission review, forms (import, export of definitions), aggregation.
 
-use crate::forms_store::{self, FormSummary, PublishError};
+use crate::forms_store::{self, FormActions, FormSummary, PublishError};
 use crate::render::{AnswerRow, answer_rows};
 use crate::submissions::{self, InboxFilter, Status, SubmissionDetail};
 use askama::Template;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use futures::TryStreamExt;
 use madoguchi_forms::PartKind;
 use madoguchi_kernel::client::ClientAddr;
-use madoguchi_kernel::time::{display_datetime, short_datetime};
+use madoguchi_kernel::time::{display_datetime, short_wareki_datetime, wareki_datetime};
 use madoguchi_kernel::web::{SESSION_COOKIE, cookie, set_cookie, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Ctx, Role, StaffScope, audit, staff};
 use serde::Deserialize;
@@ -174,11 +174,13 @@ pub async fn inbox(
     if !rows.is_empty() {
         // The list shows applicants' names: who looked at which list is recorded too.
         let detail = format!("{}件 {:?}", rows.len(), filter);
-        audit::record(&ctx.db, &scope, "list", "inbox", &detail).await?;
+        audit::record(&ctx.db, &scope, audit::Action::List, "inbox", &detail).await?;
     }
+    // Only forms whose submissions this person may read: filtering on another would always show nothing.
     let forms = forms_store::list_forms(&ctx.db, &scope)
         .await?
         .into_iter()
+        .filter(|f| FormActions::for_form(&scope, f).export)
         .map(|f| (f.id, f.title, filter.form == Some(f.id)))
         .collect();
     let readable = scope.readable_departments().is_none_or(|d| !d.is_empty());
@@ -190,7 +192,7 @@ pub async fn inbox(
             form_title: r.form_title,
             applicant_name: r.applicant_name,
             status: r.status,
-            when: short_datetime(r.submitted_at),
+            when: short_wareki_datetime(r.submitted_at),
         })
         .collect();
     page_with_csrf(&ctx, &headers, StatusCode::OK, |csrf| {
@@ -235,6 +237,37 @@ impl InboxFilterQuery {
     }
 }
 
+impl SubmissionPage<'_> {
+    /// Whether the correction picker starts open: something was picked or typed before a refusal.
+    fn fix_open(&self) -> bool {
+        self.correctable
+            .iter()
+            .any(|c| c.picked || !c.comment.is_empty())
+            || self
+                .error
+                .as_ref()
+                .is_some_and(|(a, _)| a.starts_with("fix-"))
+    }
+
+    /// The refusal shown at a part's comment box.
+    fn fix_error(&self, c: &FixView) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|(anchor, _)| *anchor == format!("fix-{}", c.key))
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// A part in the correction picker of the review page.
+struct FixView {
+    key: String,
+    label: String,
+    /// Ticked (after a refusal, as sent).
+    picked: bool,
+    /// The comment typed (after a refusal).
+    comment: String,
+}
+
 struct EventView {
     when: String,
     text: String,
@@ -258,8 +291,12 @@ struct SubmissionPage<'a> {
     error: Option<(String, String)>,
     message: String,
     comment: String,
-    /// Parts that may be named in a return for correction: (key, label).
-    correctable: Vec<(String, String)>,
+    /// Parts that may be named in a return for correction.
+    correctable: Vec<FixView>,
+    /// The status chosen before a refusal (the first offered otherwise).
+    chosen: String,
+    /// Most characters of a correction comment.
+    max_comment: usize,
     /// Correction requests: (label, comment, still open).
     corrections: Vec<(String, String, bool)>,
     /// Resubmissions: (when, changes).
@@ -304,6 +341,12 @@ struct Shown {
     /// (anchor, message) of a refused action.
     error: Option<(String, String)>,
     message: String,
+    /// The status chosen in a refused status change.
+    to: String,
+    /// Parts picked for correction in a refused status change.
+    picked: Vec<String>,
+    /// Comments typed per part in a refused status change.
+    fixes: Vec<(String, String)>,
     comment: String,
     staff_message: String,
     /// Status of the response (200 unless an action was refused).
@@ -318,7 +361,14 @@ async fn render_submission(
     shown: Shown,
 ) -> AppResult<Response> {
     let sub = submissions::find_for_staff(&ctx.db, scope, id).await?;
-    audit::record(&ctx.db, scope, "view", &format!("submission:{id}"), "").await?;
+    audit::record(
+        &ctx.db,
+        scope,
+        audit::Action::View,
+        &format!("submission:{id}"),
+        "",
+    )
+    .await?;
     let (version, def) =
         forms_store::definition_by_version_id(&ctx.db, sub.form_version_id).await?;
     let events = submissions::events(&ctx.db, &sub)
@@ -350,7 +400,7 @@ async fn render_submission(
                 _ => format!("{who}: {}", e.body),
             };
             EventView {
-                when: short_datetime(e.at),
+                when: wareki_datetime(e.at),
                 text,
             }
         })
@@ -359,15 +409,18 @@ async fn render_submission(
         .await?
         .into_iter()
         .map(|a| {
-            let what = match a.action.as_str() {
-                "view" => "閲覧".to_string(),
-                "status" => format!(
-                    "状態変更（{}）",
-                    Status::parse(&a.detail).map(|s| s.label()).unwrap_or("")
-                ),
-                other => other.to_string(),
+            let what = audit::label_of(&a.action);
+            let what = match audit::Action::parse(&a.action) {
+                Some(audit::Action::Status) => match Status::parse(&a.detail) {
+                    Some(s) => format!("{what}（{}）", s.label()),
+                    None => what.to_string(),
+                },
+                Some(audit::Action::Download) if !a.detail.is_empty() => {
+                    format!("{what}（{}）", a.detail)
+                }
+                _ => what.to_string(),
             };
-            format!("{} {} {}", short_datetime(a.at), a.staff_name, what)
+            format!("{} {} {}", wareki_datetime(a.at), a.staff_name, what)
         })
         .collect();
     let next = if scope.can_review(sub.department_id) {
@@ -386,7 +439,17 @@ async fn render_submission(
         .parts
         .iter()
         .filter(|p| p.kind.has_value() && next.contains(&Status::Returned))
-        .map(|p| (p.key.clone(), p.label.clone()))
+        .map(|p| FixView {
+            picked: shown.picked.contains(&p.key),
+            comment: shown
+                .fixes
+                .iter()
+                .find(|(k, _)| *k == p.key)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default(),
+            key: p.key.clone(),
+            label: p.label.clone(),
+        })
         .collect();
     let corrections = submissions::corrections(&ctx.db, sub.id)
         .await?
@@ -400,7 +463,7 @@ async fn render_submission(
         .map(|(i, r)| {
             let after = revs.get(i + 1).map(|n| &n.answers).unwrap_or(&sub.answers);
             (
-                short_datetime(r.replaced_at),
+                wareki_datetime(r.replaced_at),
                 crate::applicant_cases::answer_changes(&def, &r.answers, after),
             )
         })
@@ -427,6 +490,14 @@ async fn render_submission(
             audit,
             notice: shown.notice,
             correctable,
+            chosen: if next.iter().any(|s| s.as_str() == shown.to) {
+                shown.to.clone()
+            } else {
+                next.first()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default()
+            },
+            max_comment: submissions::MAX_MESSAGE,
             corrections,
             revisions,
             has_account: has_account.is_some(),
@@ -442,6 +513,8 @@ struct StatusForm {
     csrf: String,
     to: String,
     message: String,
+    /// Parts ticked in the correction picker (`pick`).
+    picked: Vec<String>,
     fixes: Vec<(String, String)>,
 }
 
@@ -451,6 +524,7 @@ impl StatusForm {
             csrf: String::new(),
             to: String::new(),
             message: String::new(),
+            picked: Vec::new(),
             fixes: Vec::new(),
         };
         for (k, v) in pairs {
@@ -458,6 +532,7 @@ impl StatusForm {
                 "_csrf" => f.csrf = v,
                 "to" => f.to = v,
                 "message" => f.message = v,
+                "pick" => f.picked.push(v),
                 _ => {
                     if let Some(key) = k.strip_prefix("fix.") {
                         f.fixes.push((key.to_string(), v));
@@ -479,11 +554,18 @@ pub async fn change_status(
 ) -> AppResult<Response> {
     let f = StatusForm::parse(pairs);
     verify_csrf(&headers, &f.csrf)?;
+    let requested = submissions::requested_corrections(&f.picked, &f.fixes);
     let result = match Status::parse(&f.to) {
         Some(to) => {
             let url = &ctx.config.public_url;
             submissions::change_status_with_corrections(
-                &ctx.db, &scope, id, to, &f.message, f.fixes, url,
+                &ctx.db,
+                &scope,
+                id,
+                to,
+                &f.message,
+                requested.clone(),
+                url,
             )
             .await
         }
@@ -497,14 +579,19 @@ pub async fn change_status(
             // Shown again on the same page with what was typed, the refusal linked to its field.
             let status = e.status();
             let m = e.to_string();
-            let anchor = if m.contains("メッセージ") {
-                "message"
-            } else {
-                "new-status"
+            // A refused correction names its part (「氏名」への修正依頼…): the message is shown at that box.
+            let anchor = match correction_refused(&ctx, &scope, id, &m).await? {
+                Some(key) => format!("fix-{key}"),
+                None if m.contains("修正を依頼する項目") => "fix-picker".into(),
+                None if m.contains("メッセージ") => "message".into(),
+                None => "new-status".into(),
             };
             let shown = Shown {
-                error: Some((anchor.into(), m)),
+                error: Some((anchor, m)),
                 message: f.message,
+                to: f.to,
+                picked: requested.iter().map(|(k, _)| k.clone()).collect(),
+                fixes: f.fixes,
                 status,
                 ..Default::default()
             };
@@ -514,6 +601,26 @@ pub async fn change_status(
     }
     ctx.jobs_wake.notify_one();
     Ok(Redirect::to(&format!("/staff/submissions/{id}?notice=status")).into_response())
+}
+
+/// The part whose correction `message` refuses, if it names one of the submission's parts.
+async fn correction_refused(
+    ctx: &Ctx,
+    scope: &StaffScope,
+    id: i64,
+    message: &str,
+) -> AppResult<Option<String>> {
+    if !message.starts_with('「') {
+        return Ok(None);
+    }
+    let sub = submissions::find_for_staff(&ctx.db, scope, id).await?;
+    let (_, def) = forms_store::definition_by_version_id(&ctx.db, sub.form_version_id).await?;
+    Ok(def
+        .parts
+        .iter()
+        .filter(|p| p.kind.has_value())
+        .find(|p| message.starts_with(&format!("「{}」", p.label)))
+        .map(|p| p.key.clone()))
 }
 
 /// The comment form.
@@ -587,7 +694,7 @@ pub async fn attachment(
     audit::record(
         &ctx.db,
         &scope,
-        "download",
+        audit::Action::Download,
         &format!("submission:{id}"),
         &name,
     )
@@ -606,7 +713,8 @@ struct FormsPage<'a> {
     scope: &'a StaffScope,
     csrf: String,
     tenant_code: String,
-    forms: Vec<FormSummary>,
+    /// The forms with what the viewer may do with each.
+    forms: Vec<(FormSummary, FormActions)>,
     can_import: bool,
     errors: Vec<String>,
     notice: String,
@@ -636,7 +744,14 @@ async fn forms_page(
         slug,
         definition,
     } = state;
-    let forms = forms_store::list_forms(&ctx.db, scope).await?;
+    let forms = forms_store::list_forms(&ctx.db, scope)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let can = FormActions::for_form(scope, &f);
+            (f, can)
+        })
+        .collect();
     let tenant = madoguchi_kernel::tenants::find_tenant(&ctx.db, scope.tenant_id).await?;
     page_with_csrf(ctx, headers, status, |csrf| {
         Ok(FormsPage {
@@ -661,13 +776,8 @@ pub async fn forms(
     headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let notice = if q.notice.is_empty() {
-        String::new()
-    } else {
-        format!("{}を公開しました。", q.notice)
-    };
     let state = ImportState {
-        notice,
+        notice: q.notice,
         ..Default::default()
     };
     forms_page(&ctx, &scope, &headers, StatusCode::OK, state).await
@@ -704,7 +814,7 @@ pub async fn import(
         Ok(v) => Ok(Redirect::to(&format!(
             "/staff/forms?notice={}",
             percent_encoding::utf8_percent_encode(
-                &format!("{slug} 第{v}版"),
+                &forms_store::published_notice(&slug, v),
                 percent_encoding::NON_ALPHANUMERIC
             )
         ))
@@ -768,8 +878,7 @@ pub async fn summary(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let form = forms_store::find_form(&ctx.db, &scope, id).await?;
-    let allowed = scope.role == Role::Admin || scope.department_ids.contains(&form.department_id);
-    if !allowed {
+    if !FormActions::for_form(&scope, &form).summary {
         return Err(AppError::Forbidden);
     }
     let versions = forms_store::all_versions(&ctx.db, &scope, id).await?;

@@ -579,6 +579,66 @@ async fn status_mail(
     }))
 }
 
+/// The corrections a reviewer asks for, from the review form: every picked part (`pick`), and every part
+/// whose comment box has text even if not picked (without JavaScript every box is shown, and a comment typed
+/// there is meant). An unpicked part with an empty box is not asked for. Each part appears once, in the order
+/// first named.
+pub fn requested_corrections(
+    picked: &[String],
+    comments: &[(String, String)],
+) -> Vec<(String, String)> {
+    let comment_of = |key: &str| {
+        comments
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    let written = comments
+        .iter()
+        .filter(|(_, c)| !c.trim().is_empty())
+        .map(|(k, _)| k);
+    for key in picked.iter().chain(written) {
+        if !out.iter().any(|(k, _)| k == key) {
+            out.push((key.clone(), comment_of(key)));
+        }
+    }
+    out
+}
+
+/// Checks the corrections of a return for correction against the form the submission was made with: each
+/// names a part that holds an answer (at the top level, as the correction page edits), at most once, with a
+/// comment of 1 to [`MAX_MESSAGE`] characters. Messages name the part (`「氏名」への修正依頼…`).
+pub fn checked_corrections(
+    def: &madoguchi_forms::FormDefinition,
+    corrections: &[(String, String)],
+) -> Result<Vec<(String, String)>, AppError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (key, comment) in corrections {
+        let Some(part) = def
+            .parts
+            .iter()
+            .find(|p| &p.key == key && p.kind.has_value())
+        else {
+            // The key came from the request: shown cut short, as text.
+            let shown: String = key.chars().take(40).collect();
+            return Err(AppError::BadRequest(format!(
+                "修正を依頼する項目「{shown}」はこのフォームにありません。画面を更新して選び直してください。"
+            )));
+        };
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(AppError::BadRequest(format!(
+                "「{}」への修正依頼が2つあります。1つにまとめてください。",
+                part.label
+            )));
+        }
+        let comment = checked_text(comment, &format!("「{}」への修正依頼", part.label))?;
+        out.push((key.clone(), comment.to_string()));
+    }
+    Ok(out)
+}
+
 /// Checks a message or comment: not blank, not too long.
 pub fn checked_text<'a>(body: &'a str, what: &str) -> Result<&'a str, AppError> {
     let body = body.trim();
@@ -626,7 +686,14 @@ pub async fn send_message(
         enqueue_in(&mut tx, &mail).await?;
     }
     tx.commit().await?;
-    madoguchi_kernel::audit::record(db, scope, "message", &format!("submission:{id}"), "").await?;
+    madoguchi_kernel::audit::record(
+        db,
+        scope,
+        madoguchi_kernel::audit::Action::Message,
+        &format!("submission:{id}"),
+        "",
+    )
+    .await?;
     Ok(())
 }
 
@@ -718,23 +785,11 @@ async fn apply_status(
     if to == Status::Returned {
         let (_, def) =
             crate::forms_store::definition_by_version_id(db, sub.form_version_id).await?;
-        for (key, comment) in corrections {
-            let comment = comment.trim();
-            if comment.is_empty() {
-                continue;
-            }
-            let Some(part) = def
-                .parts
-                .iter()
-                .find(|p| &p.key == key && p.kind.has_value())
-            else {
-                return Err(AppError::BadRequest(
-                    "修正を依頼する項目が見つかりません。".into(),
-                ));
-            };
-            let comment = checked_text(comment, &format!("「{}」への修正依頼", part.label))?;
-            parts.push((key.clone(), comment.to_string()));
-        }
+        parts = checked_corrections(&def, corrections)?;
+    } else if !corrections.is_empty() {
+        return Err(AppError::BadRequest(
+            "修正を依頼する項目は、差戻しのときだけ選べます。".into(),
+        ));
     }
     let now = now_ms();
     let mut tx = db.write.begin().await?;
@@ -791,7 +846,7 @@ async fn apply_status(
     madoguchi_kernel::audit::record(
         db,
         scope,
-        "status",
+        madoguchi_kernel::audit::Action::Status,
         &format!("submission:{id}"),
         to.as_str(),
     )

@@ -2,7 +2,7 @@
 //! differences between any two versions, and rollback — publishing an older version again as a new version.
 //! Submissions keep the version they were made with, so nothing earlier changes.
 
-use crate::forms_store::{self, PublishError};
+use crate::forms_store::{self, FormActions, PublishError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -38,6 +38,10 @@ struct VersionsPage<'a> {
     from: i64,
     to: i64,
     changes: Vec<Change>,
+    /// Whether `to` is 第1版, shown without a comparison.
+    first_only: bool,
+    /// What to check in the current version (the builder's warnings).
+    warnings: Vec<crate::builder::Problem>,
     can_publish: bool,
     errors: Vec<String>,
     notice: String,
@@ -101,6 +105,12 @@ async fn page(
         (Some(a), Some(b)) => madoguchi_forms::diff(a, b),
         _ => Vec::new(),
     };
+    // The first version has nothing before it: say so instead of comparing it with a 第0版.
+    let first_only = from < 1 && find(to).is_some();
+    let warnings = history
+        .first()
+        .map(|(_, d)| crate::builder::warning_problems(d))
+        .unwrap_or_default();
     let rows = history.into_iter().map(|(r, _)| r).collect();
     page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
         Ok(VersionsPage {
@@ -113,7 +123,9 @@ async fn page(
             from,
             to,
             changes,
-            can_publish: matches!(scope.role, Role::Admin | Role::Editor),
+            first_only,
+            warnings,
+            can_publish: FormActions::for_form(scope, &form).edit,
             errors,
             notice: q.notice,
         }
@@ -160,6 +172,9 @@ pub async fn rollback(
     verify_csrf(&headers, &f.csrf)?;
     scope.require(&[Role::Admin, Role::Editor])?;
     let form = forms_store::find_form(&ctx.db, &scope, form_id).await?;
+    if !FormActions::for_form(&scope, &form).edit {
+        return Err(AppError::Forbidden);
+    }
     let def = forms_store::all_versions(&ctx.db, &scope, form_id)
         .await?
         .into_iter()

@@ -388,7 +388,7 @@ pub async fn log_csv(
     audit::record(
         &state.ctx.db,
         &scope,
-        "faq_log_export",
+        audit::Action::FaqLogExport,
         "faq:questions",
         &format!("{}件", log.len()),
     )

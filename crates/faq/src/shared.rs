@@ -106,7 +106,14 @@ pub async fn publish(
         tx.commit().await?;
         "共有プールに公開しました"
     };
-    audit::record(db, &scope, "faq_publish", &format!("faq:{id}"), notice).await?;
+    audit::record(
+        db,
+        &scope,
+        audit::Action::FaqPublish,
+        &format!("faq:{id}"),
+        notice,
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/staff/faq/entries/{id}?notice={}",
         crate::public::enc(notice)

@@ -517,7 +517,7 @@ pub async fn save_synonyms(
             madoguchi_kernel::audit::record(
                 &state.ctx.db,
                 &scope,
-                "faq_synonyms",
+                madoguchi_kernel::audit::Action::FaqSynonyms,
                 "faq:synonyms",
                 "",
             )

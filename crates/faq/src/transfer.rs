@@ -158,7 +158,7 @@ pub async fn export_csv(
     audit::record(
         &state.ctx.db,
         &scope,
-        "faq_export",
+        audit::Action::FaqExport,
         "faq:entries",
         &format!("CSV {}件", entries.len()),
     )
@@ -225,7 +225,7 @@ pub async fn export_json(State(state): State<FaqState>, scope: StaffScope) -> Ap
     audit::record(
         &state.ctx.db,
         &scope,
-        "faq_export",
+        audit::Action::FaqExport,
         "faq:entries",
         &format!("JSON {}件", entries.len()),
     )
@@ -655,7 +655,7 @@ pub async fn import(
                 audit::record(
                     &state.ctx.db,
                     &scope,
-                    "faq_import",
+                    audit::Action::FaqImport,
                     "faq:entries",
                     &format!("{file_name}: 追加{added}件 更新{updated}件"),
                 )

@@ -309,3 +309,200 @@ pub fn valid_key(key: &str) -> bool {
         && key.len() <= 64
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
+
+/// Something a reviewer of the form should look at before publishing, which does not stop publishing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinitionWarning {
+    /// Path to what the warning is about (`contact`, `parts`, `parts[3]`).
+    pub path: String,
+    /// What to check, in Japanese.
+    pub message: String,
+}
+
+/// Words that name the law giving the legal basis for collecting a My Number (番号法).
+const MY_NUMBER_LAW: [&str; 2] = [
+    "番号法",
+    "行政手続における特定の個人を識別するための番号の利用等に関する法律",
+];
+
+/// Whether a part asks for a My Number (マイナンバー, 個人番号): by its label, help or key, or by a pattern that
+/// accepts exactly twelve digits.
+pub fn asks_for_my_number(part: &Part) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let text: String = format!("{} {} {}", part.label, part.help, part.key)
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase();
+    let named = [
+        "マイナンバー",
+        "個人番号",
+        "mynumber",
+        "my_number",
+        "kojin_bango",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    let twelve_digits = match &part.kind {
+        PartKind::Text {
+            pattern: Some(p), ..
+        } => regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| {
+            re.is_match("123456789012")
+                && !re.is_match("12345678901")
+                && !re.is_match("1234567890123")
+        }),
+        _ => false,
+    };
+    named || twelve_digits
+}
+
+/// What a published form should have and this one lacks (issue 24: a form without contact details or
+/// consent was reported as having no problems):
+///
+/// - contact details a resident can use (telephone or mail);
+/// - a consent part for the handling of personal information (個人情報の取扱い);
+/// - for a part that asks for a My Number, the legal basis (番号法) in the description, a part's help or an
+///   explanatory text.
+///
+/// These are warnings: the form can still be published, since the department may give them elsewhere.
+pub fn check_warnings(def: &FormDefinition) -> Vec<DefinitionWarning> {
+    let mut out = Vec::new();
+    if def.contact.phone.trim().is_empty() && def.contact.email.trim().is_empty() {
+        out.push(DefinitionWarning {
+            path: "contact".into(),
+            message: "問い合わせ先の電話番号もメールアドレスもありません。住民が問い合わせできるよう、フォームの設定で入力してください。".into(),
+        });
+    }
+    let mut parts = Vec::new();
+    walk_with_paths(&def.parts, "parts", &mut parts);
+    // Personal information: who the applicant is and how to reach them, their files and photos.
+    let collects = parts.iter().any(|(_, p)| {
+        asks_for_my_number(p)
+            || matches!(
+                p.kind,
+                PartKind::Name { .. }
+                    | PartKind::Applicant
+                    | PartKind::Address
+                    | PartKind::PostalCode { .. }
+                    | PartKind::Email
+                    | PartKind::Phone
+                    | PartKind::File { .. }
+                    | PartKind::Photo
+            )
+    });
+    if collects
+        && !parts
+            .iter()
+            .any(|(_, p)| matches!(p.kind, PartKind::Consent { .. }))
+    {
+        out.push(DefinitionWarning {
+            path: "parts".into(),
+            message: "氏名・連絡先などの個人情報を集めていますが、個人情報の取扱いへの同意の部品がありません。利用目的などを示す「同意」の部品を加えてください。".into(),
+        });
+    }
+    let explained = std::iter::once(def.description.as_str())
+        .chain(parts.iter().flat_map(|(_, p)| {
+            let body = match &p.kind {
+                PartKind::Paragraph { text } | PartKind::Consent { text } => text.as_str(),
+                _ => "",
+            };
+            [p.label.as_str(), p.help.as_str(), body]
+        }))
+        .any(|t| MY_NUMBER_LAW.iter().any(|law| t.contains(law)));
+    if !explained {
+        for (path, p) in parts.iter().filter(|(_, p)| asks_for_my_number(p)) {
+            out.push(DefinitionWarning {
+                path: path.clone(),
+                message: format!(
+                    "「{}」でマイナンバー（個人番号）を集めていますが、利用の根拠（番号法の条項）がフォームの説明や案内文に書かれていません。",
+                    p.label
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Every part with its path (`parts[1].parts[0]` inside a group).
+fn walk_with_paths<'a>(parts: &'a [Part], prefix: &str, out: &mut Vec<(String, &'a Part)>) {
+    for (i, p) in parts.iter().enumerate() {
+        let path = format!("{prefix}[{i}]");
+        out.push((path.clone(), p));
+        if let PartKind::Group { parts: inner, .. } = &p.kind {
+            walk_with_paths(inner, &format!("{path}.parts"), out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+
+    fn def(extra: serde_json::Value) -> FormDefinition {
+        let mut v = serde_json::json!({
+            "title": "犬の登録", "department": "kenko",
+            "parts": [{"key": "name", "label": "氏名", "type": "name"}]
+        });
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        FormDefinition::from_json(&v.to_string()).unwrap()
+    }
+
+    fn paths(d: &FormDefinition) -> Vec<String> {
+        check_warnings(d).into_iter().map(|w| w.path).collect()
+    }
+
+    #[test]
+    fn a_form_without_contact_or_consent_is_warned_about_both() {
+        assert_eq!(paths(&def(serde_json::json!({}))), ["contact", "parts"]);
+    }
+
+    #[test]
+    fn contact_by_phone_or_mail_and_a_consent_part_leave_nothing_to_warn() {
+        let d = def(serde_json::json!({
+            "contact": {"name": "健康課", "phone": "088-823-9999"},
+            "parts": [
+                {"key": "name", "label": "氏名", "type": "name"},
+                {"key": "agree", "label": "同意", "type": "consent", "text": "申請の審査にのみ使います。"}
+            ]
+        }));
+        assert!(check_warnings(&d).is_empty(), "{:?}", check_warnings(&d));
+        let d = def(serde_json::json!({"contact": {"hours": "平日"}}));
+        assert!(
+            paths(&d).contains(&"contact".to_string()),
+            "hours alone reach nobody"
+        );
+    }
+
+    #[test]
+    fn a_my_number_part_needs_the_legal_basis() {
+        let base = serde_json::json!({
+            "contact": {"email": "kenko@example.jp"},
+            "parts": [
+                {"key": "agree", "label": "同意", "type": "consent", "text": "審査に使います。"},
+                {"key": "num", "label": "ﾏｲﾅﾝﾊﾞｰ", "type": "text"},
+                {"key": "code", "label": "番号", "type": "text", "pattern": "[0-9]{12}"},
+                {"key": "tel", "label": "電話", "type": "text", "pattern": "[0-9]{10,11}"}
+            ]
+        });
+        assert_eq!(paths(&def(base.clone())), ["parts[1]", "parts[2]"]);
+        let mut with_law = base.clone();
+        with_law["description"] = "番号法第9条第1項に基づき個人番号を利用します。".into();
+        assert!(check_warnings(&def(with_law)).is_empty());
+        let mut in_text = base;
+        in_text["parts"][0]["text"] =
+            "行政手続における特定の個人を識別するための番号の利用等に関する法律に基づきます。"
+                .into();
+        assert!(check_warnings(&def(in_text)).is_empty());
+    }
+
+    #[test]
+    fn a_form_collecting_no_personal_information_needs_no_consent() {
+        let d = def(serde_json::json!({
+            "contact": {"phone": "088-823-9999"},
+            "parts": [{"key": "age", "label": "年代", "type": "select",
+                       "choices": [{"value": "20", "label": "20代"}]}]
+        }));
+        assert!(check_warnings(&d).is_empty());
+    }
+}

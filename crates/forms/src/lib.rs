@@ -15,7 +15,9 @@ pub mod input;
 pub mod limits;
 pub mod validate;
 
-pub use check::{DefinitionError, check_definition};
+pub use check::{
+    DefinitionError, DefinitionWarning, asks_for_my_number, check_definition, check_warnings,
+};
 pub use columns::{Column, columns};
 pub use definition::{
     AttachmentLimits, Choice, Condition, Contact, FormDefinition, IdentityLevel, LANGUAGES, Part,

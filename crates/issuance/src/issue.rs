@@ -420,9 +420,9 @@ pub async fn issue(
     };
     if let Actor::Staff(scope) = actor {
         let what = if supersedes.is_some() {
-            "reissue"
+            madoguchi_kernel::audit::Action::Reissue
         } else {
-            "issue"
+            madoguchi_kernel::audit::Action::Issue
         };
         madoguchi_kernel::audit::record(
             &st.ctx.db,
@@ -635,7 +635,7 @@ pub async fn settle_fee(
     madoguchi_kernel::audit::record(
         &st.ctx.db,
         scope,
-        "fee_settled",
+        madoguchi_kernel::audit::Action::FeeSettled,
         &format!("submission:{}", sub.id),
         "",
     )
@@ -708,7 +708,7 @@ pub async fn revoke(
     madoguchi_kernel::audit::record(
         &st.ctx.db,
         scope,
-        "revoke",
+        madoguchi_kernel::audit::Action::Revoke,
         &format!("submission:{}", doc.submission_id),
         &doc.id.to_string(),
     )
@@ -861,7 +861,7 @@ pub async fn start_batch(
     madoguchi_kernel::audit::record(
         &st.ctx.db,
         scope,
-        "issue_batch",
+        madoguchi_kernel::audit::Action::IssueBatch,
         &format!("issuance_batch:{batch}"),
         &submission_ids.len().to_string(),
     )

@@ -114,7 +114,7 @@ async fn overview_page(
     for f in forms_store::list_forms(&st.ctx.db, scope).await? {
         let t = store::template_for_form(&st.ctx.db, scope.tenant_id, f.id).await?;
         forms.push(FormRow {
-            editable: scope.can_edit_forms_of(f.department_id),
+            editable: forms_store::FormActions::for_form(scope, &f).edit,
             template_title: t.map(|t| t.title),
             form: f,
         });
@@ -399,7 +399,7 @@ async fn editable_form(
     form_id: i64,
 ) -> AppResult<FormSummary> {
     let form = forms_store::find_form(&st.ctx.db, scope, form_id).await?;
-    if !scope.can_edit_forms_of(form.department_id) {
+    if !forms_store::FormActions::for_form(scope, &form).edit {
         return Err(AppError::Forbidden);
     }
     Ok(form)
@@ -570,7 +570,7 @@ pub async fn save_template(
             audit::record(
                 &st.ctx.db,
                 &scope,
-                "issuance_template",
+                audit::Action::IssuanceTemplate,
                 &format!("form:{form_id}"),
                 &input.title,
             )
@@ -760,6 +760,8 @@ struct SubmissionPage<'a> {
     fee_required: bool,
     fee_settled: bool,
     can_act: bool,
+    /// Whether the form's document template may be made here (see `editable_form`).
+    can_edit_template: bool,
     can_issue: bool,
     documents: Vec<DocRow>,
     notice: String,
@@ -821,6 +823,9 @@ async fn render_submission(
     let docs = store::documents_of_submission(&st.ctx.db, scope.tenant_id, id).await?;
     let fee_settled = store::fee_settled(&st.ctx.db, id).await?;
     let can_act = scope.can_review(sub.department_id);
+    // The template belongs to the form: offered only to whom its page lets in (`editable_form`).
+    let form = forms_store::find_form(&st.ctx.db, scope, sub.form_id).await?;
+    let can_edit_template = forms_store::FormActions::for_form(scope, &form).edit;
     let approved = matches!(
         sub.status,
         madoguchi_applications::submissions::Status::Approved
@@ -839,6 +844,7 @@ async fn render_submission(
             fee_required: t.as_ref().is_some_and(|t| t.fee_required),
             fee_settled,
             can_act,
+            can_edit_template,
             can_issue,
             documents: docs.iter().map(doc_row).collect(),
             notice,
@@ -863,7 +869,7 @@ pub async fn submission_preview(
     audit::record(
         &st.ctx.db,
         &scope,
-        "issuance_preview",
+        audit::Action::IssuancePreview,
         &format!("submission:{id}"),
         "",
     )
@@ -1094,7 +1100,7 @@ pub async fn document_file(
     audit::record(
         &st.ctx.db,
         &scope,
-        "download",
+        audit::Action::Download,
         &format!("submission:{}", d.submission_id),
         &d.document_number,
     )

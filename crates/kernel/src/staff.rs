@@ -107,6 +107,15 @@ impl StaffScope {
         }
     }
 
+    /// Whether this person may see a department's forms' statistics (集計: counts, no personal data): an admin,
+    /// or a member of the department whatever their role.
+    pub fn can_see_statistics_of(&self, department_id: i64) -> bool {
+        match self.role {
+            Role::Admin => true,
+            _ => self.department_ids.contains(&department_id),
+        }
+    }
+
     /// Departments whose submissions this person may list; `None` means all of the tenant's.
     pub fn readable_departments(&self) -> Option<&[i64]> {
         match self.role {
@@ -310,9 +319,9 @@ pub async fn login(
         db,
         tenant_id,
         staff_id,
-        "login",
+        audit::Action::Login,
         &subject,
-        &format!("client {client_key}"),
+        &format!("接続元 {client_key}"),
     )
     .await?;
     Ok(LoginOutcome::SignedIn(token))
@@ -355,9 +364,9 @@ async fn login_failed(
         db,
         tenant_id,
         staff_id,
-        "login_failed",
+        audit::Action::LoginFailed,
         subject,
-        &format!("client {client_key}; failure {failures}"),
+        &format!("接続元 {client_key}・{failures}回目の失敗"),
     )
     .await?;
     if let Some((rule, _)) = locked {
@@ -365,9 +374,9 @@ async fn login_failed(
             db,
             tenant_id,
             staff_id,
-            "login_locked",
+            audit::Action::LoginLocked,
             subject,
-            &format!("client {client_key}; {}", rule.bucket()),
+            &format!("接続元 {client_key}・{}", rule.bucket()),
         )
         .await?;
     }

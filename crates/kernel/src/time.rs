@@ -30,3 +30,64 @@ pub fn display_datetime(ms: i64) -> String {
 pub fn short_datetime(ms: i64) -> String {
     jst(ms).format("%Y-%m-%d %H:%M").to_string()
 }
+
+/// `令和8年12月3日 16:39` for logs and histories staff read (the 和暦 alone, as in official records).
+pub fn wareki_datetime(ms: i64) -> String {
+    let t = jst(ms);
+    format!(
+        "{} {}",
+        madoguchi_japanese::wareki::format_wareki(t.date_naive()),
+        t.format("%H:%M")
+    )
+}
+
+/// `R8.12.3 16:39` for narrow table columns (inbox, lists).
+pub fn short_wareki_datetime(ms: i64) -> String {
+    let t = jst(ms);
+    match madoguchi_japanese::wareki::to_wareki(t.date_naive()) {
+        Some(w) => format!(
+            "{}{}.{}.{} {}",
+            w.era.letter(),
+            w.year,
+            w.month,
+            w.day,
+            t.format("%H:%M")
+        ),
+        None => short_datetime(ms),
+    }
+}
+
+/// `R8-12-03_1639`: a JST time stamp for file names (ASCII, sorts within an era, no characters that file
+/// systems or `Content-Disposition` treat specially).
+pub fn file_stamp(ms: i64) -> String {
+    let t = jst(ms);
+    match madoguchi_japanese::wareki::to_wareki(t.date_naive()) {
+        Some(w) => format!(
+            "{}{}-{:02}-{:02}_{}",
+            w.era.letter(),
+            w.year,
+            w.month,
+            w.day,
+            t.format("%H%M")
+        ),
+        None => t.format("%Y-%m-%d_%H%M").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-12-03 07:39 UTC is 16:39 in Japan (issue 24: file names showed 0739).
+    const AT: i64 = 1_796_283_540_000;
+
+    #[test]
+    fn times_people_read_are_jst_with_the_wareki() {
+        assert_eq!(short_datetime(AT), "2026-12-03 16:39");
+        assert_eq!(wareki_datetime(AT), "令和8年12月3日 16:39");
+        assert_eq!(short_wareki_datetime(AT), "R8.12.3 16:39");
+        assert_eq!(file_stamp(AT), "R8-12-03_1639");
+        // Just before midnight UTC is the next morning in Japan.
+        assert_eq!(file_stamp(1_767_225_540_000), "R8-01-01_0859");
+    }
+}

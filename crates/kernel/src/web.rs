@@ -173,6 +173,29 @@ pub fn page_with_csrf(
     Ok(resp)
 }
 
+/// A `Content-Disposition` value naming a download: the UTF-8 name as RFC 5987 `filename*` for every current
+/// browser, and `ascii_fallback` as `filename` for clients that read only that. Characters of the fallback
+/// outside printable ASCII, quotes and backslashes become `_`, so neither name can break the header.
+pub fn content_disposition(file_name: &str, ascii_fallback: &str, inline: bool) -> HeaderValue {
+    let encoded =
+        percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
+    let fallback: String = ascii_fallback
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = if inline { "inline" } else { "attachment" };
+    HeaderValue::from_str(&format!(
+        "{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    ))
+    .expect("both names are printable ASCII")
+}
+
 /// A file to download (or, with `inline`, to show): its type, its name in UTF-8 (RFC 5987
 /// `filename*`), never sniffed and never stored by caches, since such files hold personal data.
 pub fn file_response(

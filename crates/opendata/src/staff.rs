@@ -386,7 +386,7 @@ pub async fn create(
             madoguchi_kernel::audit::record(
                 &state.ctx.db,
                 &scope,
-                "opendata.create",
+                madoguchi_kernel::audit::Action::OpendataCreate,
                 &format!("dataset:{id}"),
                 &form.name,
             )
@@ -480,7 +480,7 @@ pub async fn update(
             madoguchi_kernel::audit::record(
                 &state.ctx.db,
                 &scope,
-                "opendata.update",
+                madoguchi_kernel::audit::Action::OpendataUpdate,
                 &format!("dataset:{id}"),
                 "",
             )
@@ -523,7 +523,7 @@ pub async fn delete(
     madoguchi_kernel::audit::record(
         &state.ctx.db,
         &scope,
-        "opendata.delete",
+        madoguchi_kernel::audit::Action::OpendataDelete,
         &format!("dataset:{id}"),
         "",
     )
@@ -625,7 +625,7 @@ pub async fn upload(
             madoguchi_kernel::audit::record(
                 &state.ctx.db,
                 &scope,
-                "opendata.upload",
+                madoguchi_kernel::audit::Action::OpendataUpload,
                 &format!("resource:{rid}"),
                 &file_name,
             )
@@ -705,7 +705,7 @@ pub async fn publish(
     madoguchi_kernel::audit::record(
         &state.ctx.db,
         &scope,
-        "opendata.publish",
+        madoguchi_kernel::audit::Action::OpendataPublish,
         &format!("resource:{rid}"),
         "",
     )
@@ -728,7 +728,7 @@ pub async fn delete_resource(
     madoguchi_kernel::audit::record(
         &state.ctx.db,
         &scope,
-        "opendata.delete_resource",
+        madoguchi_kernel::audit::Action::OpendataDeleteResource,
         &format!("resource:{rid}"),
         "",
     )
@@ -823,8 +823,14 @@ pub async fn create_token(
         .await;
     }
     let token = store::create_token(&state.ctx.db, scope.tenant_id, scope.staff_id, name).await?;
-    madoguchi_kernel::audit::record(&state.ctx.db, &scope, "opendata.token", "api_token", name)
-        .await?;
+    madoguchi_kernel::audit::record(
+        &state.ctx.db,
+        &scope,
+        madoguchi_kernel::audit::Action::OpendataToken,
+        "api_token",
+        name,
+    )
+    .await?;
     tokens_page(&state, scope, &headers, token, String::new()).await
 }
 

@@ -12,6 +12,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 const SITE_CSS: &str = include_str!("../static/site.css");
 const FORM_JS: &str = include_str!("../static/form.js");
 const BUILDER_JS: &str = include_str!("../static/builder.js");
+const REVIEW_JS: &str = include_str!("../static/review.js");
 
 /// The content security policy of every page that does not set its own.
 const DEFAULT_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'";
@@ -50,6 +51,10 @@ pub fn router_with(
         .route(
             "/static/builder.js",
             get(|| async { asset("text/javascript; charset=utf-8", BUILDER_JS) }),
+        )
+        .route(
+            "/static/review.js",
+            get(|| async { asset("text/javascript; charset=utf-8", REVIEW_JS) }),
         )
         .route(
             "/docs/form-schema.json",

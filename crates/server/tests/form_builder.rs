@@ -157,7 +157,10 @@ async fn build_seminar(editor: &reqwest::Client, app: &TestApp) -> i64 {
         })
         .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "order after moves");
-    assert!(page.contains("問題は見つかりません"), "{page}");
+    assert!(
+        !page.contains("を直してください"),
+        "nothing stops publishing: {page}"
+    );
     id
 }
 
@@ -210,7 +213,7 @@ async fn build_publish_fill_and_change(app: &TestApp) {
     // Publish: version 1, the working copy is gone.
     let (s, page) = change(&editor, app, id, &[("op", "publish")]).await;
     assert_eq!(s, 303, "{page}");
-    assert!(page.contains("第1版として公開しました"), "{page}");
+    assert!(page.contains("初版（第1版）として公開しました"), "{page}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM builder_drafts").await, 0);
     let form_id = app
         .scalar("SELECT id FROM forms WHERE slug = 'bousai'")
@@ -385,7 +388,10 @@ async fn builder_refuses_what_cannot_work(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 303, "{page}");
-    assert!(page.contains("問題は見つかりません"));
+    assert!(
+        !page.contains("を直してください"),
+        "nothing stops publishing"
+    );
     let (s, _) = change(
         &editor,
         app,

@@ -209,7 +209,7 @@ pub async fn edit_published(
     verify_csrf(&headers, &f.csrf)?;
     scope.require(&[Role::Admin, Role::Editor])?;
     let form = forms_store::find_form(&ctx.db, &scope, form_id).await?;
-    if !scope.can_edit_forms_of(form.department_id) {
+    if !forms_store::FormActions::for_form(&scope, &form).edit {
         return Err(AppError::Forbidden);
     }
     if let Some(copy) = store::find_by_slug(&ctx.db, &scope, &form.slug).await? {
@@ -405,6 +405,22 @@ fn problem_anchor(path: &str) -> String {
     }
 }
 
+/// The warnings of a definition with where to go about each: the settings for contact details, the palette
+/// for a missing consent part, the part itself otherwise.
+pub fn warning_problems(def: &FormDefinition) -> Vec<Problem> {
+    madoguchi_forms::check_warnings(def)
+        .into_iter()
+        .map(|w| Problem {
+            anchor: if w.path == "parts" {
+                "palette-title".into()
+            } else {
+                problem_anchor(&w.path)
+            },
+            message: w.message,
+        })
+        .collect()
+}
+
 /// The form settings as the settings form shows them.
 pub struct SettingsView {
     /// Title.
@@ -491,6 +507,8 @@ struct BuilderPage<'a> {
     settings_errors: Vec<(String, String)>,
     edit_errors: Vec<(String, String)>,
     problems: Vec<Problem>,
+    /// What to check before publishing; publishing stays possible (`madoguchi_forms::check_warnings`).
+    warnings: Vec<Problem>,
     notice: String,
     preview_lang: String,
     languages: &'static [(&'static str, &'static str)],
@@ -564,6 +582,7 @@ async fn show(
         });
     }
     problems.extend(shown.extra_problems);
+    let warnings = warning_problems(def);
     let mut settings = settings_view(def);
     if let Some(p) = &shown.settings_posted {
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
@@ -624,6 +643,7 @@ async fn show(
             settings_errors: shown.settings_errors,
             edit_errors,
             problems,
+            warnings,
             notice: shown.notice,
             preview_lang,
             languages: madoguchi_forms::LANGUAGES,
@@ -917,15 +937,12 @@ async fn publish(
             audit::record(
                 &ctx.db,
                 scope,
-                "publish_form",
+                audit::Action::PublishForm,
                 &format!("form:{form_id}"),
-                &format!("version {version} from the builder"),
+                &format!("第{version}版（フォーム作成画面から）"),
             )
             .await?;
-            let notice = format!(
-                "{} を第{version}版として公開しました",
-                copy.definition.title
-            );
+            let notice = forms_store::published_notice(&copy.definition.title, version);
             Ok(Redirect::to(&format!(
                 "/staff/forms/{form_id}/versions?notice={}",
                 encode(&notice)
