@@ -17,11 +17,11 @@ test('the subsidy form works without JavaScript', async () => {
   assert.equal(await page.evaluate(() => document.documentElement.classList.contains('js')), false, 'no script ran');
 
   // Everything is on the page at once: both applicant kinds' boxes and the change reason,
-  // each with a note saying when to fill it in; the script-only postal search button stays hidden.
+  // each with a note saying when to fill it in; the postal search button posts the form (issue 24).
   for (const id of ['#f-applicant-name', '#f-applicant-corporate_name', '#f-change_reason']) {
     assert.equal(await page.locator(id).isVisible(), true, `${id} shown without JavaScript`);
   }
-  assert.equal(await page.getByRole('button', { name: '住所を検索' }).isVisible(), false);
+  assert.equal(await page.getByRole('button', { name: '住所を検索' }).isVisible(), true, 'the postal search posts the form');
   assert.ok(await page.locator('.cond-note').count() >= 3, 'conditional parts say when they apply');
 
   // A mistake first: the server's error page works without scripts too.

@@ -107,10 +107,11 @@ pub fn profile_fields(def: &FormDefinition, a: &Applicant) -> Vec<(String, Strin
     out
 }
 
-/// Sets fields in raw input.
+/// Sets fields in raw input; each value replaces what was typed into the field's parts too (a locked date of
+/// birth cannot be overridden by posting its 年・月・日).
 pub fn apply(raw: &mut RawInput, fields: &[(String, String)]) {
     for (k, v) in fields {
-        raw.set(k.clone(), v.clone());
+        raw.set_whole(k.clone(), v.clone());
     }
 }
 
@@ -119,19 +120,35 @@ pub fn apply(raw: &mut RawInput, fields: &[(String, String)]) {
 pub fn lock_inputs(html: &str, locked: &[(String, String)]) -> String {
     let mut out = html.to_string();
     for (field, _) in locked {
-        let marker = format!("name=\"{field}\" value=\"");
-        let Some(at) = out.find(&marker) else {
-            continue;
-        };
-        let Some(start) = out[..at].rfind("<input") else {
-            continue;
-        };
-        if out[start..at].contains("type=\"radio\"") {
-            continue;
+        // A date is shown as parts: its 元号 select cannot be read-only, so it is disabled (the server sets
+        // the value anyway); its number boxes are read-only like any text.
+        let era = format!(
+            "<select id=\"{}\" name=\"{field}.era\"",
+            madoguchi_forms::field_id(field)
+        );
+        if let Some(at) = out.find(&era) {
+            out.insert_str(at + "<select".len(), " disabled");
         }
-        out.insert_str(start + "<input".len(), " readonly aria-readonly=\"true\"");
+        for sub in ["year", "month", "day"] {
+            lock_one(&mut out, &format!("name=\"{field}.{sub}\" value=\""));
+        }
+        lock_one(&mut out, &format!("name=\"{field}\" value=\""));
     }
     out
+}
+
+/// Marks the input holding `marker` (`name="…" value="`) read-only, unless it is a radio button.
+fn lock_one(out: &mut String, marker: &str) {
+    let Some(at) = out.find(marker) else {
+        return;
+    };
+    let Some(start) = out[..at].rfind("<input") else {
+        return;
+    };
+    if out[start..at].contains("type=\"radio\"") {
+        return;
+    }
+    out.insert_str(start + "<input".len(), " readonly aria-readonly=\"true\"");
 }
 
 /// What the input page shows about the applicant, above the form.
@@ -212,6 +229,35 @@ mod tests {
         ));
         assert!(out.contains(r#"<input type="radio" name="who.kind""#));
         assert!(out.contains(r#"<input type="text" name="phone""#));
+    }
+
+    #[test]
+    fn a_verified_date_of_birth_cannot_be_overridden_by_posting_its_parts() {
+        let mut raw = RawInput::default();
+        for (k, v) in [("era", "R"), ("year", "1"), ("month", "5"), ("day", "1")] {
+            raw.set(format!("birthdate.{k}"), v);
+        }
+        let locked = locked_fields(&def(), Some(&verified()));
+        apply(&mut raw, &locked);
+        assert_eq!(raw.value("birthdate"), "1980-04-01");
+        assert!(raw.fields.keys().all(|k| !k.starts_with("birthdate.")));
+        let answers = madoguchi_forms::validate(&def(), &{
+            let mut r = raw.clone();
+            r.set("who.furigana", "コウチ タロウ");
+            r
+        })
+        .expect("the locked answers pass");
+        assert_eq!(answers["birthdate"], "1980-04-01");
+        // The page shows the date's parts read-only (the 元号 select disabled).
+        let html = crate::render::render_fields(&def(), &raw, &[]);
+        let out = lock_inputs(&html, &locked);
+        assert!(out.contains(r#"<select disabled id="f-birthdate" name="birthdate.era""#));
+        for part in ["year", "month", "day"] {
+            let at = out.find(&format!(r#"name="birthdate.{part}""#)).unwrap();
+            let start = out[..at].rfind("<input").unwrap();
+            assert!(out[start..at].contains("readonly"), "{part}");
+        }
+        assert!(out.contains(r#"name="birthdate.year" value="1980""#));
     }
 
     #[test]

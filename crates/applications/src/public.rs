@@ -7,7 +7,9 @@ use crate::forms_store::{PublishedForm, find_published};
 use crate::languages::{
     LANG_COOKIE, LangLink, Ui, localize_fields_html, localized, resident_lang, switch, ui,
 };
-use crate::render::{AnswerRow, answer_rows, render_empty_fields, render_fields};
+use crate::render::{
+    AnswerRow, FieldNote, answer_rows, render_empty_fields, render_fields, render_fields_noted,
+};
 use crate::submissions::{Channel, Refusal, SubmitOutcome};
 use crate::{drafts, forms_store};
 use askama::Template;
@@ -156,6 +158,8 @@ struct Entry<'a> {
     /// The signed-in applicant's fields locked to verified values, and what to say above the form.
     locked: Vec<(String, String)>,
     block: ApplicantBlock,
+    /// A message beside one field, which gets the focus (what 住所を検索 filled in).
+    note: Option<FieldNote>,
 }
 
 fn render_form(
@@ -170,11 +174,15 @@ fn render_form(
         let shown = localized(&form.definition, entry.lang);
         let fields = if entry.lang.is_empty()
             && entry.errors.is_empty()
+            && entry.note.is_none()
             && *entry.raw == RawInput::default()
         {
             render_empty_fields(ctx.db.instance, form.version_id, &form.definition).to_string()
         } else {
-            localize_fields_html(render_fields(&shown, entry.raw, &entry.errors), ui)
+            localize_fields_html(
+                render_fields_noted(&shown, entry.raw, &entry.errors, entry.note.as_ref()),
+                ui,
+            )
         };
         let block = ApplicantBlock {
             csrf: csrf.clone(),
@@ -252,6 +260,7 @@ pub async fn show_form(
             lang: &lang,
             locked,
             block,
+            note: None,
         },
         StatusCode::OK,
     )?;
@@ -363,7 +372,10 @@ pub async fn read_multipart(mut mp: Multipart, max_file_bytes: u64) -> AppResult
 }
 
 /// Finds the part a (possibly group-item) field name belongs to.
-fn part_kind_of<'a>(def: &'a FormDefinition, field: &str) -> Option<(&'a PartKind, &'a str)> {
+pub(crate) fn part_kind_of<'a>(
+    def: &'a FormDefinition,
+    field: &str,
+) -> Option<(&'a PartKind, &'a str)> {
     let mut parts = &def.parts;
     let mut rest = field;
     loop {
@@ -434,7 +446,7 @@ pub(crate) fn remove_group_item(raw: &mut RawInput, group: &str, index: usize) {
 
 /// POST from the input page: store uploads, apply add/remove actions, or validate and go to confirmation.
 pub async fn post_form(
-    State(ctx): State<Ctx>,
+    State(crate::AppState { ctx, postal, .. }): State<crate::AppState>,
     _quota: crate::limits::FormPostQuota,
     client: madoguchi_kernel::client::ClientAddr,
     applicant: Option<Applicant>,
@@ -511,6 +523,17 @@ pub async fn post_form(
             Err(e) => return Err(e),
         }
     }
+    // 住所を検索 without JavaScript: fills the address from the postal code and shows the form again (no other
+    // field is checked; this is not a submission).
+    let mut note = None;
+    if let Some(field) = posted.action.strip_prefix("postal:") {
+        let shown = localized(def, &lang);
+        match crate::postal::fill_address(postal.as_ref(), &shown, &mut raw, field).await? {
+            Some(crate::postal::Filled::Note(n)) => note = Some(n),
+            Some(crate::postal::Filled::Problem(e)) => upload_errors.push(e),
+            None => {}
+        }
+    }
     if let Some(group) = posted.action.strip_prefix("add:") {
         let n = raw.group_items(group);
         raw.set(format!("{group}.items"), (n + 1).max(1).to_string());
@@ -551,6 +574,7 @@ pub async fn post_form(
                 lang: &lang,
                 locked,
                 block,
+                note,
             },
             StatusCode::OK,
         );
@@ -589,6 +613,7 @@ pub async fn post_form(
                 lang: &lang,
                 locked,
                 block,
+                note: None,
             },
             StatusCode::UNPROCESSABLE_ENTITY,
         );

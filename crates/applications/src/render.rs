@@ -1,5 +1,6 @@
 //! View models for form pages: what the templates need, computed once in Rust so templates stay simple.
 
+use madoguchi_forms::date_parts::{DateParts, ERA_CHOICES};
 use madoguchi_forms::{
     Condition, FieldError, FileRef, FormDefinition, Part, PartKind, RawInput, field_id,
 };
@@ -70,12 +71,21 @@ pub struct PartView {
     pub can_remove: bool,
     /// Postal code: id of the address input to fill.
     pub address_target: String,
-    /// Date: 和暦 of the current value.
-    pub wareki: String,
     /// Label for a group item ("1頭目").
     pub item_unit: String,
     /// Name: ask for furigana.
     pub furigana: bool,
+    /// A message beside this field (the address just filled from a postal code); the field gets the focus.
+    pub note: String,
+}
+
+/// A message to place beside one field, which then gets the focus: what a postal code lookup filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldNote {
+    /// The field name.
+    pub field: String,
+    /// The message.
+    pub message: String,
 }
 
 #[derive(askama::Template)]
@@ -91,9 +101,27 @@ pub fn render_field(p: &PartView) -> String {
 
 /// Renders every part of a form to HTML.
 pub fn render_fields(def: &FormDefinition, raw: &RawInput, errors: &[FieldError]) -> String {
-    part_views(def, raw, errors)
+    render_fields_noted(def, raw, errors, None)
+}
+
+/// [`render_fields`] with a message beside one field, which gets the focus.
+pub fn render_fields_noted(
+    def: &FormDefinition,
+    raw: &RawInput,
+    errors: &[FieldError],
+    note: Option<&FieldNote>,
+) -> String {
+    let errs = error_map(errors);
+    views(&def.parts, "", raw, &errs, note)
         .iter()
         .map(render_field)
+        .collect()
+}
+
+fn error_map(errors: &[FieldError]) -> HashMap<&str, &str> {
+    errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
         .collect()
 }
 
@@ -119,6 +147,9 @@ impl PartView {
         if !self.error.is_empty() {
             ids.push(format!("{}-error", self.id));
         }
+        if !self.note.is_empty() {
+            ids.push(format!("{}-note", self.id));
+        }
         ids.join(" ")
     }
 }
@@ -135,11 +166,7 @@ pub struct ItemView {
 
 /// Builds the views of a form's parts from raw input and errors.
 pub fn part_views(def: &FormDefinition, raw: &RawInput, errors: &[FieldError]) -> Vec<PartView> {
-    let errs: HashMap<&str, &str> = errors
-        .iter()
-        .map(|e| (e.field.as_str(), e.message.as_str()))
-        .collect();
-    views(&def.parts, "", raw, &errs)
+    views(&def.parts, "", raw, &error_map(errors), None)
 }
 
 fn views(
@@ -147,10 +174,11 @@ fn views(
     prefix: &str,
     raw: &RawInput,
     errs: &HashMap<&str, &str>,
+    note: Option<&FieldNote>,
 ) -> Vec<PartView> {
     parts
         .iter()
-        .map(|p| view(p, parts, prefix, raw, errs))
+        .map(|p| view(p, parts, prefix, raw, errs, note))
         .collect()
 }
 
@@ -160,6 +188,7 @@ fn view(
     prefix: &str,
     raw: &RawInput,
     errs: &HashMap<&str, &str>,
+    note: Option<&FieldNote>,
 ) -> PartView {
     let field = format!("{prefix}{}", part.key);
     let id = field_id(&field);
@@ -199,9 +228,12 @@ fn view(
         can_add: false,
         can_remove: false,
         address_target: String::new(),
-        wareki: String::new(),
         item_unit: String::new(),
         furigana: matches!(part.kind, PartKind::Name { furigana: true }),
+        note: note
+            .filter(|n| n.field == field)
+            .map(|n| n.message.clone())
+            .unwrap_or_default(),
         field,
     };
     for sub in [
@@ -213,6 +245,10 @@ fn view(
         "lat",
         "lon",
         "source",
+        "era",
+        "year",
+        "month",
+        "day",
     ] {
         let f = format!("{}.{sub}", v.field);
         if let Some(val) = raw.fields.get(&f).and_then(|x| x.first()) {
@@ -247,9 +283,32 @@ fn view(
         PartKind::Date { min, max } => {
             v.min = min.map(|d| d.to_string()).unwrap_or_default();
             v.max = max.map(|d| d.to_string()).unwrap_or_default();
-            v.wareki = madoguchi_forms::validate::parse_date(&v.value)
-                .map(madoguchi_japanese::wareki::format_wareki)
-                .unwrap_or_default();
+            // Shown as parts: what was typed into them, or else the one value (an ISO answer from a draft,
+            // my page or the profile) as 西暦 parts; text that is no date goes into the year box, so it is
+            // not lost and its error shows.
+            if DateParts::from_raw(raw, &v.field).is_none() && !v.value.trim().is_empty() {
+                let parts = match madoguchi_forms::validate::parse_date(&v.value) {
+                    Some(d) => DateParts::western(d),
+                    None => DateParts {
+                        year: v.value.clone(),
+                        ..DateParts::default()
+                    },
+                };
+                v.sub.insert("era".into(), parts.era);
+                v.sub.insert("year".into(), parts.year);
+                v.sub.insert("month".into(), parts.month);
+                v.sub.insert("day".into(), parts.day);
+            }
+            let era = v.sub("era").to_string();
+            v.choices = ERA_CHOICES
+                .iter()
+                .map(|(value, label)| ChoiceView {
+                    value: value.to_string(),
+                    label: label.to_string(),
+                    checked: era == *value,
+                    id: String::new(),
+                })
+                .collect();
         }
         PartKind::Consent { text } | PartKind::Paragraph { text } => v.text = text.clone(),
         PartKind::File { max_files } => v.max_files = *max_files,
@@ -275,7 +334,7 @@ fn view(
                 .map(|i| ItemView {
                     index: i,
                     number: i + 1,
-                    parts: views(parts, &format!("{}[{i}].", v.field), raw, errs)
+                    parts: views(parts, &format!("{}[{i}].", v.field), raw, errs, note)
                         .iter()
                         .map(render_field)
                         .collect(),

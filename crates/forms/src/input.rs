@@ -48,6 +48,15 @@ impl RawInput {
         self.fields.insert(field.into(), vec![value.into()]);
     }
 
+    /// Sets a field to a single value and drops its sub-fields (`field.…`): a value the server decides (a
+    /// verified answer) replaces whatever was typed into the field's parts (a date's 元号・年・月・日).
+    pub fn set_whole(&mut self, field: impl Into<String>, value: impl Into<String>) {
+        let field = field.into();
+        let sub = format!("{field}.");
+        self.fields.retain(|k, _| !k.starts_with(&sub));
+        self.set(field, value);
+    }
+
     /// The first value of a field, or "".
     pub fn value(&self, field: &str) -> &str {
         self.fields

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod columns;
 mod condition;
+pub mod date_parts;
 pub mod definition;
 pub mod diff;
 pub mod edit;

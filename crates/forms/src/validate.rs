@@ -4,6 +4,7 @@
 //! digits in phone, postal code and number parts, and kana in furigana, are normalised because that is safe.
 
 use crate::condition::Scope;
+use crate::date_parts::DateParts;
 use crate::definition::{FormDefinition, Part, PartKind};
 use crate::input::{FileRef, RawInput, field_id};
 use chrono::NaiveDate;
@@ -95,6 +96,21 @@ impl Validator<'_> {
             return None;
         }
         Some(raw.to_string())
+    }
+
+    /// A date given as one value (ISO, 年月日 or 和暦 text).
+    fn whole_date(&mut self, part: &Part, field: &str, label: &str) -> Option<NaiveDate> {
+        let text = self.required_text(part, field, label)?;
+        let Some(date) = parse_date(&text) else {
+            self.error(
+                field,
+                format!(
+                    "{label}は正しい日付で入力してください（例: 2026-04-01 または 令和8年4月1日）。"
+                ),
+            );
+            return None;
+        };
+        Some(date)
     }
 
     fn part(&mut self, part: &Part, field: &str, label: &str, scope: &Scope<'_>) -> Option<Value> {
@@ -217,13 +233,17 @@ impl Validator<'_> {
                 }
             }
             PartKind::Date { min, max } => {
-                let text = self.required_text(part, field, label)?;
-                let Some(date) = parse_date(&text) else {
-                    self.error(
-                        field,
-                        format!("{label}は正しい日付で入力してください（例: 2026-04-01 または 令和8年4月1日）。"),
-                    );
-                    return None;
+                // The HTML form posts parts (元号・年・月・日); the API and stored answers give one value.
+                let date = if let Some(parts) = DateParts::from_raw(self.input, field) {
+                    match parts.date() {
+                        Ok(date) => date,
+                        Err(e) => {
+                            self.error(field, e.message(label));
+                            return None;
+                        }
+                    }
+                } else {
+                    self.whole_date(part, field, label)?
                 };
                 if min.is_some_and(|m| date < m) || max.is_some_and(|m| date > m) {
                     let range = match (min, max) {

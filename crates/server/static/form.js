@@ -18,6 +18,7 @@
     initPostal();
     initGeolocation();
     initWareki();
+    initFiles();
     initErrorSummary();
   }
 
@@ -75,17 +76,37 @@
     .replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
     .replace(/[\s\-‐‑–—−－ーｰ〒]/g, '');
 
+  // The button also works without this script (it posts the form, and the server fills the address); here
+  // it looks up in the page instead.
   function initPostal() {
     for (const button of doc.querySelectorAll('[data-postal-search]')) {
       const input = byId(button.dataset.postalSearch);
       if (!input) continue;
       let last = ''; // the code we last looked up automatically
-      button.addEventListener('click', () => lookupPostal(input, true));
+      button.addEventListener('click', (e) => { e.preventDefault(); lookupPostal(input, true); });
       input.addEventListener('input', () => {
         const code = normalisePostal(input.value);
         if (/^\d{7}$/.test(code) && code !== last) { last = code; lookupPostal(input, false); }
       });
     }
+  }
+
+  // One request per distinct code: typing the seventh digit looks the code up, and pressing the button
+  // afterwards (as the help text says) reuses that answer instead of asking again.
+  const postalAnswers = new Map();
+  function fetchPostal(code) {
+    if (!postalAnswers.has(code)) {
+      const answer = fetch('/api/postal/' + code, {
+        headers: { Accept: 'application/json' }, credentials: 'same-origin',
+      }).then((res) => {
+        if (res.ok) return res.json();
+        if (res.status === 404) return null;
+        throw new Error('HTTP ' + res.status);
+      });
+      answer.catch(() => postalAnswers.delete(code)); // a failure may be retried
+      postalAnswers.set(code, answer);
+    }
+    return postalAnswers.get(code);
   }
 
   async function lookupPostal(input, explicit) {
@@ -97,11 +118,7 @@
     }
     let data = null;
     try {
-      const res = await fetch('/api/postal/' + code, {
-        headers: { Accept: 'application/json' }, credentials: 'same-origin',
-      });
-      if (res.ok) data = await res.json();
-      else if (res.status !== 404) throw new Error('HTTP ' + res.status);
+      data = await fetchPostal(code);
     } catch {
       say(status, '住所を検索できませんでした。住所を直接入力してください。');
       return;
@@ -112,16 +129,17 @@
       return;
     }
     const target = byId(input.dataset.addressTarget);
-    if (!target) { say(status, '該当する住所: ' + data.address); return; }
+    const office = data.office ? '（' + data.office + '）' : '';
+    if (!target) { say(status, '該当する住所: ' + data.address + office); return; }
     // Only fill an empty box, or one still holding what we filled in before.
     const ours = target.dataset.autofilled;
     if (target.value.trim() === '' || (ours !== undefined && target.value === ours)) {
       target.value = data.address;
       target.dataset.autofilled = data.address;
       changed(target);
-      say(status, '住所を入力しました: ' + data.address);
+      say(status, '住所を入力しました: ' + data.address + office);
     } else {
-      say(status, '該当する住所: ' + data.address + '（入力済みの住所は変更していません）');
+      say(status, '該当する住所: ' + data.address + office + '（入力済みの住所は変更していません）');
     }
   }
 
@@ -155,29 +173,62 @@
     ['大正', '1912-07-30'], ['明治', '1868-01-25'],
   ];
 
-  function toWareki(iso) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || '');
-    if (!m) return '';
-    const [y, mo, d] = [+m[1], +m[2], +m[3]];
-    const date = new Date(Date.UTC(y, mo - 1, d));
+  const pad = (n) => String(n).padStart(2, '0');
+  const num = (s) => (/^\d{1,4}$/.test(s = normalisePostal(s)) ? +s : NaN);
+
+  // The date the parts name (ISO), or '' — the same rules as the server, which decides.
+  function partsToIso(era, yText, mo, d) {
+    const y = yText.trim() === '元' ? 1 : num(yText);
+    [mo, d] = [num(mo), num(d)];
+    if (!(y > 0 && mo >= 1 && mo <= 12 && d >= 1)) return '';
+    const i = 'RHSTM'.indexOf(era);
+    const start = i < 0 ? null : ERAS[i][1];
+    const year = start ? +start.slice(0, 4) + y - 1 : y;
+    if (!start && year < 1000) return '';
+    const iso = `${year}-${pad(mo)}-${pad(d)}`;
+    const date = new Date(Date.UTC(year, mo - 1, d));
     if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return ''; // no such day
+    if (start && (iso < start || (i > 0 && iso >= ERAS[i - 1][1]))) return ''; // outside the era
+    return iso;
+  }
+
+  function toWareki(iso) {
     const era = ERAS.find(([, start]) => iso >= start);
     if (!era) return '';
+    const [y, mo, d] = iso.split('-').map(Number);
     const year = y - +era[1].slice(0, 4) + 1;
     return `${era[0]}${year === 1 ? '元' : year}年${mo}月${d}日`;
   }
 
+  // Beside a date typed in one calendar, the same day in the other (Japanese pages only: the era names are
+  // Japanese words).
   function initWareki() {
-    for (const input of doc.querySelectorAll('[data-wareki]')) {
+    if (doc.documentElement.lang !== 'ja') return;
+    for (const set of doc.querySelectorAll('[data-date]')) {
+      const id = set.dataset.date;
+      const parts = [byId(id), byId(id + '-year'), byId(id + '-month'), byId(id + '-day')];
+      if (parts.some((p) => !p)) continue;
       const show = () => {
-        const target = byId(input.dataset.wareki);
-        if (!target) return;
-        const w = toWareki(input.value);
-        target.textContent = w ? '和暦: ' + w : '';
+        const [era, y, mo, d] = parts.map((p) => p.value);
+        const iso = partsToIso(era, y, mo, d);
+        const [yy, mm, dd] = iso.split('-').map(Number);
+        say(id + '-wareki', !iso ? '' : era ? `西暦: ${yy}年${mm}月${dd}日` : `和暦: ${toWareki(iso)}`);
       };
-      input.addEventListener('input', show);
-      input.addEventListener('change', show);
+      set.addEventListener('input', show);
+      set.addEventListener('change', show);
       show();
+    }
+  }
+
+  // ---- 5b. File buttons: the page's own words, and the chosen names shown by the page ----
+  function initFiles() {
+    for (const input of doc.querySelectorAll('.file-input')) {
+      const names = byId(input.id + '-names');
+      if (!names) continue;
+      const none = names.textContent;
+      input.addEventListener('change', () => {
+        names.textContent = [...input.files].map((f) => f.name).join('、') || none;
+      });
     }
   }
 
