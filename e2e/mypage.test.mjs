@@ -123,7 +123,7 @@ test('draft → resume elsewhere → submit → return for correction → resubm
   await submitAndWait(page, page.getByRole('button', { name: '送信する' }));
   const receipt = await readReceipt(page);
   await page.goto('/mypage');
-  assert.match(await page.locator('main table').textContent(), new RegExp(receipt));
+  assert.match(await page.locator('main .case-list').first().textContent(), new RegExp(receipt));
   await axeClean(page, 'my page');
 
   // The reviewer takes it up and returns it, naming the project name.
@@ -140,8 +140,8 @@ test('draft → resume elsewhere → submit → return for correction → resubm
 
   // The resident sees it, corrects only that part and resubmits.
   await page.goto('/mypage');
-  assert.match(await page.locator('main table').textContent(), /差戻し/);
-  await submitAndWait(page, page.getByRole('link', { name: receipt, exact: true }));
+  assert.match(await page.locator('main .case-list').first().textContent(), /差戻し/);
+  await submitAndWait(page, page.getByRole('link', { name: `（受付番号 ${receipt}）` }));
   assert.match(await page.locator('main').textContent(), /対象地域と内容がわかる事業名にしてください。/);
   await axeClean(page, 'my page: returned application');
   await submitAndWait(page, page.getByRole('link', { name: '修正して再提出する' }));
@@ -151,7 +151,7 @@ test('draft → resume elsewhere → submit → return for correction → resubm
   await submitAndWait(page, page.getByRole('button', { name: '修正して再提出する' }));
   assert.match(await page.locator('[role=status]').textContent(), /再提出しました/);
   assert.equal(await page.locator('h1').textContent(), `受付番号 ${receipt}`, 'the same receipt number');
-  const diff = await page.locator('main table').first().textContent();
+  const diff = await page.locator('main .change-list').first().textContent();
   assert.match(diff, /観光案内/);
   assert.match(diff, /室戸ジオパークの多言語観光案内/);
   await screenshot(page, 'mypage-resubmitted.png');
@@ -163,11 +163,11 @@ test('draft → resume elsewhere → submit → return for correction → resubm
   await changeStatus(s, 'approved');
 
   await page.goto('/mypage');
-  const row = page.locator('main table tbody tr', { hasText: receipt });
+  const row = page.locator('main .case-list > li', { hasText: receipt });
   assert.match(await row.textContent(), /承認/);
   await axeClean(page, 'my page: approved');
   await screenshot(page, 'mypage.png');
-  await submitAndWait(page, page.getByRole('link', { name: receipt, exact: true }));
+  await submitAndWait(page, page.getByRole('link', { name: `（受付番号 ${receipt}）` }));
   await axeClean(page, 'my page: application');
   await office.close();
   await computer.close();

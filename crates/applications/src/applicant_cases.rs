@@ -139,6 +139,15 @@ pub async fn revisions(db: &Db, case: &Case) -> Result<Vec<Revision>, AppError> 
     crate::submissions::revisions(db, case.sub.id).await
 }
 
+/// What the department is told the applicant did (`what`: 取下げ, 再提出 or メッセージ), as one sentence.
+fn department_sentence(what: &str, receipt: &str) -> String {
+    match what {
+        "取下げ" => format!("受付番号 {receipt} の申請を、申請者が取り下げました。"),
+        "再提出" => format!("受付番号 {receipt} の申請を、申請者が修正して再提出しました。"),
+        _ => format!("受付番号 {receipt} の申請について、申請者から{what}が届いています。"),
+    }
+}
+
 /// The notice without personal data the department's contact address gets when an applicant acts.
 fn department_notice(case: &Case, what: &str, public_url: &str) -> Option<SendMail> {
     let to = case.definition.contact.email.clone();
@@ -146,8 +155,9 @@ fn department_notice(case: &Case, what: &str, public_url: &str) -> Option<SendMa
         to,
         subject: format!("【{what}】受付番号 {}", case.sub.receipt_number),
         body: format!(
-            "受付番号 {} の申請について、申請者から{what}がありました。\n\n{public_url}/staff/submissions/{}\n",
-            case.sub.receipt_number, case.sub.id
+            "{}\n内容は次の画面でご確認ください。\n\n{public_url}/staff/submissions/{}\n",
+            department_sentence(what, &case.sub.receipt_number),
+            case.sub.id
         ),
     })
 }

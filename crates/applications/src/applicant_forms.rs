@@ -107,6 +107,36 @@ pub fn profile_fields(def: &FormDefinition, a: &Applicant) -> Vec<(String, Strin
     out
 }
 
+/// The fields filled in without being asked when a signed-in applicant first opens a form: the mail address
+/// (see [`profile_fields`]) and the profile's name with its フリガナ (and 個人 as the applicant's kind when a
+/// name is filled). The rest of the profile is filled only when the applicant asks.
+pub fn first_load_fields(def: &FormDefinition, a: &Applicant) -> Vec<(String, String)> {
+    let email = first(def, |k| matches!(k, PartKind::Email));
+    let all = profile_fields(def, a);
+    let has_name = all.iter().any(|(k, _)| k.ends_with(".name"));
+    all.into_iter()
+        .filter(|(k, _)| {
+            Some(k.as_str()) == email
+                || k.ends_with(".name")
+                || k.ends_with(".furigana")
+                || (has_name && k.ends_with(".kind"))
+        })
+        .collect()
+}
+
+/// Sets only the fields that have no value yet: what the resident typed, or saved in a draft, is never
+/// overwritten. Returns whether a field was set.
+pub fn apply_missing(raw: &mut RawInput, fields: &[(String, String)]) -> bool {
+    let mut set = false;
+    for (k, v) in fields {
+        if raw.values(k).iter().all(|x| x.trim().is_empty()) {
+            raw.set_whole(k.clone(), v.clone());
+            set = true;
+        }
+    }
+    set
+}
+
 /// Sets fields in raw input; each value replaces what was typed into the field's parts too (a locked date of
 /// birth cannot be overridden by posting its 年・月・日).
 pub fn apply(raw: &mut RawInput, fields: &[(String, String)]) {
@@ -159,6 +189,8 @@ pub struct ApplicantBlock {
     pub signed_in: bool,
     /// Verified answers are locked.
     pub locked: bool,
+    /// The mail address or name was filled in from the account on this load.
+    pub prefilled: bool,
     /// The profile can fill the form (link to `?prefill=profile`).
     pub profile_link: String,
     /// A draft was just saved: until when it is kept (和暦 date and time).
@@ -258,6 +290,39 @@ mod tests {
             assert!(out[start..at].contains("readonly"), "{part}");
         }
         assert!(out.contains(r#"name="birthdate.year" value="1980""#));
+    fn the_first_load_fills_mail_and_name_only_where_nothing_was_typed() {
+        let d = madoguchi_forms::parse_definition(
+            r#"{"title": "t", "department": "d", "parts": [
+                {"key": "who", "type": "applicant", "label": "申請者"},
+                {"key": "phone", "type": "phone", "label": "電話"},
+                {"key": "mail", "type": "email", "label": "メール"}]}"#,
+        )
+        .unwrap();
+        let a = Applicant {
+            email: Some("taro@example.jp".into()),
+            profile_name: "高知 太郎".into(),
+            profile_phone: "088-000-0000".into(),
+            ..Default::default()
+        };
+        let fields = first_load_fields(&d, &a);
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["who.kind", "who.name", "mail"]);
+        let mut raw = RawInput::default();
+        raw.set("mail", "typed@example.jp");
+        apply_missing(&mut raw, &fields);
+        assert_eq!(raw.value("mail"), "typed@example.jp");
+        assert_eq!(raw.value("who.name"), "高知 太郎");
+        assert_eq!(raw.value("phone"), "");
+        // Without a profile name, the kind is not chosen for the applicant.
+        let only_mail = Applicant {
+            email: Some("taro@example.jp".into()),
+            ..Default::default()
+        };
+        let keys: Vec<String> = first_load_fields(&d, &only_mail)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["mail"]);
     }
 
     #[test]

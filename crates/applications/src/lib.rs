@@ -11,6 +11,7 @@ pub mod applicant_cases;
 pub mod applicant_forms;
 pub mod attachments;
 pub mod builder;
+pub mod claims;
 pub mod drafts;
 pub mod export;
 pub mod form_templates;

@@ -1,6 +1,6 @@
 //! Periodic clean-up of personal data that has served its purpose: expired drafts, uploads that never became
 //! part of a submission, used or expired sign-in and resume links, expired staff and applicant sessions and
-//! unfinished OpenID Connect flows. How long each is kept is `[retention]` in the configuration.
+//! unfinished OpenID Connect flows, used or expired claim codes. How long each is kept is `[retention]` in the configuration.
 //!
 //! The job worker of every instance runs the sweep ([`run_periodically`]); that is safe on several instances
 //! at once, as every step is an idempotent delete (an attachment's row is deleted before its object, and only
@@ -22,6 +22,8 @@ pub struct Swept {
     pub sessions: u64,
     /// Expired OpenID Connect flows deleted.
     pub oidc_flows: u64,
+    /// Used or expired claim codes (adding an application by receipt number) deleted.
+    pub claim_codes: u64,
     /// Ended rate-limit windows deleted (they hold client addresses and login ids).
     pub rate_limit_windows: u64,
 }
@@ -73,6 +75,15 @@ pub async fn sweep(ctx: &Ctx) -> anyhow::Result<Swept> {
         now - hours(r.expired_oidc_flow_hours),
     )
     .await?;
+    // Kept as long as sign-in links: they prove nothing once used or expired.
+    let claim_codes = sqlx::query(
+        "DELETE FROM applicant_claim_codes WHERE created_at <= $1 AND (used_at IS NOT NULL OR expires_at <= $2)",
+    )
+    .bind(now - hours(r.mail_link_hours).max(MIN_MAIL_LINK_MS))
+    .bind(now)
+    .execute(&ctx.db.write)
+    .await?
+    .rows_affected();
     let attachments =
         sweep_orphaned_uploads(ctx, now - hours(r.orphaned_upload_hours), now).await?;
     let rate_limit_windows = madoguchi_kernel::ratelimit::sweep(&ctx.db).await?;
@@ -82,6 +93,7 @@ pub async fn sweep(ctx: &Ctx) -> anyhow::Result<Swept> {
         mail_links,
         sessions,
         oidc_flows,
+        claim_codes,
         rate_limit_windows,
     })
 }

@@ -28,6 +28,8 @@ use serde_json::Value;
 #[template(path = "form.html")]
 struct FormPage<'a> {
     tenant_name: &'a str,
+    /// For the navigation (empty in the builder's preview: no navigation).
+    tenant_code: &'a str,
     def: &'a FormDefinition,
     ui: &'static Ui,
     languages: Vec<LangLink>,
@@ -46,6 +48,7 @@ struct FormPage<'a> {
 #[template(path = "confirm.html")]
 struct ConfirmPage<'a> {
     tenant_name: &'a str,
+    tenant_code: &'a str,
     def: &'a FormDefinition,
     ui: &'static Ui,
     rows: Vec<AnswerRow>,
@@ -71,6 +74,7 @@ struct DonePage<'a> {
 #[template(path = "message.html")]
 struct MessagePage<'a> {
     tenant_name: &'a str,
+    tenant_code: &'a str,
     heading: &'a str,
     message: &'a str,
     back: String,
@@ -96,6 +100,7 @@ fn message(
 ) -> AppResult<Response> {
     let page = MessagePage {
         tenant_name: &form.tenant.name,
+        tenant_code: &form.tenant.code,
         heading,
         message: text,
         back: format!("/t/{}", form.tenant.code),
@@ -140,6 +145,7 @@ pub struct DraftQuery {
 fn sign_in_required(form: &PublishedForm, reason: &str) -> AppResult<Response> {
     let page = MessagePage {
         tenant_name: &form.tenant.name,
+        tenant_code: &form.tenant.code,
         heading: "ログインが必要です",
         message: reason,
         back: format!("/mypage/login?next={}", form_url(form)),
@@ -193,6 +199,7 @@ fn render_form(
         };
         let page = FormPage {
             tenant_name: &form.tenant.name,
+            tenant_code: &form.tenant.code,
             def: &shown,
             ui,
             languages: switch(&form.definition, entry.lang),
@@ -241,8 +248,15 @@ pub async fn show_form(
         let profile = applicant_forms::profile_fields(&form.definition, a);
         if q.prefill.as_deref() == Some("profile") {
             applicant_forms::apply(&mut raw, &profile);
-        } else if !profile.is_empty() {
-            block.profile_link = format!("{}?prefill=profile", form_url(&form));
+        } else {
+            if !profile.is_empty() {
+                block.profile_link = format!("{}?prefill=profile", form_url(&form));
+            }
+            // The mail address and name without asking, where nothing was typed or saved yet.
+            block.prefilled = applicant_forms::apply_missing(
+                &mut raw,
+                &applicant_forms::first_load_fields(&form.definition, a),
+            );
         }
     }
     let locked = applicant_forms::locked_fields(&form.definition, applicant.as_ref());
@@ -654,6 +668,7 @@ pub async fn show_confirm(
             let shown = localized(&form.definition, &lang);
             let page = ConfirmPage {
                 tenant_name: &form.tenant.name,
+                tenant_code: &form.tenant.code,
                 def: &shown,
                 ui: ui(&lang),
                 rows: answer_rows(&shown, &answers),
@@ -811,6 +826,7 @@ pub(crate) fn render_preview(
         let shown = localized(p.def, p.lang);
         Ok(FormPage {
             tenant_name: p.tenant_name,
+            tenant_code: "",
             def: &shown,
             ui,
             languages: Vec::new(),

@@ -219,16 +219,55 @@ pub fn applicant_email(form: &PublishedForm, answers: &Answers) -> Option<String
         })
 }
 
+/// What a notice to a signed-in applicant is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicantNotice {
+    /// The application was received (受付完了).
+    Receipt,
+    /// Its status changed (状況のお知らせ).
+    Status,
+    /// Staff sent a message (担当者からのメッセージ).
+    Message,
+}
+
+impl ApplicantNotice {
+    /// The subject's tag, as in 【受付完了】.
+    pub fn tag(self) -> &'static str {
+        match self {
+            ApplicantNotice::Receipt => "受付完了",
+            ApplicantNotice::Status => "状況のお知らせ",
+            ApplicantNotice::Message => "担当者からのメッセージ",
+        }
+    }
+
+    /// The first sentence of the mail, about the application with this receipt number.
+    fn sentence(self, receipt: &str) -> String {
+        match self {
+            ApplicantNotice::Receipt => format!("受付番号 {receipt} の申請を受け付けました。"),
+            ApplicantNotice::Status => format!("受付番号 {receipt} の申請の状況が変わりました。"),
+            ApplicantNotice::Message => {
+                format!("受付番号 {receipt} の申請について、担当者からメッセージが届いています。")
+            }
+        }
+    }
+}
+
 /// A notice to a signed-in applicant: the receipt number and a link to my page, nothing else (the mail may be
 /// read by others; even the procedure's name can say too much).
-pub fn applicant_notice(to: String, subject: &str, receipt: &str, public_url: &str) -> SendMail {
+pub fn applicant_notice(
+    to: String,
+    notice: ApplicantNotice,
+    receipt: &str,
+    public_url: &str,
+) -> SendMail {
     SendMail {
         to,
-        subject: format!("【{subject}】受付番号 {receipt}"),
+        subject: format!("【{}】受付番号 {receipt}", notice.tag()),
         body: format!(
-            "受付番号 {receipt} の申請について、{subject}があります。\n\
+            "{}\n\
              内容はマイページでご確認ください。\n\n{public_url}/mypage\n\n\
-             このメールは送信専用です。お知らせの設定はマイページで変更できます。\n"
+             このメールは送信専用です。お知らせの設定はマイページで変更できます。\n",
+            notice.sentence(receipt)
         ),
     }
 }
@@ -559,7 +598,7 @@ async fn status_mail(
     if has_account.is_some() {
         return Ok(Some(applicant_notice(
             email,
-            "状況のお知らせ",
+            ApplicantNotice::Status,
             &sub.receipt_number,
             public_url,
         )));
@@ -572,7 +611,8 @@ async fn status_mail(
             to.label()
         ),
         body: format!(
-            "受付番号 {} の申請の状況が「{}」になりました。\n詳しくは担当所属からの連絡、またはマイページをご確認ください。\n\n{public_url}\n",
+            "受付番号 {} の申請の状況が「{}」になりました。\n詳しくは、担当課からの連絡をお待ちください。\n\
+             マイページにログインしてこの受付番号の申請を追加すると、マイページでも状況を確認できます。\n\n{public_url}/mypage\n",
             sub.receipt_number,
             to.label()
         ),
@@ -679,7 +719,7 @@ pub async fn send_message(
     if let Some(to) = notice_recipient(&mut tx, sub.id, Notice::Message).await? {
         let mail = applicant_notice(
             to,
-            "担当者からのメッセージ",
+            ApplicantNotice::Message,
             &sub.receipt_number,
             public_url,
         );

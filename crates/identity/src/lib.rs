@@ -4,6 +4,7 @@
 //! - `links`: one-time links by mail (sign-in, draft resume) with expiry, single use and a rate limit.
 //! - `oidc`: OpenID Connect sign-in (PKCE S256, state, nonce, `private_key_jwt`), verified identity.
 //! - `signin`: the sign-in pages and the applicant session cookie (a new session at every sign-in).
+//! - `claim`: adding applications sent before signing in (by the proven address, or receipt number + code).
 //! - `mypage`: applications with history and messages, print view, withdrawal, return for correction and
 //!   resubmission with the diff, drafts, profile and notification settings.
 //!
@@ -11,6 +12,7 @@
 //! who is signed in; the applicant's side of submissions is `madoguchi_applications::applicant_cases`.
 
 pub mod address;
+pub mod claim;
 pub mod links;
 pub mod mypage;
 pub mod oidc;
@@ -87,6 +89,12 @@ pub fn router(state: IdentityState) -> Router {
             "/mypage/applications/{id}/attachments/{file}",
             get(mypage::attachment),
         )
+        .route(
+            "/mypage/claim",
+            get(claim::claim_page).post(claim::request_code),
+        )
+        .route("/mypage/claim/confirm", post(claim::confirm_code))
+        .route("/mypage/claim/mail", post(claim::claim_by_mail))
         .route("/mypage/drafts/{id}/resume", post(mypage::resume_draft))
         .route("/mypage/drafts/{id}/delete", post(mypage::delete_draft))
         .route(

@@ -43,6 +43,10 @@ fn notice_text(key: &str) -> &'static str {
         "draft_deleted" => "入力途中の申請を削除しました。",
         "profile" => "プロフィールを保存しました。",
         "notifications" => "お知らせの設定を保存しました。",
+        "claimed" => "申請をマイページに追加しました。",
+        "claimed_mail" => "見つかった申請をマイページに追加しました。",
+        "claimed_none" => "追加できる申請はありませんでした。",
+        "already_yours" => "この申請はすでにマイページにあります。",
         _ => "",
     }
 }
@@ -56,6 +60,14 @@ struct CaseView {
     status: Status,
     submitted: String,
     updated: String,
+}
+
+/// An application found by the sign-in address, not yet on my page.
+struct FoundView {
+    receipt: String,
+    title: String,
+    tenant: String,
+    submitted: String,
 }
 
 /// A draft as listed.
@@ -87,6 +99,10 @@ struct HomePage {
     notice: &'static str,
     cases: Vec<CaseView>,
     drafts: Vec<DraftView>,
+    /// Applications found by the proven sign-in address (claim with one button).
+    found: Vec<FoundView>,
+    /// The proven sign-in address.
+    email: String,
 }
 
 /// GET `/mypage`: applications and drafts.
@@ -114,8 +130,20 @@ pub async fn home(
         .into_iter()
         .map(DraftView::from)
         .collect();
+    let found = madoguchi_applications::claims::found_by_mail(&ctx.db, &applicant)
+        .await?
+        .into_iter()
+        .map(|f| FoundView {
+            receipt: f.receipt_number,
+            title: f.form_title,
+            tenant: f.tenant_name,
+            submitted: short_datetime(f.submitted_at),
+        })
+        .collect();
     render_page(&ctx, &headers, StatusCode::OK, |csrf| {
         Ok(HomePage {
+            found,
+            email: applicant.email.clone().unwrap_or_default(),
             csrf,
             signed_in: true,
             name: applicant.display_name(),

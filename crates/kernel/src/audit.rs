@@ -169,6 +169,27 @@ pub async fn record_unauthenticated(
     Ok(())
 }
 
+/// Records an action by a signed-in applicant (no staff member) inside the transaction that makes the change,
+/// so the entry exists exactly when the change does: `tenant_id` is the tenant of the subject, `detail` names
+/// the applicant (`applicant:7 …`).
+pub async fn record_applicant_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: i64,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO audit_log (tenant_id, staff_id, action, subject, detail, at) VALUES ($1, NULL, $2, $3, $4, $5)")
+        .bind(tenant_id)
+        .bind(action)
+        .bind(subject)
+        .bind(detail)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// One audit entry, for display.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

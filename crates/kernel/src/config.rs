@@ -272,6 +272,12 @@ pub struct RateLimitConfig {
     pub login_failure_delay_ms: u64,
     /// Megabytes of files residents may upload from one client address (each file's started megabytes count).
     pub upload_megabytes_per_client: Limit,
+    /// Claim codes one signed-in applicant may ask to be mailed (claiming an application by receipt number).
+    pub claim_codes_per_applicant: Limit,
+    /// Claim codes mailed for one receipt number, whoever asks.
+    pub claim_codes_per_receipt: Limit,
+    /// Claim codes one signed-in applicant may type in (each code also takes only a few attempts).
+    pub claim_attempts_per_applicant: Limit,
 }
 
 impl Default for RateLimitConfig {
@@ -286,6 +292,9 @@ impl Default for RateLimitConfig {
             login_failures_per_client: Limit::new(50, 900),
             login_failure_delay_ms: 250,
             upload_megabytes_per_client: Limit::new(300, 3600),
+            claim_codes_per_applicant: Limit::new(5, 3600),
+            claim_codes_per_receipt: Limit::new(3, 3600),
+            claim_attempts_per_applicant: Limit::new(10, 3600),
         }
     }
 }
@@ -305,6 +314,9 @@ impl RateLimitConfig {
             login_failures_per_client: off,
             login_failure_delay_ms: 0,
             upload_megabytes_per_client: off,
+            claim_codes_per_applicant: off,
+            claim_codes_per_receipt: off,
+            claim_attempts_per_applicant: off,
         }
     }
 }

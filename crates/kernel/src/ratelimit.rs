@@ -42,6 +42,12 @@ pub enum Rule {
     /// Megabytes of files uploaded by anonymous or signed-in residents from one client address (each started
     /// megabyte counts one), so that drafts started afresh cannot fill the object store.
     UploadMegabytesPerClient,
+    /// Claim codes (申請の追加の確認コード) one applicant account asks to be mailed.
+    ClaimCodePerApplicant,
+    /// Claim codes mailed for one receipt number, whoever asks (the application's address is not flooded).
+    ClaimCodePerReceipt,
+    /// Claim codes one applicant account types in, right or wrong (guessing across many codes is bounded).
+    ClaimAttemptPerApplicant,
 }
 
 impl Rule {
@@ -56,6 +62,9 @@ impl Rule {
             Rule::LoginFailurePerLogin => "login_failure_login",
             Rule::LoginFailurePerClient => "login_failure_client",
             Rule::UploadMegabytesPerClient => "upload_mb_client",
+            Rule::ClaimCodePerApplicant => "claim_code_applicant",
+            Rule::ClaimCodePerReceipt => "claim_code_receipt",
+            Rule::ClaimAttemptPerApplicant => "claim_attempt_applicant",
         }
     }
 
@@ -70,6 +79,9 @@ impl Rule {
             Rule::LoginFailurePerLogin => config.login_failures_per_login,
             Rule::LoginFailurePerClient => config.login_failures_per_client,
             Rule::UploadMegabytesPerClient => config.upload_megabytes_per_client,
+            Rule::ClaimCodePerApplicant => config.claim_codes_per_applicant,
+            Rule::ClaimCodePerReceipt => config.claim_codes_per_receipt,
+            Rule::ClaimAttemptPerApplicant => config.claim_attempts_per_applicant,
         }
     }
 
@@ -100,6 +112,12 @@ impl Rule {
             ),
             Rule::UploadMegabytesPerClient => format!(
                 "短い間に多くのファイルが添付されたため、添付を一時的に受け付けていません。{wait}ほど待ってからもう一度お試しください。"
+            ),
+            Rule::ClaimCodePerApplicant | Rule::ClaimCodePerReceipt => format!(
+                "短い間に何度も確認コードの送信を求められたため、しばらく送信できません。{wait}ほど待ってからお試しください。"
+            ),
+            Rule::ClaimAttemptPerApplicant => format!(
+                "確認コードの入力が続けて行われたため、しばらく入力できません。{wait}ほど待ってからお試しください。"
             ),
         }
     }

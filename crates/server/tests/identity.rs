@@ -853,7 +853,7 @@ async fn returned_application_is_corrected_part_by_part_and_resubmitted_under_th
     // Both sides see the difference.
     let (_, detail) = page(&taro, app, &format!("/mypage/applications/{id}")).await;
     assert!(detail.contains("再提出で変わった項目"));
-    assert!(detail.contains("<th scope=\"row\">参加方法</th><td class=\"pre\">オンライン</td><td class=\"pre\">会場（高知県庁 正庁ホール）</td>"), "{detail}");
+    assert!(detail.contains("<p class=\"case-title\">参加方法</p>\n<dl class=\"case-facts case-facts-2\">\n<div><dt>修正前</dt><dd class=\"pre\">オンライン</dd></div>\n<div><dt>修正後</dt><dd class=\"pre\">会場（高知県庁 正庁ホール）</dd></div>"), "{detail}");
     let (_, staff_page) = page(&reviewer, app, &format!("/staff/submissions/{id}")).await;
     assert!(staff_page.contains("<th scope=\"row\">参加方法</th><td class=\"pre\">オンライン</td><td class=\"pre\">会場（高知県庁 正庁ホール）</td>"));
     assert!(staff_page.contains("再提出済み"));
@@ -1074,7 +1074,7 @@ async fn a_signed_in_applicants_draft_is_listed_on_my_page_and_resumed_elsewhere
 // ---------------------------------------------------------------------------------------------------------
 // Profile and identity levels
 
-async fn profile_fills_a_form_only_when_the_applicant_asks(app: &TestApp) {
+async fn profile_fills_more_than_mail_and_name_only_when_the_applicant_asks(app: &TestApp) {
     let taro = signed_in(app, "taro@example.jp").await;
     let r = post_form(
         &taro,
@@ -1091,8 +1091,12 @@ async fn profile_fills_a_form_only_when_the_applicant_asks(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 303);
     let (_, form) = page(&taro, app, SEMINAR).await;
     assert!(
-        !form.contains("value=\"高知 太郎\""),
-        "nothing is filled without asking"
+        form.contains("value=\"高知 太郎\"") && form.contains("value=\"taro@example.jp\""),
+        "the name and the mail address are filled on the first load (issue 24)"
+    );
+    assert!(
+        !form.contains("value=\"088-823-1111\""),
+        "the rest of the profile is not filled without asking"
     );
     assert!(form.contains("プロフィールの内容を入力する"));
     let (_, form) = page(&taro, app, &format!("{SEMINAR}?prefill=profile")).await;
@@ -1354,6 +1358,6 @@ both!(
     returned_application_is_corrected_part_by_part_and_resubmitted_under_the_same_receipt,
     a_draft_with_its_file_is_resumed_on_another_device_through_a_one_time_link,
     a_signed_in_applicants_draft_is_listed_on_my_page_and_resumed_elsewhere,
-    profile_fills_a_form_only_when_the_applicant_asks,
+    profile_fills_more_than_mail_and_name_only_when_the_applicant_asks,
     a_form_requiring_a_verified_identity_refuses_others,
 );

@@ -225,6 +225,7 @@ fn small_limits(c: &mut Config) {
         login_failures_per_client: Limit::new(5, 900),
         login_failure_delay_ms: 1,
         upload_megabytes_per_client: Limit::new(3, 3600),
+        ..RateLimitConfig::off()
     };
 }
 

@@ -2,8 +2,8 @@
 //! which writes every submission waiting at that moment in one transaction.
 
 use super::{
-    ApplicantLink, NewSubmission, SubmitOutcome, applicant_email, applicant_name, applicant_notice,
-    search_text,
+    ApplicantLink, ApplicantNotice, NewSubmission, SubmitOutcome, applicant_email, applicant_name,
+    applicant_notice, search_text,
 };
 use crate::forms_store::PublishedForm;
 use madoguchi_kernel::db::Backend;
@@ -26,7 +26,12 @@ fn mails_for(
     let mut mails = Vec::with_capacity(2);
     if let Some(link) = applicant {
         if let Some(to) = link.notify.clone() {
-            mails.push(applicant_notice(to, "受付完了", receipt, public_url));
+            mails.push(applicant_notice(
+                to,
+                ApplicantNotice::Receipt,
+                receipt,
+                public_url,
+            ));
         }
     } else if let Some(to) = email {
         mails.push(SendMail {
@@ -34,8 +39,9 @@ fn mails_for(
             subject: format!("【受付完了】{title}（受付番号 {receipt}）"),
             body: format!(
                 "{title} の申請を受け付けました。\n\n受付番号: {receipt}\n\nお問い合わせの際は受付番号をお知らせください。\n\
-                 このメールは送信専用です。\n\n{}\n{}/t/{}\n",
-                form.tenant.name, public_url, form.tenant.code
+                 マイページ（{public_url}/mypage）にログインしてこの受付番号の申請を追加すると、状況をいつでも確認できます。\n\
+                 このメールは送信専用です。\n\n{}\n{public_url}/t/{}\n",
+                form.tenant.name, form.tenant.code
             ),
         });
     }
