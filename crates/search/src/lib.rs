@@ -22,6 +22,7 @@
 //! assert_eq!(answer.hits[0].id, 1);
 //! ```
 
+mod analyzer;
 mod cluster;
 mod index;
 mod mask;
@@ -29,10 +30,13 @@ mod normalize;
 mod readings;
 mod synonyms;
 mod terms;
+mod thesaurus;
 
+pub use analyzer::{Analyzer, AnalyzerError, IPADIC_DEFS};
 pub use cluster::group_similar;
 pub use index::{Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SearchOptions, Signals};
 pub use mask::{MASK, mask_personal_data};
 pub use normalize::normalize;
 pub use readings::{IPADIC_FILES, Readings};
 pub use synonyms::{MAX_TERM_CHARS, SynonymError, Synonyms};
+pub use thesaurus::Thesaurus;
