@@ -32,6 +32,8 @@ OLD=(p_at_1 p_at_5 hit_at_5 recall_at_10 mrr ndcg_at_5 answered_at_1 noanswer_pr
     confident_precision confident_share)
 json=$("$EX" --json)
 for m in "${OLD[@]}"; do
+    # faq_confident_* are the held-out rows; the old set's are recorded with _ipadic only.
+    [[ $m == confident_* ]] && continue
     record "faq_$m" "$(get "$json" "faq_$m")" "—"
 done
 if [[ -n $IPADIC ]]; then
@@ -54,7 +56,7 @@ if [[ -f $HELD ]]; then
     }
     name() { # metric suffix → row name (confident_* rows carry no _heldout: they are held-out figures already)
         case $1 in
-        confident_*) echo "faq_$1$2" ;; *) echo "faq_$1_heldout$2" ;;
+        confident_*) echo "faq_$1${2:-}" ;; *) echo "faq_${1}_heldout${2:-}" ;;
         esac
     }
     for split in test dev cv; do
@@ -64,12 +66,12 @@ if [[ -f $HELD ]]; then
         json=$("$EX" --json --questions "$HELD" "${FULL[@]}" "${args[@]}" 2>/dev/null)
         log "held-out $split: $json"
         for m in p_at_1 recall_at_5 recall_at_10 mrr confident_precision confident_share; do
-            record "$(name $m $suffix)" "$(get "$json" "faq_$m")" "$(goal $m)"
+            record "$(name "$m" "$suffix")" "$(get "$json" "faq_$m")" "$(goal $m)"
         done
     done
     json=$("$EX" --json --questions "$HELD" --split test 2>/dev/null)
     for m in p_at_1 recall_at_10 confident_precision confident_share; do
-        record "$(name $m _bigrams)" "$(get "$json" "faq_$m")" "—"
+        record "$(name "$m" _bigrams)" "$(get "$json" "faq_$m")" "—"
     done
 fi
 counts=$(python3 - <<'PY'

@@ -9,7 +9,7 @@ for reporting. `faq_eval --fit-bias` then picks the bias that answers the most q
 of confident answers are right.
 
 Logistic regression of "the first hit is right" over the signals (coverage, question coverage, margin over the
-second hit, ln(1 + score), score per query weight). Prints the fit on the even lines checked on the odd ones,
+second hit, ln(1 + score), score per query weight, share of the query's content words found). Prints the fit on the even lines checked on the odd ones,
 then the fit on everything with, for several biases, the share of answerable questions answered right and
 confidently and the no-answer precision/recall. Copy the chosen weights into `Params::default()` (`conf_*`).
 """
@@ -23,7 +23,7 @@ def features(row):
     s, s2 = float(row["score"]), float(row["second"])
     qw = max(float(row["query_weight"]), 1e-6)
     return [1.0, float(row["coverage"]), float(row["question_coverage"]), (s - s2) / max(s, 1e-6), math.log1p(s),
-            s / qw]
+            s / qw, float(row.get("word_coverage") or 1.0)]
 
 
 def fit(xs, ys, rounds=3000, rate=0.5):
@@ -63,7 +63,7 @@ def main():
             rows += list(csv.DictReader(f, delimiter="\t"))
     xs = [features(r) for r in rows]
     ys = [1 if r["label"] == "right" else 0 for r in rows]
-    names = ["bias", "coverage", "question_coverage", "margin", "log_score", "score_per_weight"]
+    names = ["bias", "coverage", "question_coverage", "margin", "log_score", "score_per_weight", "word_coverage"]
 
     even = [i for i in range(len(rows)) if i % 2 == 0]
     odd = [i for i in range(len(rows)) if i % 2 == 1]

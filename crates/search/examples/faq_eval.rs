@@ -215,6 +215,10 @@ impl Ranked {
 }
 
 impl Eval {
+    fn analyzed(&self) -> bool {
+        self.synonyms.analyzer().is_some()
+    }
+
     fn rank(&self, params: &Params, subset: impl Fn(usize) -> bool) -> Vec<Ranked> {
         let index = Index::build_with(documents(&self.qas), &self.synonyms, params.clone());
         self.questions
@@ -307,6 +311,25 @@ impl Eval {
             );
         }
     }
+}
+
+/// The bias of the confidence rule in use (with or without the analyzer).
+fn bias(p: &Params, analyzed: bool) -> f32 {
+    if analyzed {
+        p.conf_bias
+    } else {
+        p.conf_fallback[0]
+    }
+}
+
+fn with_bias(p: &Params, analyzed: bool, value: f32) -> Params {
+    let mut p = p.clone();
+    if analyzed {
+        p.conf_bias = value;
+    } else {
+        p.conf_fallback[0] = value;
+    }
+    p
 }
 
 fn set_param(p: &mut Params, name: &str, value: f32) {
@@ -490,7 +513,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--fit-bias") {
         let (p, _) = best_confidence(&eval, &ranked, &params);
-        println!("conf_bias {:.3}", p.conf_bias);
+        println!("conf_bias {:.3}", bias(&p, eval.analyzed()));
         let (t, n) = eval.score(&ranked, &p);
         print_report(&t, &n, json);
         return;
@@ -507,7 +530,9 @@ fn main() {
         return;
     }
     if args.iter().any(|a| a == "--signals") {
-        println!("note\tlabel\tcoverage\tquestion_coverage\tscore\tsecond\tquery_weight");
+        println!(
+            "note\tlabel\tcoverage\tquestion_coverage\tscore\tsecond\tquery_weight\tword_coverage"
+        );
         for r in &ranked {
             let q = &eval.questions[r.question];
             let label = if q.relevant.is_empty() {
@@ -523,8 +548,14 @@ fn main() {
             };
             let s = &r.signals;
             println!(
-                "{}\t{label}\t{:.3}\t{:.3}\t{:.2}\t{:.2}\t{:.2}",
-                q.note, s.coverage, s.question_coverage, s.score, s.second_score, s.query_weight
+                "{}\t{label}\t{:.3}\t{:.3}\t{:.2}\t{:.2}\t{:.2}\t{:.3}",
+                q.note,
+                s.coverage,
+                s.question_coverage,
+                s.score,
+                s.second_score,
+                s.query_weight,
+                s.word_coverage
             );
         }
         return;
@@ -538,11 +569,8 @@ fn main() {
 fn best_thresholds(eval: &Eval, ranked: &[Ranked], params: &Params) -> (Params, f64) {
     let mut best = (params.clone(), f64::MIN);
     for i in 0..=40 {
-        let conf_bias = params.conf_bias - 2.0 + i as f32 * 0.1;
-        let p = Params {
-            conf_bias,
-            ..params.clone()
-        };
+        let a = eval.analyzed();
+        let p = with_bias(params, a, bias(params, a) - 2.0 + i as f32 * 0.1);
         let score = eval.score(ranked, &p).0.objective();
         if score > best.1 + 1e-9 {
             best = (p, score);
@@ -555,11 +583,8 @@ fn best_thresholds(eval: &Eval, ranked: &[Ranked], params: &Params) -> (Params, 
 fn best_confidence(eval: &Eval, ranked: &[Ranked], params: &Params) -> (Params, f64) {
     let mut best = (params.clone(), f64::MIN);
     for i in 0..=120 {
-        let conf_bias = params.conf_bias - 6.0 + i as f32 * 0.1;
-        let p = Params {
-            conf_bias,
-            ..params.clone()
-        };
+        let a = eval.analyzed();
+        let p = with_bias(params, a, bias(params, a) - 6.0 + i as f32 * 0.1);
         let score = eval.score(ranked, &p).0.confidence_objective();
         if score > best.1 + 1e-9 {
             best = (p, score);
@@ -583,7 +608,7 @@ fn cross_validate(eval: &Eval, ranked: &[Ranked], params: &Params, json: bool) {
         if !json {
             println!(
                 "fold {k}: conf_bias {:.3}, {} test questions",
-                p.conf_bias,
+                bias(&p, eval.analyzed()),
                 test.len()
             );
         }

@@ -119,36 +119,43 @@ pub struct Params {
     pub conf_log_score: f32,
     /// Weight of first score ÷ the query's idf weight.
     pub conf_score_per_weight: f32,
+    /// Weight of the share of the query's content words (with the analyzer) found in the first hit.
+    pub conf_word_coverage: f32,
+    /// The rule without the analyzer (character terms only score differently): bias, coverage, question
+    /// coverage, margin, ln(1 + score), score per weight, fitted the same way on that configuration.
+    pub conf_fallback: [f32; 6],
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             k1: 0.9,
-            b_question: 0.25,
-            b_answer: 0.9,
+            b_question: 0.5,
+            b_answer: 0.25,
             w_question: 1.0,
             w_other_questions: 0.2,
             w_answer: 0.5,
             w_category: 0.5,
             one_idf: true,
             rewrite_synonyms: false,
-            w_dictionary: 1.0,
+            w_dictionary: 0.5,
             w_spelling: 1.0,
-            w_synonym: 0.5,
-            w_bigram: 1.0,
-            w_base: 1.0,
+            w_synonym: 0.25,
+            w_bigram: 0.5,
+            w_base: 0.5,
             w_reading: 0.5,
             mask_function_words: true,
-            w_same_question: 2.0,
+            w_same_question: 3.0,
             w_unigram: 0.5,
-            w_kana_bigram: 0.5,
-            conf_bias: -6.68,
-            conf_coverage: 4.594,
-            conf_question_coverage: 0.383,
-            conf_margin: 4.644,
-            conf_log_score: 1.581,
-            conf_score_per_weight: -0.427,
+            w_kana_bigram: 1.0,
+            conf_bias: -7.25,
+            conf_coverage: 2.457,
+            conf_question_coverage: 0.244,
+            conf_margin: 1.819,
+            conf_log_score: 1.305,
+            conf_score_per_weight: -0.317,
+            conf_word_coverage: -0.096,
+            conf_fallback: [-6.68, 4.594, 0.383, 4.644, 1.581, -0.427],
         }
     }
 }
@@ -167,6 +174,11 @@ pub struct Signals {
     pub question_coverage: f32,
     /// The query's total idf weight.
     pub query_weight: f32,
+    /// Share of the idf weight of the query's content words (base forms; 1 without the analyzer) found anywhere
+    /// in the first hit.
+    pub word_coverage: f32,
+    /// Whether the query went through the analyzer (decides which confidence rule applies).
+    pub analyzed: bool,
 }
 
 impl Params {
@@ -189,12 +201,23 @@ impl Params {
             return false;
         }
         let margin = (s.score - s.second_score) / s.score;
+        if !s.analyzed {
+            let w = &self.conf_fallback;
+            let z = w[0]
+                + w[1] * s.coverage
+                + w[2] * s.question_coverage
+                + w[3] * margin
+                + w[4] * s.score.ln_1p()
+                + w[5] * s.score / s.query_weight;
+            return z >= 0.0;
+        }
         let z = self.conf_bias
             + self.conf_coverage * s.coverage
             + self.conf_question_coverage * s.question_coverage
             + self.conf_margin * margin
             + self.conf_log_score * s.score.ln_1p()
-            + self.conf_score_per_weight * s.score / s.query_weight;
+            + self.conf_score_per_weight * s.score / s.query_weight
+            + self.conf_word_coverage * s.word_coverage;
         z >= 0.0
     }
 }
@@ -552,7 +575,11 @@ impl Index {
             .any(|u| matches!(u, Unit::Char(_, c) if *c != Class::Hiragana));
         // Each distinct term counts once, with the weight of its kind.
         let mut weights: FxHashMap<u64, f32> = FxHashMap::default();
+        let mut content_words: rustc_hash::FxHashSet<u64> = Default::default();
         for (key, kind) in raw {
+            if kind == Kind::Base {
+                content_words.insert(key);
+            }
             let w = p.kind_weight(kind, kana_only);
             let e = weights.entry(key).or_insert(0.0);
             *e = e.max(w);
@@ -603,12 +630,18 @@ impl Index {
         let mut covered = vec![0.0f32; self.ids.len()];
         let mut last_term = vec![u32::MAX; self.ids.len()];
         let k1p1 = p.k1 + 1.0;
+        let mut word_total = 0.0;
+        let mut word_covered = vec![0.0f32; self.ids.len()];
         let typed = weights.into_iter().map(|(k, w)| (k, w, true));
         let added = expanded.into_iter().map(|(k, w)| (k, w, false));
         for (key, w, original) in typed.chain(added) {
+            let is_word = original && content_words.contains(&key);
             let Some(&t) = self.terms.get(&key) else {
                 if original {
                     total_weight += w * max_idf;
+                }
+                if is_word {
+                    word_total += w * max_idf;
                 }
                 continue;
             };
@@ -616,6 +649,10 @@ impl Index {
             if original {
                 total_weight += cover;
             }
+            if is_word {
+                word_total += cover;
+            }
+            let word_cover = if is_word { cover } else { 0.0 };
             let (entries, tfs) = self.questions.postings(t);
             let idf_q = w * self.questions.idf[t as usize];
             for (&e, &tf) in entries.iter().zip(tfs) {
@@ -627,6 +664,7 @@ impl Index {
                 if last_term[d] != t {
                     last_term[d] = t;
                     covered[d] += cover;
+                    word_covered[d] += word_cover;
                 }
             }
             for (field, weight) in [
@@ -641,6 +679,7 @@ impl Index {
                     if last_term[d as usize] != t {
                         last_term[d as usize] = t;
                         covered[d as usize] += cover;
+                        word_covered[d as usize] += word_cover;
                     }
                 }
             }
@@ -690,6 +729,12 @@ impl Index {
                 coverage: (covered[d as usize] / total_weight).min(1.0),
                 question_coverage: (best_entry_covered[d as usize] / total_weight).min(1.0),
                 query_weight: total_weight,
+                analyzed: self.synonyms.analyzer().is_some(),
+                word_coverage: if word_total > 0.0 {
+                    (word_covered[d as usize] / word_total).min(1.0)
+                } else {
+                    1.0
+                },
             },
             _ => Signals::default(),
         };
