@@ -45,8 +45,8 @@ pub(crate) struct Word {
 
 /// Content words that phrase a question rather than name its topic (どのようにすれば良いか教えてください): the
 /// verbs of asking and knowing, "possible/good", and the empty nouns of "the way to / the case of". Kept short on
-/// purpose: in the project's Q&A questions each appears in over 2 % of question texts and in no category name,
-/// and a word such as 必要 (必要書類) or 期限 that names a topic stays in.
+/// purpose (counts over `bench/faq/qa.jsonl` in ADR 0024); a word such as 必要 (必要書類) or 期限 that names a topic
+/// stays in.
 const PHRASING: [&str; 24] = [
     "する",
     "ある",

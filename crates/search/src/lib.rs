@@ -1,10 +1,12 @@
 //! Offline Japanese FAQ retrieval (AI-FAQ, issue 5): normalisation, a synonym / 表記ゆれ dictionary, an
 //! in-memory BM25 index over character bigrams of questions, phrasings and answers, a confidence rule that says
 //! when there is no good answer, optional kana readings of kanji words from an IPADIC lexicon ([`Readings`]),
-//! personal-data masking and grouping of similar questions.
+//! optional word analysis over IPADIC ([`Analyzer`]: base forms and readings of content words) and the Sudachi
+//! synonym groups ([`Thesaurus`]) expanding the question, personal-data masking and grouping of similar questions.
 //!
 //! Pure: no I/O, no database. The web crate builds one [`Index`] per tenant from its Q&As and shares it behind
-//! an `Arc`; see `docs/adr/0009-faq-retrieval.md` for why the index is hand-written and how it was tuned.
+//! an `Arc`; see `docs/adr/0009-faq-retrieval.md` for why the index is hand-written and
+//! `docs/adr/0024-faq-word-analysis.md` for the word analysis and how the weights were fitted.
 //!
 //! ```
 //! use madoguchi_search::{Document, Index, SearchOptions, Synonyms};
