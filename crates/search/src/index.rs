@@ -243,6 +243,12 @@ pub const MAX_QUERY_CHARS: usize = 1000;
 /// Most synonyms a question is expanded with (bounds the work of a search).
 const MAX_EXPANSIONS: usize = 64;
 
+/// Lowest idf of a term added by a synonym: the idf of a term in about a third of the Q&As.
+const MIN_EXPANSION_IDF: f32 = 1.0;
+
+/// Number of Q&As from which such terms are skipped.
+const PRUNE_FROM_DOCS: usize = 100;
+
 /// Postings of one field: for each term, the (slot, term frequency) pairs, slots ascending.
 #[derive(Debug, Default)]
 struct Field {
@@ -659,6 +665,14 @@ impl Index {
                 }
                 continue;
             };
+            // In a large base, a synonym's term found in a third of the Q&As or more (申請, 市役所) adds little
+            // but a long postings walk: skipped (a small base has short lists and needs every match).
+            if !original
+                && self.ids.len() >= PRUNE_FROM_DOCS
+                && self.idf_any[t as usize] < MIN_EXPANSION_IDF
+            {
+                continue;
+            }
             let cover = w * self.idf_any[t as usize];
             if original {
                 total_weight += cover;
