@@ -1,16 +1,23 @@
 # shellcheck shell=bash
-# Sourced by eval.sh and latency.sh: the IPADIC sources for the optional kana readings.
-# Uses /usr/share/mecab/dic/ipadic when Debian's mecab-ipadic is installed, otherwise downloads that package
-# once with `apt-get download` (no installation) into BENCH_IPADIC_CACHE. Prints the directory, or nothing.
-IPADIC_CACHE=${BENCH_IPADIC_CACHE:-$HOME/.cache/madoguchi-ipadic}
+# Sourced by eval.sh and latency.sh: the language resources of the FAQ (IPADIC sources for readings and word
+# analysis, the Sudachi synonym dictionary), fetched once by scripts/faq-setup into MADOGUCHI_FAQ_DATA
+# (default ~/.cache/madoguchi-faq). Each function prints a path, or nothing when unavailable.
+faq_data_dir() {
+    "$REPO/scripts/faq-setup" 2>/dev/null || true
+}
 ipadic_dir() {
-    local system=/usr/share/mecab/dic/ipadic cached=$IPADIC_CACHE/x/usr/share/mecab/dic/ipadic
-    if [[ -f $system/Noun.csv ]]; then
-        echo "$system"
-    elif [[ -f $cached/Noun.csv ]]; then
-        echo "$cached"
-    elif mkdir -p "$IPADIC_CACHE" && (cd "$IPADIC_CACHE" && apt-get download mecab-ipadic >/dev/null 2>&1 &&
-        dpkg-deb -x mecab-ipadic_*.deb x) && [[ -f $cached/Noun.csv ]]; then
-        echo "$cached"
+    local d
+    d=$(faq_data_dir)
+    if [[ -n $d && -f $d/ipadic/Noun.csv ]]; then
+        echo "$d/ipadic"
+    elif [[ -f /usr/share/mecab/dic/ipadic/Noun.csv ]]; then
+        echo /usr/share/mecab/dic/ipadic
+    fi
+}
+sudachi_file() {
+    local d
+    d=$(faq_data_dir)
+    if [[ -n $d && -f $d/sudachi-synonyms-dictionary.json ]]; then
+        echo "$d/sudachi-synonyms-dictionary.json"
     fi
 }

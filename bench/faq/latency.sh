@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed and size of the FAQ index with 10,000 Q&As (see bench/README.md, "faq").
 #   bench/faq/latency.sh          # BENCH_RUNS rounds (default 3), a fresh process each; medians recorded
-# Measured twice: character bigrams only, and with kana readings from IPADIC (_ipadic rows).
+# Measured twice: character bigrams only, and with IPADIC word analysis and the Sudachi synonyms (_ipadic rows).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$BENCH_DIR/faq/ipadic.sh"
@@ -25,10 +25,11 @@ measure() {
         done <<<"$out"
     done
     m() { median ${values[$1]}; }
-    record "faq_answer_p99_ms_10k$suffix" "$(m answer_p99_ms)" "< 20"
+    record "faq_answer_p99_ms_10k$suffix" "$(m answer_p99_ms)" "< 30"
     record "faq_answer_p50_ms_10k$suffix" "$(m answer_p50_ms)" "—"
     record "faq_longest_query_ms_10k$suffix" "$(m longest_query_ms)" "—"
-    record "faq_rebuild_s_10k$suffix" "$(m rebuild_s)" "< 5"
+    # Word analysis of every answer costs most of the rebuild: issue 15 allows 120 s (with embeddings).
+    record "faq_rebuild_s_10k$suffix" "$(m rebuild_s)" "$([[ -n $suffix ]] && echo "< 120" || echo "< 5")"
     record "faq_rebuild_per_normalize_10k$suffix" "$(m rebuild_per_normalize)" "—"
     record "faq_index_mb_10k$suffix" "$(m memory_bytes_mb)" "< 200"
     record "faq_rss_delta_mb_10k$suffix" "$(m rss_delta_mb)" "< 200"
@@ -36,7 +37,8 @@ measure() {
 
 measure ""
 if [[ -n $IPADIC ]]; then
-    measure _ipadic --ipadic "$IPADIC"
+    SUDACHI=$(sudachi_file || true)
+    measure _ipadic --ipadic "$IPADIC" --words ${SUDACHI:+--sudachi "$SUDACHI"}
 else
     log "IPADIC not available: the _ipadic rows are left as they were"
 fi

@@ -9,29 +9,152 @@
 
 use crate::store::{self, Audience, Entry};
 use madoguchi_kernel::Db;
-use madoguchi_search::{Answer, Document, IPADIC_FILES, Index, Readings, SearchOptions, Synonyms};
+use madoguchi_search::{
+    Analyzer, Answer, Document, IPADIC_DEFS, IPADIC_FILES, Index, Readings, SearchOptions,
+    Synonyms, Thesaurus,
+};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// Where Debian's `mecab-ipadic` installs the IPADIC sources; `MADOGUCHI_IPADIC_DIR` overrides it.
 pub const IPADIC_DIR: &str = "/usr/share/mecab/dic/ipadic";
 
-/// Kana readings of kanji words from IPADIC, when the dictionary is installed: questions typed in kana then
-/// find Q&As written in kanji (ADR 0009). Without it everything works, a little less well for kana questions.
-pub fn load_readings() -> Option<Readings> {
-    let dir = std::env::var("MADOGUCHI_IPADIC_DIR").unwrap_or_else(|_| IPADIC_DIR.to_string());
-    let files: Vec<Vec<u8>> = IPADIC_FILES
-        .iter()
-        .filter_map(|f| std::fs::read(std::path::Path::new(&dir).join(f)).ok())
+/// The optional language resources of FAQ search (ADR 0009, 0024), shared by every tenant's index.
+#[derive(Debug, Clone, Default)]
+pub struct Language {
+    /// Kana readings of kanji words (used when there is no analyzer).
+    pub readings: Option<Readings>,
+    /// Word analysis over IPADIC.
+    pub analyzer: Option<Analyzer>,
+    /// The Sudachi synonym groups.
+    pub thesaurus: Option<Thesaurus>,
+}
+
+impl Language {
+    /// Adds the resources to a tenant's synonyms.
+    pub fn apply(&self, mut synonyms: Synonyms) -> Synonyms {
+        if let Some(r) = &self.readings {
+            synonyms = synonyms.with_readings(r.clone());
+        }
+        if let Some(a) = &self.analyzer {
+            synonyms = synonyms.with_analyzer(a.clone());
+        }
+        if let Some(t) = &self.thesaurus {
+            synonyms = synonyms.with_thesaurus(t.clone());
+        }
+        synonyms
+    }
+}
+
+/// Loads what is present of the language resources (blocking; a few seconds the first time). `dir` is the
+/// directory `scripts/faq-setup` fills (`MADOGUCHI_FAQ_DATA` overrides it; the server passes `data_dir/faq`):
+/// `ipadic/` (IPADIC sources, else `MADOGUCHI_IPADIC_DIR` or Debian's [`IPADIC_DIR`]), `ipadic-system.dic`
+/// (the analyzer's dictionary, compiled there from the sources on first use) and
+/// `sudachi-synonyms-dictionary.json`. Whatever is missing is left out: search then works with less.
+pub fn load_language(dir: Option<&Path>) -> Language {
+    let dir: Option<PathBuf> = std::env::var_os("MADOGUCHI_FAQ_DATA")
+        .map(PathBuf::from)
+        .or_else(|| dir.map(Path::to_path_buf));
+    let ipadic = dir
+        .as_ref()
+        .map(|d| d.join("ipadic"))
+        .filter(|d| d.join("Noun.csv").is_file())
+        .unwrap_or_else(|| {
+            PathBuf::from(
+                std::env::var("MADOGUCHI_IPADIC_DIR").unwrap_or_else(|_| IPADIC_DIR.to_string()),
+            )
+        });
+    let mut language = Language::default();
+    let compiled = dir.as_ref().map(|d| d.join("ipadic-system.dic"));
+    let bytes = compiled
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .or_else(|| compile_ipadic(&ipadic, compiled.as_deref()));
+    match bytes.map(|b| Analyzer::from_compiled(&b)) {
+        Some(Ok(a)) => {
+            tracing::info!(dir = %ipadic.display(), "FAQ word analysis loaded (IPADIC)");
+            language.analyzer = Some(a);
+        }
+        Some(Err(e)) => tracing::warn!(error = %e, "FAQ word analysis unavailable"),
+        None => {
+            tracing::info!(dir = %ipadic.display(), "IPADIC not found: FAQ search runs on characters only");
+        }
+    }
+    if language.analyzer.is_none() {
+        let files: Vec<Vec<u8>> = IPADIC_FILES
+            .iter()
+            .filter_map(|f| std::fs::read(ipadic.join(f)).ok())
+            .collect();
+        if !files.is_empty() {
+            language.readings = Some(Readings::from_ipadic_euc_jp(
+                files.iter().map(Vec::as_slice),
+            ));
+        }
+    }
+    if let Some(path) = dir.map(|d| d.join("sudachi-synonyms-dictionary.json"))
+        && let Ok(text) = std::fs::read_to_string(&path)
+    {
+        match Thesaurus::from_sudachi_json(&text) {
+            Ok(t) => {
+                tracing::info!(groups = t.len(), "Sudachi synonyms loaded for FAQ search");
+                language.thesaurus = Some(t);
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "Sudachi synonyms unreadable")
+            }
+        }
+    }
+    language
+}
+
+/// Compiles the analyzer's dictionary from the IPADIC sources in `dir`, caching it at `cache` when given.
+fn compile_ipadic(dir: &Path, cache: Option<&Path>) -> Option<Vec<u8>> {
+    let mut csvs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
         .collect();
-    if files.is_empty() {
-        tracing::info!(%dir, "IPADIC not found: FAQ search runs without kana readings of kanji words");
+    if csvs.is_empty() {
         return None;
     }
-    let readings = Readings::from_ipadic_euc_jp(files.iter().map(Vec::as_slice));
-    tracing::info!(%dir, files = files.len(), "IPADIC readings loaded for FAQ search");
-    Some(readings)
+    csvs.sort();
+    let csvs: Vec<Vec<u8>> = csvs.iter().filter_map(|p| std::fs::read(p).ok()).collect();
+    let defs: Vec<Vec<u8>> = IPADIC_DEFS
+        .iter()
+        .filter_map(|f| std::fs::read(dir.join(f)).ok())
+        .collect();
+    let [matrix, chars, unk] = <[Vec<u8>; 3]>::try_from(defs).ok()?;
+    let started = Instant::now();
+    let bytes = match Analyzer::compile_ipadic_euc_jp(
+        csvs.iter().map(Vec::as_slice),
+        &matrix,
+        &chars,
+        &unk,
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "IPADIC could not be compiled");
+            return None;
+        }
+    };
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "IPADIC compiled for FAQ word analysis"
+    );
+    if let Some(cache) = cache {
+        let tmp = cache.with_extension("tmp");
+        let written = cache
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, &bytes))
+            .and_then(|()| std::fs::rename(&tmp, cache));
+        if let Err(e) = written {
+            tracing::warn!(path = %cache.display(), error = %e, "compiled IPADIC not cached");
+        }
+    }
+    Some(bytes)
 }
 
 /// How long an index is used before its generation is checked again.
@@ -114,7 +237,9 @@ pub struct Indexes {
     invalidated: RwLock<HashMap<i64, Instant>>,
     building: tokio::sync::Mutex<()>,
     recheck: Duration,
-    readings: tokio::sync::OnceCell<Option<Readings>>,
+    /// Where the language resources are (`data_dir/faq`), if anywhere.
+    language_dir: Option<PathBuf>,
+    language: tokio::sync::OnceCell<Language>,
 }
 
 impl Default for Indexes {
@@ -149,8 +274,15 @@ impl Indexes {
             invalidated: RwLock::default(),
             building: tokio::sync::Mutex::new(()),
             recheck,
-            readings: tokio::sync::OnceCell::new(),
+            language_dir: None,
+            language: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Takes the language resources from `dir` (see [`load_language`]).
+    pub fn with_language_dir(mut self, dir: PathBuf) -> Indexes {
+        self.language_dir = Some(dir);
+        self
     }
 
     fn fresh(&self, tenant_id: i64) -> Option<Arc<TenantIndex>> {
@@ -207,19 +339,16 @@ impl Indexes {
         // Read the generation first: a change committed while loading makes the next check rebuild again.
         let generation = store::generation(db, tenant_id).await?;
         let entries = store::live_entries(db, tenant_id).await?;
-        let mut synonyms = tenant_synonyms(db, tenant_id).await?;
-        let readings = self
-            .readings
+        let language = self
+            .language
             .get_or_init(|| async {
-                tokio::task::spawn_blocking(load_readings)
+                let dir = self.language_dir.clone();
+                tokio::task::spawn_blocking(move || load_language(dir.as_deref()))
                     .await
-                    .ok()
-                    .flatten()
+                    .unwrap_or_default()
             })
             .await;
-        if let Some(r) = readings {
-            synonyms = synonyms.with_readings(r.clone());
-        }
+        let synonyms = language.apply(tenant_synonyms(db, tenant_id).await?);
         let started = Instant::now();
         let index =
             tokio::task::spawn_blocking(move || TenantIndex::build(generation, entries, &synonyms))

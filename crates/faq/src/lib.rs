@@ -38,9 +38,10 @@ pub struct FaqState {
 impl FaqState {
     /// A state with no index built yet.
     pub fn new(ctx: Ctx) -> FaqState {
+        let language = ctx.config.data_dir.join("faq");
         FaqState {
             ctx,
-            indexes: Arc::new(index::Indexes::default()),
+            indexes: Arc::new(index::Indexes::default().with_language_dir(language)),
         }
     }
 }

@@ -126,11 +126,7 @@ fn main() {
     let questions: Vec<Question> = read_jsonl(&dir.join("questions.jsonl"));
     assert!(!base.is_empty(), "bench/faq/qa.jsonl is empty");
     let rss_before = rss_kib("VmRSS:");
-    let readings = common::readings_from_args(&args);
-    let mut synonyms = Synonyms::builtin();
-    if let Some(readings) = readings {
-        synonyms = synonyms.with_readings(readings);
-    }
+    let synonyms = common::language_from_args(&args, Synonyms::builtin());
 
     let docs: Vec<Document> = (0..n_docs)
         .map(|k| vary(&base[k % base.len()], k / base.len(), k))

@@ -29,7 +29,7 @@ pub fn group_similar(texts: &[String], threshold: f32) -> Vec<Vec<usize>> {
         let mut vector: FxHashMap<u64, f32> = FxHashMap::default();
         for &(key, kind) in &buf {
             let w = match kind {
-                Kind::Bigram | Kind::Word => 1.0,
+                Kind::Bigram | Kind::Word | Kind::Base | Kind::Reading => 1.0,
                 Kind::KanaBigram => 0.3,
                 Kind::Unigram => continue,
             };

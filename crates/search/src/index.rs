@@ -2,9 +2,11 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::analyzer::{Word, reading_units};
 use crate::normalize::{Class, Unit, units};
 use crate::synonyms::Synonyms;
-use crate::terms::{Kind, terms};
+use crate::terms::{Kind, terms, word_terms};
+use crate::thesaurus::Relation;
 
 /// One Q&A as the index sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -63,8 +65,22 @@ pub struct Answer {
     pub confident: bool,
 }
 
-/// Ranking and confidence parameters. The defaults are the values tuned on `bench/faq` (see ADR 0009); the
-/// evaluation harness changes them to explore, the application uses the defaults.
+/// Ranking and confidence parameters. The evaluation harness changes them to explore, the application uses the
+/// defaults, which were fitted on the development half of the held-out set `bench/faq/heldout.jsonl` (ADR 0024):
+///
+/// ```sh
+/// D=$(scripts/faq-setup)   # IPADIC sources and the Sudachi synonyms
+/// L="--ipadic $D/ipadic --words --sudachi $D/sudachi-synonyms-dictionary.json"
+/// # ranking: coordinate search over the grid in faq_eval.rs, w_dictionary kept ≥ 0.5 (staff synonyms must act)
+/// faq_eval --questions bench/faq/heldout.jsonl --tune $L
+/// # confidence (with the analyzer): logistic fit of the signals, then the bias for precision ≥ 0.85
+/// faq_eval --questions bench/faq/heldout.jsonl --split dev --signals $L > dev.tsv
+/// bench/faq/fit_confidence.py dev.tsv
+/// faq_eval --questions bench/faq/heldout.jsonl --split dev --fit-bias $L
+/// ```
+///
+/// `conf_fallback` (no analyzer) is the rule of ADR 0009, kept: the one fitted the same way on the character-only
+/// ranking needs scores that small bases (tens of Q&As) never reach.
 #[doc(hidden)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -75,8 +91,30 @@ pub struct Params {
     pub w_question: f32,
     /// Weight of the other questions and phrasings of the same Q&A (summed).
     pub w_other_questions: f32,
-    /// Weight of the answer (with the category appended).
+    /// Weight of the answer.
     pub w_answer: f32,
+    /// Weight of the category.
+    pub w_category: f32,
+    /// One idf over whole documents for every field (true), or each field's own idf (false, the first version:
+    /// a city name in two thirds of the questions but few answers still weighed a lot in the question field).
+    pub one_idf: bool,
+    /// Rewrite staff synonyms on both sides to the group's first term (the first version) instead of expanding
+    /// the query.
+    pub rewrite_synonyms: bool,
+    /// Query weight of the terms a staff / built-in synonym group adds.
+    pub w_dictionary: f32,
+    /// Query weight of the other spellings of a word the Sudachi thesaurus adds (表記ゆれ).
+    pub w_spelling: f32,
+    /// Query weight of the other words of its meaning the Sudachi thesaurus adds.
+    pub w_synonym: f32,
+    /// Query weight of character bigrams.
+    pub w_bigram: f32,
+    /// Query weight of a content word's base form (with the analyzer).
+    pub w_base: f32,
+    /// Query weight of a content word's reading (with the analyzer).
+    pub w_reading: f32,
+    /// With the analyzer, take character terms from content words only (see `text_terms`).
+    pub mask_function_words: bool,
     /// Weight of the near-duplicate bonus: (Dice similarity of the best question entry and the query)⁴ × the
     /// query's idf weight.
     pub w_same_question: f32,
@@ -95,32 +133,49 @@ pub struct Params {
     pub conf_log_score: f32,
     /// Weight of first score ÷ the query's idf weight.
     pub conf_score_per_weight: f32,
+    /// Weight of the share of the query's content words (with the analyzer) found in the first hit.
+    pub conf_word_coverage: f32,
+    /// The rule without the analyzer (character terms only score differently): bias, coverage, question
+    /// coverage, margin, ln(1 + score), score per weight, fitted the same way on that configuration.
+    pub conf_fallback: [f32; 6],
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             k1: 0.9,
-            b_question: 0.25,
-            b_answer: 0.9,
+            b_question: 0.5,
+            b_answer: 0.25,
             w_question: 1.0,
             w_other_questions: 0.2,
             w_answer: 0.5,
-            w_same_question: 2.0,
+            w_category: 0.5,
+            one_idf: true,
+            rewrite_synonyms: false,
+            w_dictionary: 0.5,
+            w_spelling: 1.0,
+            w_synonym: 0.25,
+            w_bigram: 0.5,
+            w_base: 0.5,
+            w_reading: 0.5,
+            mask_function_words: true,
+            w_same_question: 3.0,
             w_unigram: 0.5,
-            w_kana_bigram: 0.5,
-            conf_bias: -6.68,
-            conf_coverage: 4.594,
-            conf_question_coverage: 0.383,
-            conf_margin: 4.644,
-            conf_log_score: 1.581,
-            conf_score_per_weight: -0.427,
+            w_kana_bigram: 1.0,
+            conf_bias: -7.25,
+            conf_coverage: 2.457,
+            conf_question_coverage: 0.244,
+            conf_margin: 1.819,
+            conf_log_score: 1.305,
+            conf_score_per_weight: -0.317,
+            conf_word_coverage: -0.096,
+            conf_fallback: [-6.68, 4.594, 0.383, 4.644, 1.581, -0.427],
         }
     }
 }
 
-/// What the confidence rule looks at, about the first hit.
-#[doc(hidden)]
+/// What the confidence rule looks at, about the first hit: returned by [`Index::search_explained`] so that a
+/// caller fusing this ranking with another one can recompute a confidence over the fused list.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Signals {
     /// Score of the first hit.
@@ -133,13 +188,21 @@ pub struct Signals {
     pub question_coverage: f32,
     /// The query's total idf weight.
     pub query_weight: f32,
+    /// Share of the idf weight of the query's content words (base forms; 1 without the analyzer) found anywhere
+    /// in the first hit.
+    pub word_coverage: f32,
+    /// Whether the query went through the analyzer (decides which confidence rule applies).
+    pub analyzed: bool,
 }
 
 impl Params {
     /// The query weight of a kind of term (`kana_only`: the question is written only in hiragana).
     fn kind_weight(&self, kind: Kind, kana_only: bool) -> f32 {
         match kind {
-            Kind::Bigram | Kind::Word => 1.0,
+            Kind::Word => 1.0,
+            Kind::Bigram => self.w_bigram,
+            Kind::Base => self.w_base,
+            Kind::Reading => self.w_reading,
             Kind::KanaBigram if kana_only => 1.0,
             Kind::KanaBigram => self.w_kana_bigram,
             Kind::Unigram => self.w_unigram,
@@ -152,12 +215,23 @@ impl Params {
             return false;
         }
         let margin = (s.score - s.second_score) / s.score;
+        if !s.analyzed {
+            let w = &self.conf_fallback;
+            let z = w[0]
+                + w[1] * s.coverage
+                + w[2] * s.question_coverage
+                + w[3] * margin
+                + w[4] * s.score.ln_1p()
+                + w[5] * s.score / s.query_weight;
+            return z >= 0.0;
+        }
         let z = self.conf_bias
             + self.conf_coverage * s.coverage
             + self.conf_question_coverage * s.question_coverage
             + self.conf_margin * margin
             + self.conf_log_score * s.score.ln_1p()
-            + self.conf_score_per_weight * s.score / s.query_weight;
+            + self.conf_score_per_weight * s.score / s.query_weight
+            + self.conf_word_coverage * s.word_coverage;
         z >= 0.0
     }
 }
@@ -165,6 +239,15 @@ impl Params {
 /// Queries longer than this (in characters) are cut: nobody types more into a question box, and it bounds the
 /// work of a search.
 pub const MAX_QUERY_CHARS: usize = 1000;
+
+/// Most synonyms a question is expanded with (bounds the work of a search).
+const MAX_EXPANSIONS: usize = 64;
+
+/// Lowest idf of a term added by a synonym: the idf of a term in about a third of the Q&As.
+const MIN_EXPANSION_IDF: f32 = 1.0;
+
+/// Number of Q&As from which such terms are skipped.
+const PRUNE_FROM_DOCS: usize = 100;
 
 /// Postings of one field: for each term, the (slot, term frequency) pairs, slots ascending.
 #[derive(Debug, Default)]
@@ -232,16 +315,20 @@ impl Field {
     }
 }
 
+/// The fields of a Q&A: question entries (slots are entries), the answer and the category (slots are
+/// documents).
+const QUESTION: usize = 0;
+const ANSWER: usize = 1;
+const CATEGORY: usize = 2;
+
 /// Postings lists and document frequencies while building.
 #[derive(Default)]
 struct Builder {
     term_ids: FxHashMap<u64, u32>,
-    q_lists: Vec<Vec<(u32, u16)>>,
-    a_lists: Vec<Vec<(u32, u16)>>,
-    /// Per term: (last document counted, number of documents), for the question field, the answer field and
-    /// either.
-    q_df: Vec<(u32, u32)>,
-    a_df: Vec<(u32, u32)>,
+    lists: [Vec<Vec<(u32, u16)>>; 3],
+    /// Per term and field: (last document counted, number of documents).
+    df: [Vec<(u32, u32)>; 3],
+    /// Per term: the same over the whole document (any field).
     any_df: Vec<(u32, u32)>,
     /// Per term: its kind where first seen (decides its weight in an entry's total weight).
     kinds: Vec<Kind>,
@@ -249,18 +336,18 @@ struct Builder {
 }
 
 impl Builder {
-    /// Adds the terms of one slot (a question entry, or a document's answer) of document `doc`.
-    fn add(&mut self, terms: &[(u64, Kind)], doc: u32, slot: u32, answer: bool) {
+    /// Adds the terms of one slot (a question entry, or a document's answer or category) of document `doc`.
+    fn add(&mut self, terms: &[(u64, Kind)], doc: u32, slot: u32, field: usize) {
         self.counts.clear();
         for &(key, kind) in terms {
             let next = self.term_ids.len() as u32;
             let t = *self.term_ids.entry(key).or_insert(next);
             if t == next {
                 self.kinds.push(kind);
-                self.q_lists.push(Vec::new());
-                self.a_lists.push(Vec::new());
-                self.q_df.push((u32::MAX, 0));
-                self.a_df.push((u32::MAX, 0));
+                for f in 0..3 {
+                    self.lists[f].push(Vec::new());
+                    self.df[f].push((u32::MAX, 0));
+                }
                 self.any_df.push((u32::MAX, 0));
             }
             let c = self.counts.entry(t).or_insert(0);
@@ -269,19 +356,54 @@ impl Builder {
         // Slots only grow, so every postings list stays sorted by slot.
         for (&t, &tf) in &self.counts {
             let t = t as usize;
-            let (list, df) = if answer {
-                (&mut self.a_lists[t], &mut self.a_df[t])
-            } else {
-                (&mut self.q_lists[t], &mut self.q_df[t])
-            };
-            list.push((slot, tf));
-            for df in [df, &mut self.any_df[t]] {
+            self.lists[field][t].push((slot, tf));
+            for df in [&mut self.df[field][t], &mut self.any_df[t]] {
                 if df.0 != doc {
                     *df = (doc, df.1 + 1);
                 }
             }
         }
     }
+}
+
+/// The terms of a text: its characters (bigrams, kanji, Latin words) and, with the analyzer, its content
+/// words' base forms and readings. With the analyzer and `mask`, the character terms are taken from the content
+/// words only (particles, auxiliaries and question phrasing become breaks), except in a text written only in
+/// hiragana, which the analyzer cuts poorly. Returns the normalised text and the analyzer's words (empty
+/// without it).
+fn text_terms(
+    synonyms: &Synonyms,
+    rewrite: bool,
+    mask: bool,
+    text: &str,
+    out: &mut Vec<(u64, Kind)>,
+) -> (Vec<Unit>, Vec<Word>) {
+    let mut us = units(text);
+    if rewrite {
+        us = synonyms.apply(us);
+    }
+    let words = synonyms
+        .analyzer()
+        .map(|a| a.words(text))
+        .unwrap_or_default();
+    let kana_only = !us
+        .iter()
+        .any(|u| matches!(u, Unit::Char(_, c) if *c != Class::Hiragana));
+    if mask && !words.is_empty() && !kana_only {
+        let mut masked = Vec::with_capacity(us.len());
+        for w in &words {
+            if w.content {
+                masked.extend(units(&w.surface));
+            } else if masked.last().is_some_and(|u| *u != Unit::Break) {
+                masked.push(Unit::Break);
+            }
+        }
+        terms(&masked, out);
+    } else {
+        terms(&us, out);
+    }
+    word_terms(&words, out);
+    (us, words)
 }
 
 fn idf(df: u32, n: usize) -> f32 {
@@ -303,6 +425,8 @@ pub struct Index {
     entry_doc: Vec<u32>,
     /// Slots are documents.
     answers: Field,
+    /// Slots are documents.
+    categories: Field,
     /// Per term: idf over documents counting either field, for the confidence rule.
     idf_any: Vec<f32>,
     /// Per question entry: the idf weight of its distinct terms.
@@ -322,56 +446,76 @@ impl Index {
         let mut b = Builder::default();
         let mut entry_doc = Vec::with_capacity(n_docs * 3);
         let mut entry_len = Vec::with_capacity(n_docs * 3);
-        let mut answer_len = Vec::with_capacity(n_docs);
+        let mut doc_len = [Vec::with_capacity(n_docs), Vec::with_capacity(n_docs)];
         let mut ids = Vec::with_capacity(n_docs);
         let mut staff_only = Vec::with_capacity(n_docs);
         let mut buf = Vec::new();
+        let rewrite = params.rewrite_synonyms;
+        let mask = params.mask_function_words;
 
         for (d, doc) in docs.into_iter().enumerate() {
             let d = d as u32;
             ids.push(doc.id);
             staff_only.push(doc.staff_only);
             for text in std::iter::once(&doc.question).chain(doc.phrasings.iter()) {
-                let text = synonyms.apply(units(text));
+                buf.clear();
+                let (us, words) = text_terms(synonyms, rewrite, mask, text, &mut buf);
                 // The question as written, and (with a lexicon) in kana, as a separate entry.
-                let reading = synonyms.readings().read(&text);
-                for variant in std::iter::once(&text).chain(reading.as_ref()) {
-                    buf.clear();
-                    terms(variant, &mut buf);
-                    if buf.is_empty() {
+                let reading = if synonyms.analyzer().is_some() {
+                    reading_units(&words)
+                } else {
+                    synonyms.readings().read(&us)
+                };
+                let mut reading_terms = Vec::new();
+                if let Some(r) = &reading {
+                    terms(r, &mut reading_terms);
+                }
+                for variant in [&buf, &reading_terms] {
+                    if variant.is_empty() {
                         continue;
                     }
                     let entry = entry_doc.len() as u32;
                     entry_doc.push(d);
-                    entry_len.push(buf.len() as u32);
-                    b.add(&buf, d, entry, false);
+                    entry_len.push(variant.len() as u32);
+                    b.add(variant, d, entry, QUESTION);
                 }
             }
-            buf.clear();
-            terms(&synonyms.apply(units(&doc.answer)), &mut buf);
-            terms(&synonyms.apply(units(&doc.category)), &mut buf);
-            answer_len.push(buf.len() as u32);
-            b.add(&buf, d, d, true);
+            for (field, text) in [(ANSWER, &doc.answer), (CATEGORY, &doc.category)] {
+                buf.clear();
+                text_terms(synonyms, rewrite, mask, text, &mut buf);
+                doc_len[field - 1].push(buf.len() as u32);
+                b.add(&buf, d, d, field);
+            }
         }
-        let q_df: Vec<u32> = b.q_df.into_iter().map(|(_, n)| n).collect();
-        let a_df: Vec<u32> = b.a_df.into_iter().map(|(_, n)| n).collect();
-        let idf_any: Vec<f32> = b.any_df.into_iter().map(|(_, n)| idf(n, n_docs)).collect();
-        let questions = Field::build(
-            b.q_lists,
+        let idf_any: Vec<f32> = b.any_df.iter().map(|&(_, n)| idf(n, n_docs)).collect();
+        let [q_lists, a_lists, c_lists] = b.lists;
+        let [q_df, a_df, c_df] =
+            b.df.map(|v| v.into_iter().map(|(_, n)| n).collect::<Vec<u32>>());
+        let mut questions = Field::build(
+            q_lists,
             &entry_len,
             &q_df,
             n_docs,
             params.k1,
             params.b_question,
         );
-        let answers = Field::build(
-            b.a_lists,
+        let [answer_len, category_len] = doc_len;
+        let mut answers = Field::build(
+            a_lists,
             &answer_len,
             &a_df,
             n_docs,
             params.k1,
             params.b_answer,
         );
+        let mut categories = Field::build(c_lists, &category_len, &c_df, n_docs, params.k1, 0.0);
+        if params.one_idf {
+            // A term is as informative in a question as in an answer: a city name found in two thirds of the
+            // Q&As (in either field) weighs little wherever it is matched.
+            for f in [&mut questions, &mut answers, &mut categories] {
+                f.idf.clone_from(&idf_any);
+            }
+        }
         // Each question entry's own weight, as a query made of it would have it (for the near-duplicate bonus).
         let mut entry_weight = vec![0.0f32; entry_doc.len()];
         for (t, kind) in b.kinds.iter().enumerate() {
@@ -393,6 +537,7 @@ impl Index {
             entry_doc,
             entry_weight,
             answers,
+            categories,
             idf_any,
         }
     }
@@ -413,6 +558,7 @@ impl Index {
         let map = self.terms.capacity() * (8 + 4 + 1);
         map + self.questions.memory_bytes()
             + self.answers.memory_bytes()
+            + self.categories.memory_bytes()
             + self.entry_doc.capacity() * 4
             + self.ids.capacity() * 8
             + self.staff_only.capacity()
@@ -427,8 +573,8 @@ impl Index {
         self.search_explained(query, opts).0
     }
 
-    /// [`Index::search`] with the signals its confidence was decided on (evaluation harness).
-    #[doc(hidden)]
+    /// [`Index::search`] with the signals its confidence was decided on: the ranked candidates with their
+    /// scores (ask for as many as a fusion needs in `opts.limit`) and what [`Params::is_confident`] looks at.
     pub fn search_explained(&self, query: &str, opts: &SearchOptions) -> (Answer, Signals) {
         let query = match query.char_indices().nth(MAX_QUERY_CHARS) {
             Some((at, _)) => &query[..at],
@@ -436,18 +582,61 @@ impl Index {
         };
         let p = &self.params;
         let mut raw = Vec::new();
-        let text = self.synonyms.apply(units(query));
-        terms(&text, &mut raw);
+        let (text, words) = text_terms(
+            &self.synonyms,
+            p.rewrite_synonyms,
+            p.mask_function_words,
+            query,
+            &mut raw,
+        );
         // A question typed only in hiragana (じどうてあて いつ) carries its meaning in kana: no discount.
         let kana_only = !text
             .iter()
             .any(|u| matches!(u, Unit::Char(_, c) if *c != Class::Hiragana));
         // Each distinct term counts once, with the weight of its kind.
         let mut weights: FxHashMap<u64, f32> = FxHashMap::default();
+        let mut content_words: rustc_hash::FxHashSet<u64> = Default::default();
         for (key, kind) in raw {
+            if kind == Kind::Base {
+                content_words.insert(key);
+            }
             let w = p.kind_weight(kind, kana_only);
             let e = weights.entry(key).or_insert(0.0);
             *e = e.max(w);
+        }
+        // Synonyms expand the query only: their terms score, and cover the query's weight, but add none to it.
+        let mut expanded: FxHashMap<u64, f32> = FxHashMap::default();
+        let mut alternatives: Vec<(&str, f32)> = Vec::new();
+        let mut from_dictionary = Vec::new();
+        if !p.rewrite_synonyms {
+            self.synonyms.expansions(&text, &mut from_dictionary);
+            alternatives.extend(from_dictionary.iter().map(|t| (*t, p.w_dictionary)));
+        }
+        let mut from_thesaurus = Vec::new();
+        self.synonyms
+            .thesaurus()
+            .expand(&words, &mut from_thesaurus);
+        alternatives.extend(from_thesaurus.iter().take(MAX_EXPANSIONS).map(|(t, r)| {
+            let w = match r {
+                Relation::Spelling => p.w_spelling,
+                Relation::Synonym => p.w_synonym,
+            };
+            (t.as_str(), w)
+        }));
+        for (alternative, factor) in alternatives {
+            if factor <= 0.0 {
+                continue;
+            }
+            raw = Vec::new();
+            text_terms(&self.synonyms, false, false, alternative, &mut raw);
+            for (key, kind) in raw {
+                if weights.contains_key(&key) {
+                    continue;
+                }
+                let w = factor * p.kind_weight(kind, kana_only);
+                let e = expanded.entry(key).or_insert(0.0);
+                *e = e.max(w);
+            }
         }
         if weights.is_empty() || self.ids.is_empty() {
             return (Answer::default(), Signals::default());
@@ -461,13 +650,37 @@ impl Index {
         let mut covered = vec![0.0f32; self.ids.len()];
         let mut last_term = vec![u32::MAX; self.ids.len()];
         let k1p1 = p.k1 + 1.0;
-        for (key, w) in weights {
+        let mut word_total = 0.0;
+        let mut word_covered = vec![0.0f32; self.ids.len()];
+        let typed = weights.into_iter().map(|(k, w)| (k, w, true));
+        let added = expanded.into_iter().map(|(k, w)| (k, w, false));
+        for (key, w, original) in typed.chain(added) {
+            let is_word = original && content_words.contains(&key);
             let Some(&t) = self.terms.get(&key) else {
-                total_weight += w * max_idf;
+                if original {
+                    total_weight += w * max_idf;
+                }
+                if is_word {
+                    word_total += w * max_idf;
+                }
                 continue;
             };
+            // In a large base, a synonym's term found in a third of the Q&As or more (申請, 市役所) adds little
+            // but a long postings walk: skipped (a small base has short lists and needs every match).
+            if !original
+                && self.ids.len() >= PRUNE_FROM_DOCS
+                && self.idf_any[t as usize] < MIN_EXPANSION_IDF
+            {
+                continue;
+            }
             let cover = w * self.idf_any[t as usize];
-            total_weight += cover;
+            if original {
+                total_weight += cover;
+            }
+            if is_word {
+                word_total += cover;
+            }
+            let word_cover = if is_word { cover } else { 0.0 };
             let (entries, tfs) = self.questions.postings(t);
             let idf_q = w * self.questions.idf[t as usize];
             for (&e, &tf) in entries.iter().zip(tfs) {
@@ -479,17 +692,23 @@ impl Index {
                 if last_term[d] != t {
                     last_term[d] = t;
                     covered[d] += cover;
+                    word_covered[d] += word_cover;
                 }
             }
-            let (docs, tfs) = self.answers.postings(t);
-            let idf_a = w * self.answers.idf[t as usize];
-            for (&d, &tf) in docs.iter().zip(tfs) {
-                let tf = tf as f32;
-                answer_score[d as usize] +=
-                    idf_a * tf * k1p1 / (tf + self.answers.norm[d as usize]);
-                if last_term[d as usize] != t {
-                    last_term[d as usize] = t;
-                    covered[d as usize] += cover;
+            for (field, weight) in [
+                (&self.answers, p.w_answer),
+                (&self.categories, p.w_category),
+            ] {
+                let (docs, tfs) = field.postings(t);
+                let idf_a = weight * w * field.idf[t as usize];
+                for (&d, &tf) in docs.iter().zip(tfs) {
+                    let tf = tf as f32;
+                    answer_score[d as usize] += idf_a * tf * k1p1 / (tf + field.norm[d as usize]);
+                    if last_term[d as usize] != t {
+                        last_term[d as usize] = t;
+                        covered[d as usize] += cover;
+                        word_covered[d as usize] += word_cover;
+                    }
                 }
             }
         }
@@ -506,7 +725,7 @@ impl Index {
             entry_sum[d] += s;
             best_entry_covered[d] = best_entry_covered[d].max(c);
             if c > 0.0 {
-                let dice = 2.0 * c / (total_weight + self.entry_weight[e]);
+                let dice = (2.0 * c / (total_weight + self.entry_weight[e])).min(1.0);
                 best_dice[d] = best_dice[d].max(dice);
             }
         }
@@ -516,7 +735,7 @@ impl Index {
                 let others = entry_sum[d] - best_entry[d];
                 let s = p.w_question * best_entry[d]
                     + p.w_other_questions * others
-                    + p.w_answer * answer_score[d]
+                    + answer_score[d]
                     + p.w_same_question * best_dice[d].powi(4) * total_weight;
                 (s > 0.0).then_some((s, d as u32))
             })
@@ -535,9 +754,15 @@ impl Index {
             Some(&(score, d)) if total_weight > 0.0 => Signals {
                 score,
                 second_score: ranked.get(1).map_or(0.0, |h| h.0),
-                coverage: covered[d as usize] / total_weight,
-                question_coverage: best_entry_covered[d as usize] / total_weight,
+                coverage: (covered[d as usize] / total_weight).min(1.0),
+                question_coverage: (best_entry_covered[d as usize] / total_weight).min(1.0),
                 query_weight: total_weight,
+                analyzed: self.synonyms.analyzer().is_some(),
+                word_coverage: if word_total > 0.0 {
+                    (word_covered[d as usize] / word_total).min(1.0)
+                } else {
+                    1.0
+                },
             },
             _ => Signals::default(),
         };

@@ -1,10 +1,12 @@
 //! Offline Japanese FAQ retrieval (AI-FAQ, issue 5): normalisation, a synonym / 表記ゆれ dictionary, an
 //! in-memory BM25 index over character bigrams of questions, phrasings and answers, a confidence rule that says
 //! when there is no good answer, optional kana readings of kanji words from an IPADIC lexicon ([`Readings`]),
-//! personal-data masking and grouping of similar questions.
+//! optional word analysis over IPADIC ([`Analyzer`]: base forms and readings of content words) and the Sudachi
+//! synonym groups ([`Thesaurus`]) expanding the question, personal-data masking and grouping of similar questions.
 //!
 //! Pure: no I/O, no database. The web crate builds one [`Index`] per tenant from its Q&As and shares it behind
-//! an `Arc`; see `docs/adr/0009-faq-retrieval.md` for why the index is hand-written and how it was tuned.
+//! an `Arc`; see `docs/adr/0009-faq-retrieval.md` for why the index is hand-written and
+//! `docs/adr/0024-faq-word-analysis.md` for the word analysis and how the weights were fitted.
 //!
 //! ```
 //! use madoguchi_search::{Document, Index, SearchOptions, Synonyms};
@@ -22,6 +24,7 @@
 //! assert_eq!(answer.hits[0].id, 1);
 //! ```
 
+mod analyzer;
 mod cluster;
 mod index;
 mod mask;
@@ -29,10 +32,13 @@ mod normalize;
 mod readings;
 mod synonyms;
 mod terms;
+mod thesaurus;
 
+pub use analyzer::{Analyzer, AnalyzerError, IPADIC_DEFS};
 pub use cluster::group_similar;
 pub use index::{Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SearchOptions, Signals};
 pub use mask::{MASK, mask_personal_data};
 pub use normalize::normalize;
 pub use readings::{IPADIC_FILES, Readings};
 pub use synonyms::{MAX_TERM_CHARS, SynonymError, Synonyms};
+pub use thesaurus::Thesaurus;

@@ -3,7 +3,8 @@
 //! Works on a copy: the resident's or staff member's original text is never changed. Steps, in order:
 //! NFKC (half-width ｶﾅ → カナ, full-width ＡＢＣ１２３ → ABC123), lower-casing, iteration marks spelled out
 //! (人々 → 人人, すゞめ → すずめ), the long-vowel mark ー dropped (コンピューター = コンピュータ), katakana folded to
-//! hiragana (ゴミ = ごみ), and every run of whitespace or punctuation turned into one break.
+//! hiragana (ゴミ = ごみ), variant kanji of names folded to the common form (髙 → 高, 﨑 → 崎, which NFKC keeps),
+//! and every run of whitespace or punctuation turned into one break.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -56,7 +57,7 @@ pub fn normalize(text: &str) -> String {
 /// The normalised characters of `text`, with breaks (never two in a row, none at the start).
 pub(crate) fn units(text: &str) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::with_capacity(text.len() / 2);
-    for c in text.nfkc().flat_map(char::to_lowercase) {
+    for c in text.nfkc().flat_map(char::to_lowercase).map(fold_variant) {
         match c {
             // Long-vowel marks (and the half-width one NFKC already maps to ー) carry no meaning for matching.
             'ー' => continue,
@@ -97,6 +98,22 @@ pub(crate) fn units(text: &str) -> Vec<Unit> {
         out.pop();
     }
     out
+}
+
+/// Variant kanji common in names and place names (異体字) that NFKC leaves alone, folded to the form Q&As are
+/// written in: a resident typing 髙田 or 山﨑 from a document must find 高田 and 山崎.
+pub(crate) fn fold_variant(c: char) -> char {
+    match c {
+        '髙' => '高',
+        '﨑' | '嵜' | '碕' => '崎',
+        '𠮷' => '吉',
+        '濵' | '濱' => '浜',
+        '邉' | '邊' => '辺',
+        '齋' | '齊' => '斎',
+        '德' => '徳',
+        '槗' | '𣘺' => '橋',
+        _ => c,
+    }
 }
 
 /// The class of a character after NFKC and lower-casing; `None` for whitespace, punctuation and symbols.
@@ -170,6 +187,14 @@ mod tests {
     fn latin_letters_and_digits_are_folded_to_lower_case_ascii() {
         assert_eq!(normalize("ＰＣ　ＯＳ 2024年"), "pc os 2024年");
         assert_eq!(normalize("E-Tax"), "e tax");
+    }
+
+    #[test]
+    fn variant_kanji_of_names_fold_to_the_common_form() {
+        assert_eq!(normalize("髙田"), "高田");
+        assert_eq!(normalize("山﨑"), normalize("山崎"));
+        assert_eq!(normalize("𠮷野家"), "吉野家");
+        assert_eq!(normalize("渡邉"), normalize("渡辺"));
     }
 
     #[test]

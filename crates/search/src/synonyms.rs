@@ -1,14 +1,19 @@
 //! The synonym / 表記ゆれ dictionary.
 //!
-//! Each group is a set of equivalent terms. Before tokenising, both the Q&As and the questions are rewritten so
-//! that every term of a group is spelled as the group's first term (longest match first, left to right, one
-//! pass). Rewriting both sides to one spelling matches exactly as well as expanding both sides to every spelling,
-//! without inflating the scores of documents that happen to use many spellings.
+//! Each group is a set of equivalent terms (the staff-edited dictionary, or the built-in starter one). Only the
+//! question is expanded: a term of a group found in it (longest match first, left to right) adds the group's
+//! other terms to the query, and the Q&As are indexed as written (see [`crate::Index`]). The older way, rewriting
+//! both sides to the group's first term, is kept behind `Params::rewrite_synonyms` for comparison.
+//!
+//! The same value carries the language resources an index uses: kana [`Readings`], the morphological
+//! [`Analyzer`] and the Sudachi [`Thesaurus`], all optional.
 
 use rustc_hash::FxHashMap;
 
+use crate::analyzer::Analyzer;
 use crate::normalize::{Unit, units};
 use crate::readings::Readings;
+use crate::thesaurus::Thesaurus;
 
 /// Why a synonym dictionary was rejected; the message is shown to staff as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +60,10 @@ pub struct Synonyms {
     canonical: Vec<Vec<Unit>>,
     /// Optional kana readings of kanji words (see [`Synonyms::with_readings`]).
     readings: Readings,
+    /// Optional word analysis (see [`Synonyms::with_analyzer`]).
+    analyzer: Option<Analyzer>,
+    /// Optional maintained synonym groups (see [`Synonyms::with_thesaurus`]).
+    thesaurus: Thesaurus,
 }
 
 /// The starter dictionary: common 表記ゆれ and everyday words for municipal procedures.
@@ -175,6 +184,8 @@ impl Synonyms {
             by_first,
             canonical,
             readings: Readings::default(),
+            analyzer: None,
+            thesaurus: Thesaurus::default(),
         }
     }
 
@@ -199,6 +210,52 @@ impl Synonyms {
     /// The readings given with [`Synonyms::with_readings`] (empty by default).
     pub fn readings(&self) -> &Readings {
         &self.readings
+    }
+
+    /// Adds word analysis: Q&As and questions are then also indexed by the base forms and readings of their
+    /// content words, and questions in kana by the readings the analyzer gives.
+    pub fn with_analyzer(mut self, analyzer: Analyzer) -> Synonyms {
+        self.analyzer = Some(analyzer);
+        self
+    }
+
+    /// The analyzer given with [`Synonyms::with_analyzer`].
+    pub fn analyzer(&self) -> Option<&Analyzer> {
+        self.analyzer.as_ref()
+    }
+
+    /// Adds the Sudachi synonym groups, merged with this dictionary: a question's words are expanded to their
+    /// groups' words (needs the analyzer, which finds the words).
+    pub fn with_thesaurus(mut self, thesaurus: Thesaurus) -> Synonyms {
+        self.thesaurus = thesaurus;
+        self
+    }
+
+    /// The thesaurus given with [`Synonyms::with_thesaurus`] (empty by default).
+    pub fn thesaurus(&self) -> &Thesaurus {
+        &self.thesaurus
+    }
+
+    /// The other terms of every group found in `text` (longest match, left to right), as written.
+    pub(crate) fn expansions<'a>(&'a self, text: &[Unit], out: &mut Vec<&'a str>) {
+        if self.by_first.is_empty() {
+            return;
+        }
+        let chars: Vec<char> = text.iter().map(unit_char).collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if let Some((len, group)) = self.match_at(&chars, i) {
+                let found = &chars[i..i + len];
+                for term in &self.groups[group as usize] {
+                    if key_of(&units(term)) != found && !out.contains(&term.as_str()) {
+                        out.push(term);
+                    }
+                }
+                i += len;
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// The groups after merging, as written.
@@ -335,6 +392,14 @@ mod tests {
             rewrite(&s, "個人番号カード"),
             normalize("マイナンバーカード")
         );
+    }
+
+    #[test]
+    fn expansions_are_the_other_terms_of_each_group_found() {
+        let s = Synonyms::parse("子ども、子供、こども\n手数料、料金、費用").unwrap();
+        let mut out = Vec::new();
+        s.expansions(&units("子供の医療費の料金"), &mut out);
+        assert_eq!(out, vec!["子ども", "こども", "手数料", "費用"]);
     }
 
     #[test]

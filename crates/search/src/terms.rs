@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
+use crate::analyzer::Word;
 use crate::normalize::{Class, Unit};
 
 /// What kind of term, which decides its weight in a query.
@@ -21,6 +22,27 @@ pub(crate) enum Kind {
     Unigram,
     /// A run of Latin letters or digits.
     Word,
+    /// The base form (原形) of a content word, from the morphological analyzer.
+    Base,
+    /// The reading (in kana) of a content word, from the morphological analyzer: 鳩 and ハト share it.
+    Reading,
+}
+
+/// Appends the base form and the reading of every content word (see [`crate::analyzer`]).
+pub(crate) fn word_terms(words: &[Word], out: &mut Vec<(u64, Kind)>) {
+    for w in words.iter().filter(|w| w.content) {
+        out.push((tagged_key('b', &w.base), Kind::Base));
+        out.push((tagged_key('r', &w.reading), Kind::Reading));
+    }
+}
+
+/// A key for a whole string in its own name space (`tag`), disjoint from the character terms' keys except by
+/// a 62-bit hash collision.
+fn tagged_key(tag: char, s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    tag.hash(&mut h);
+    s.hash(&mut h);
+    (3 << 62) | (h.finish() >> 2)
 }
 
 /// Appends the terms of `units` to `out` as (key, kind), in text order, duplicates included.

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use madoguchi_search::{Document, IPADIC_FILES, Readings};
+use madoguchi_search::{
+    Analyzer, Document, IPADIC_DEFS, IPADIC_FILES, Readings, Synonyms, Thesaurus,
+};
 use serde::Deserialize;
 
 /// One Q&A line of `qa.jsonl`.
@@ -32,6 +34,20 @@ pub struct Question {
     pub relevant: BTreeMap<String, u8>,
     #[serde(default)]
     pub note: String,
+    /// How it is written (held-out set: paraphrase, colloquial, typo, kana, elderly, keyword, specific, outside).
+    #[serde(default)]
+    pub style: String,
+}
+
+impl Question {
+    /// The group it is reported in: its style when it has one, else its note.
+    pub fn group(&self) -> &str {
+        if self.style.is_empty() {
+            &self.note
+        } else {
+            &self.style
+        }
+    }
 }
 
 /// `bench/faq` in this repository.
@@ -98,4 +114,102 @@ pub fn readings_from_args(args: &[String]) -> Option<Readings> {
         readings.memory_bytes() as f64 / 1_048_576.0
     );
     Some(readings)
+}
+
+/// The compiled IPADIC system dictionary for the analyzer, built from `dir` once and cached in
+/// `$MADOGUCHI_FAQ_CACHE` (default `~/.cache/madoguchi-faq`) as `ipadic-system.dic`.
+pub fn analyzer_from_ipadic(dir: &str) -> Analyzer {
+    let cache = std::env::var_os("MADOGUCHI_FAQ_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/madoguchi-faq")
+        });
+    let path = cache.join("ipadic-system.dic");
+    let t = std::time::Instant::now();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(_) => {
+            let mut csvs = Vec::new();
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+                .unwrap_or_else(|e| panic!("{dir}: {e}"))
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+                .collect();
+            names.sort();
+            for n in &names {
+                csvs.push(std::fs::read(n).expect("csv"));
+            }
+            let def = |f: &str| {
+                std::fs::read(Path::new(dir).join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+            };
+            let [m, c, u] = IPADIC_DEFS.map(def);
+            let bytes = Analyzer::compile_ipadic_euc_jp(csvs.iter().map(Vec::as_slice), &m, &c, &u)
+                .expect("compile IPADIC");
+            std::fs::create_dir_all(&cache).expect("cache dir");
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &bytes).expect("write dictionary");
+            std::fs::rename(&tmp, &path).expect("rename dictionary");
+            eprintln!(
+                "analyzer: compiled {} in {:.2} s",
+                path.display(),
+                t.elapsed().as_secs_f64()
+            );
+            bytes
+        }
+    };
+    let t = std::time::Instant::now();
+    let analyzer = Analyzer::from_compiled(&bytes).expect("load dictionary");
+    eprintln!("analyzer: loaded in {:.2} s", t.elapsed().as_secs_f64());
+    analyzer
+}
+
+/// The language resources named on the command line, added to `synonyms`: `--ipadic DIR` (kana readings),
+/// `--words` (with `--ipadic`: the morphological analyzer), `--sudachi FILE` (the Sudachi synonym JSON).
+pub fn language_from_args(args: &[String], mut synonyms: Synonyms) -> Synonyms {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    if let Some(readings) = readings_from_args(args) {
+        synonyms = synonyms.with_readings(readings);
+    }
+    if args.iter().any(|a| a == "--words") {
+        let dir = value("--ipadic").expect("--words needs --ipadic DIR");
+        synonyms = synonyms.with_analyzer(analyzer_from_ipadic(&dir));
+    }
+    if let Some(file) = value("--sudachi") {
+        let t = std::time::Instant::now();
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let thesaurus = Thesaurus::from_sudachi_json(&text).expect("sudachi json");
+        eprintln!(
+            "thesaurus: {} groups in {:.2} s, {:.1} MB",
+            thesaurus.len(),
+            t.elapsed().as_secs_f64(),
+            thesaurus.memory_bytes() as f64 / 1_048_576.0
+        );
+        synonyms = synonyms.with_thesaurus(thesaurus);
+    }
+    synonyms
+}
+
+/// Which half of a question set a question is in: development (`true`) or test, by a hash of its id, so the
+/// split does not depend on the order of the file and a question never changes sides.
+pub fn is_dev(id: &str) -> bool {
+    fnv(id).is_multiple_of(2)
+}
+
+/// The fold (0–4) of a question for 5-fold cross-validation, by the same hash.
+pub fn fold(id: &str) -> usize {
+    ((fnv(id) >> 1) % 5) as usize
+}
+
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
