@@ -199,6 +199,12 @@ async function walk({ lang, size, js, signInFirst }) {
     await page.locator('#f-applicant-name').fill(answers.name);
     await page.locator('#f-applicant-furigana').fill(answers.furigana);
     await page.locator('#f-postal_code').fill('780-0850');
+    if (js) {
+      // The lookup (when the postal data is there) fills the address: data, not the page's words.
+      await page.locator('#f-postal_code').blur();
+      await page.waitForTimeout(500);
+      answers.lookedUp = await page.locator('#f-address').inputValue();
+    }
     await page.locator('#f-address').fill(answers.address);
     await page.locator('#f-phone').fill(answers.phone);
     await page.locator('#f-email').fill(email);

@@ -273,6 +273,10 @@ pub struct Words {
     pub answers: [&'static str; 6],
     /// The form script's messages (written in Japanese in `form.js`) in this language.
     pub script: &'static [(&'static str, &'static str)],
+    /// The block above the form ([`crate::applicant_forms::ApplicantBlock`]): verified answers locked, profile
+    /// button, draft saved (before and after the date), my page link and after it, resume link field label,
+    /// hint and button, sign-in link and the sentence after it.
+    pub block: [&'static str; 11],
 }
 
 impl Words {
@@ -302,6 +306,19 @@ pub static WORDS_JA: Words = Words {
     condition_note: ["※ ", "にご記入ください。"],
     answers: ["個人", "法人", "代表者", "同意する", "件", "バイト"],
     script: &[],
+    block: [
+        "氏名・住所など、マイナンバーカードで確認された項目は自動で入力され、変更できません。",
+        "プロフィールの内容を入力する",
+        "入力途中の内容を一時保存しました。",
+        "まで保存され、その後は削除されます。添付したファイルも一緒に保存されています。",
+        "マイページ",
+        "の「入力途中の申請」から、別の端末でも続きを入力できます。",
+        "続きを入力するためのリンクを送るメールアドレス",
+        "リンクは1回だけ使え、24時間有効です。別の端末で開くと続きから入力できます。",
+        "続きを入力するためのリンクを送る",
+        "ログイン",
+        "すると、申請の状況をマイページで確認でき、入力途中の内容を保存して別の端末で続けられます。",
+    ],
 };
 
 static WORDS_EN: Words = Words {
@@ -354,6 +371,19 @@ static WORDS_EN: Words = Words {
         ("該当する住所", "Address for this postcode"),
         ("住所を入力しました", "Address filled in"),
     ],
+    block: [
+        "Your name, address and other details confirmed with your My Number Card are filled in and cannot be changed.",
+        "Fill in from my profile",
+        "Your answers have been saved. They are kept until ",
+        ", then deleted. Any files you attached are saved with them.",
+        "My page",
+        ": under “Applications you have started” you can continue on another device.",
+        "E-mail address to send a link to continue",
+        "The link works once, for 24 hours. Open it on another device to continue where you left off.",
+        "Send me a link to continue",
+        "Sign in",
+        " to follow your application on My page, and to save your answers and continue on another device.",
+    ],
 };
 
 static WORDS_EASY: Words = Words {
@@ -405,6 +435,19 @@ static WORDS_EASY: Words = Words {
         ),
         ("該当する住所", "この ばんごうの じゅうしょ"),
         ("住所を入力しました", "じゅうしょを いれました"),
+    ],
+    block: [
+        "なまえや じゅうしょ など、マイナンバーカードで たしかめた ことは、さいしょから はいって います。かえる ことは できません。",
+        "じぶんの じょうほうを いれる",
+        "とちゅうまで かいた ことを ほぞんしました。",
+        "まで ほぞんします。その あとは けします。つけた ファイルも いっしょに ほぞんして います。",
+        "マイページ",
+        "の「とちゅうまで かいた もうしこみ」から、べつの きかいでも つづきを かけます。",
+        "つづきを かく ための リンクを おくる メールアドレス",
+        "リンクは 1かいだけ、24じかん つかえます。べつの きかいで ひらくと、つづきから かけます。",
+        "つづきを かく ための リンクを おくる",
+        "ログイン",
+        "すると、もうしこみの ようすを マイページで みられます。とちゅうまで かいた ものを ほぞんして、べつの きかいで つづきを かく ことも できます。",
     ],
 };
 

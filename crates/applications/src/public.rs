@@ -186,6 +186,7 @@ fn render_form(
             draft: entry.draft.to_string(),
             resume_action: format!("{}/resume-link", form_url(form)),
             locked: !entry.locked.is_empty(),
+            lang: Lang::from_code(entry.lang),
             ..entry.block
         };
         let page = FormPage {
