@@ -17,6 +17,11 @@ use serde_json::json;
 pub struct ApiSubmission {
     /// Answers by part key, as stored (`{"applicant": {"kind": "individual", "name": "…"}, …}`).
     pub answers: serde_json::Map<String, serde_json::Value>,
+    /// The applicant's language (`ja`, `en`, `ja-easy`): field errors and the receipt mail are in it when the
+    /// form is translated into it; anything else, or none, is Japanese. A field rather than `Accept-Language`,
+    /// so that what a client gets does not depend on its platform's settings.
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// POST `/api/v1/t/{code}/forms/{slug}/submissions`: 201 with the receipt number, 422 with field errors,
@@ -57,6 +62,7 @@ pub async fn submit(
         ))
     })?;
     let raw = RawInput::from_answers_json(&body.answers).map_err(|e| AppError::TooLarge(e.0))?;
+    let lang = madoguchi_forms::Lang::from_code(body.lang.as_deref().unwrap_or(""));
     let mut form = find_published_recent(&ctx.db, &code, &slug).await?;
     for fresh in [false, true] {
         if fresh {
@@ -70,6 +76,7 @@ pub async fn submit(
             None,
             Channel::Api,
             None,
+            lang,
         )
         .await?;
         match outcome {

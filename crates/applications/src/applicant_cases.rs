@@ -31,15 +31,35 @@ pub struct CaseRow {
     pub updated_at: i64,
 }
 
-fn title_of(definition: &str) -> String {
-    serde_json::from_str::<Value>(definition)
-        .ok()
-        .and_then(|v| v.get("title").and_then(Value::as_str).map(String::from))
+/// The title of a stored definition (JSON) in `lang`: its translation's when it has one, else the Japanese.
+pub fn title_in(definition: &str, lang: madoguchi_forms::Lang) -> String {
+    let v = serde_json::from_str::<Value>(definition).ok();
+    let translated = lang.translation_key().and_then(|code| {
+        v.as_ref()?
+            .pointer(&format!("/translations/{code}/title"))?
+            .as_str()
+            .filter(|t| !t.trim().is_empty())
+            .map(String::from)
+    });
+    translated
+        .or_else(|| {
+            v.as_ref()
+                .and_then(|v| v.get("title").and_then(Value::as_str).map(String::from))
+        })
         .unwrap_or_default()
 }
 
 /// The applicant's applications, newest first.
 pub async fn list(db: &Db, applicant: &Applicant) -> Result<Vec<CaseRow>, AppError> {
+    list_in(db, applicant, madoguchi_forms::Lang::Ja).await
+}
+
+/// [`list`] with the procedures' titles in `lang` where the form is translated.
+pub async fn list_in(
+    db: &Db,
+    applicant: &Applicant,
+    lang: madoguchi_forms::Lang,
+) -> Result<Vec<CaseRow>, AppError> {
     let rows = sqlx::query(
         "SELECT s.id, s.receipt_number, s.status, s.submitted_at, s.updated_at, v.definition, t.name AS tenant_name
          FROM submissions s JOIN form_versions v ON v.id = s.form_version_id JOIN tenants t ON t.id = s.tenant_id
@@ -55,7 +75,7 @@ pub async fn list(db: &Db, applicant: &Applicant) -> Result<Vec<CaseRow>, AppErr
             Ok(CaseRow {
                 id: r.try_get("id")?,
                 receipt_number: r.try_get("receipt_number")?,
-                form_title: title_of(&def),
+                form_title: title_in(&def, lang),
                 tenant_name: r.try_get("tenant_name")?,
                 status: Status::parse(&status).unwrap_or(Status::Received),
                 submitted_at: r.try_get("submitted_at")?,

@@ -201,9 +201,16 @@ pub struct ApplicantBlock {
     pub draft: String,
     /// CSRF token.
     pub csrf: String,
+    /// The page's language.
+    pub lang: madoguchi_kernel::Lang,
 }
 
 impl ApplicantBlock {
+    /// The block's `i`th words in the page's language (see `Words::block`).
+    fn b(&self, i: usize) -> &'static str {
+        crate::languages::words(self.lang).block[i]
+    }
+
     /// The block as HTML (empty when there is nothing to say).
     pub fn html(&self) -> String {
         if !self.signed_in && self.saved_until.is_empty() {
@@ -213,7 +220,11 @@ impl ApplicantBlock {
     }
 
     fn sign_in_hint(&self) -> String {
-        "<p class=\"hint\"><a href=\"/mypage/login\">ログイン</a>すると、申請の状況をマイページで確認でき、入力途中の内容を保存して別の端末で続けられます。</p>".into()
+        format!(
+            "<p class=\"hint\"><a href=\"/mypage/login\">{}</a>{}</p>",
+            self.b(9),
+            self.b(10)
+        )
     }
 }
 
@@ -290,6 +301,9 @@ mod tests {
             assert!(out[start..at].contains("readonly"), "{part}");
         }
         assert!(out.contains(r#"name="birthdate.year" value="1980""#));
+    }
+
+    #[test]
     fn the_first_load_fills_mail_and_name_only_where_nothing_was_typed() {
         let d = madoguchi_forms::parse_definition(
             r#"{"title": "t", "department": "d", "parts": [

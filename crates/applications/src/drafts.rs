@@ -130,6 +130,15 @@ pub struct DraftRow {
 
 /// The applicant's live drafts, soonest to expire first.
 pub async fn for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<DraftRow>, AppError> {
+    for_applicant_in(db, applicant_id, madoguchi_forms::Lang::Ja).await
+}
+
+/// [`for_applicant`] with the forms' titles in `lang` where translated.
+pub async fn for_applicant_in(
+    db: &Db,
+    applicant_id: i64,
+    lang: madoguchi_forms::Lang,
+) -> Result<Vec<DraftRow>, AppError> {
     let rows = sqlx::query(
         "SELECT d.draft_id, d.expires_at, v.definition, f.slug, t.code, t.name AS tenant_name
          FROM drafts d JOIN form_versions v ON v.id = d.form_version_id JOIN forms f ON f.id = v.form_id
@@ -148,10 +157,7 @@ pub async fn for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<DraftRow>, 
             let slug: String = r.try_get("slug")?;
             Ok(DraftRow {
                 draft_id: r.try_get("draft_id")?,
-                form_title: serde_json::from_str::<serde_json::Value>(&def)
-                    .ok()
-                    .and_then(|v| v.get("title")?.as_str().map(String::from))
-                    .unwrap_or_default(),
+                form_title: crate::applicant_cases::title_in(&def, lang),
                 tenant_name: r.try_get("tenant_name")?,
                 form_path: format!("/t/{code}/forms/{slug}"),
                 expires_at: r.try_get("expires_at")?,

@@ -1,14 +1,14 @@
 //! The language a resident reads a form in: Japanese, or a translation the form's editors wrote in the
 //! builder (English, やさしい日本語). The choice comes from `?lang=` on the form page and is kept in a cookie for
-//! the confirmation and completion pages. The page's own words (steps, buttons, headings) come from [`Ui`];
-//! validation messages stay in Japanese (ADR 0013).
+//! the confirmation and completion pages, my page, sign-in and the FAQ (one cookie, [`LANG_COOKIE`]). The page's
+//! own words (steps, buttons, headings) come from [`Ui`] and [`Words`]; validation messages come from the forms
+//! crate's catalogue in the same language (ADR 0013).
 
 use axum::http::HeaderMap;
-use madoguchi_forms::{FormDefinition, LANGUAGES};
+use madoguchi_forms::{FormDefinition, LANGUAGES, Lang};
 use std::borrow::Cow;
 
-/// Cookie keeping the resident's language.
-pub const LANG_COOKIE: &str = "madoguchi_lang";
+pub use madoguchi_kernel::web::LANG_COOKIE;
 
 /// The words of the public form pages in one language.
 #[derive(Debug)]
@@ -214,6 +214,24 @@ pub fn localize_fields_html(html: String, ui: &Ui) -> String {
         &format!("<option value=\"\">{}</option>", ui.choose),
     )
     .replace(">住所を検索<", &format!(">{}<", ui.postal_search))
+    .replace(
+        "<span class=\"visually-hidden\">エラー:</span>",
+        &format!(
+            "<span class=\"visually-hidden\">{}</span>",
+            words(Lang::from_code(ui_code(ui))).error_hidden
+        ),
+    )
+}
+
+/// The language code of a word list.
+fn ui_code(ui: &Ui) -> &'static str {
+    if std::ptr::eq(ui, &EN) {
+        "en"
+    } else if std::ptr::eq(ui, &EASY) {
+        "ja-easy"
+    } else {
+        "ja"
+    }
 }
 
 /// One entry of the language switch.
@@ -274,4 +292,232 @@ fn localize_controls(html: String, ui: &Ui) -> String {
         html = html.replace(&format!(">{ja}</option>"), &format!(">{text}</option>"));
     }
     html
+}
+
+/// More words of the public pages, kept apart from [`Ui`]: the page frame, the fixed words inside the parts,
+/// the conditions in words and the confirmation's answers.
+#[derive(Debug)]
+pub struct Words {
+    /// The language.
+    pub lang: Lang,
+    /// Skip link.
+    pub skip: &'static str,
+    /// Footer line.
+    pub footer: &'static str,
+    /// After the tenant's name in the header (" オンライン申請").
+    pub site_suffix: &'static str,
+    /// Before the title of a page with errors ("エラー: ").
+    pub error_title: &'static str,
+    /// Hidden before each field's error ("エラー:").
+    pub error_hidden: &'static str,
+    /// Completion page, signed in: text, link and text around my page.
+    pub mypage_note: [&'static str; 3],
+    /// Applicant part: 個人, 法人・団体, ※ 個人の方, ※ 法人・団体の方.
+    pub applicant_kinds: [&'static str; 4],
+    /// Applicant part: 氏名, 氏名（フリガナ）, 法人名, 代表者の職・氏名.
+    pub applicant_names: [&'static str; 4],
+    /// Name part: 氏名, フリガナ（カタカナ）.
+    pub name_labels: [&'static str; 2],
+    /// Consent box.
+    pub agree: &'static str,
+    /// Group item unit when the form names none ("件目").
+    pub item: &'static str,
+    /// Group: "{label}を追加", "{n}{unit}を削除" as before/after pairs.
+    pub add: [&'static str; 2],
+    /// See `add`.
+    pub remove: [&'static str; 2],
+    /// The note above a conditional part: before and after the condition.
+    pub condition_note: [&'static str; 2],
+    /// Confirmation: 個人, 法人, 代表者, 同意する, 件 (count), バイト.
+    pub answers: [&'static str; 6],
+    /// The form script's messages (written in Japanese in `form.js`) in this language.
+    pub script: &'static [(&'static str, &'static str)],
+    /// The block above the form ([`crate::applicant_forms::ApplicantBlock`]): verified answers locked, profile
+    /// button, draft saved (before and after the date), my page link and after it, resume link field label,
+    /// hint and button, sign-in link and the sentence after it, the note on answers filled from the account.
+    pub block: [&'static str; 12],
+}
+
+impl Words {
+    /// The script's messages as JSON, for `data-script-words` (empty for Japanese).
+    pub fn script_json(&self) -> String {
+        let map: std::collections::BTreeMap<_, _> = self.script.iter().copied().collect();
+        serde_json::to_string(&map).expect("words serialise")
+    }
+}
+
+/// Japanese.
+pub static WORDS_JA: Words = Words {
+    lang: Lang::Ja,
+    skip: "本文へスキップ",
+    footer: "madoguchi — 地方公共団体のオンライン窓口",
+    site_suffix: " オンライン申請",
+    error_title: "エラー: ",
+    error_hidden: "エラー:",
+    mypage_note: ["申請の状況は", "マイページ", "で確認できます。"],
+    applicant_kinds: ["個人", "法人・団体", "※ 個人の方", "※ 法人・団体の方"],
+    applicant_names: ["氏名", "氏名（フリガナ）", "法人名", "代表者の職・氏名"],
+    name_labels: ["氏名", "フリガナ（カタカナ）"],
+    agree: "上記に同意する",
+    item: "件目",
+    add: ["", "を追加"],
+    remove: ["", "を削除"],
+    condition_note: ["※ ", "にご記入ください。"],
+    answers: ["個人", "法人", "代表者", "同意する", "件", "バイト"],
+    script: &[],
+    block: [
+        "氏名・住所など、マイナンバーカードで確認された項目は自動で入力され、変更できません。",
+        "プロフィールの内容を入力する",
+        "入力途中の内容を一時保存しました。",
+        "まで保存され、その後は削除されます。添付したファイルも一緒に保存されています。",
+        "マイページ",
+        "の「入力途中の申請」から、別の端末でも続きを入力できます。",
+        "続きを入力するためのリンクを送るメールアドレス",
+        "リンクは1回だけ使え、24時間有効です。別の端末で開くと続きから入力できます。",
+        "続きを入力するためのリンクを送る",
+        "ログイン",
+        "すると、申請の状況をマイページで確認でき、入力途中の内容を保存して別の端末で続けられます。",
+        "メールアドレスと氏名は、ログインしているアカウントの情報から入力しました。違う場合は書き換えてください。",
+    ],
+};
+
+static WORDS_EN: Words = Words {
+    lang: Lang::En,
+    skip: "Skip to main content",
+    footer: "madoguchi — online services of local governments",
+    site_suffix: ": online applications",
+    error_title: "Error: ",
+    error_hidden: "Error:",
+    mypage_note: ["You can follow your application on ", "My page", "."],
+    applicant_kinds: [
+        "Individual",
+        "Corporation or organisation",
+        "※ Individuals",
+        "※ Corporations and organisations",
+    ],
+    applicant_names: [
+        "Full name",
+        "Full name in katakana",
+        "Name of the corporation or organisation",
+        "Title and name of the representative",
+    ],
+    name_labels: ["Full name", "Full name in katakana"],
+    agree: "I agree to the above",
+    item: "Item",
+    add: ["Add ", ""],
+    remove: ["Remove ", ""],
+    condition_note: ["※ Fill this in ", "."],
+    answers: [
+        "Individual",
+        "Corporation",
+        "Representative",
+        "I agree",
+        " file(s)",
+        "bytes",
+    ],
+    script: &[
+        (
+            "郵便番号を7桁の数字で入力してください。",
+            "Enter the postcode as 7 digits.",
+        ),
+        (
+            "住所を検索できませんでした。住所を直接入力してください。",
+            "We could not look up the address. Please type it in.",
+        ),
+        (
+            "郵便番号に該当する住所が見つかりませんでした",
+            "No address was found for this postcode",
+        ),
+        ("該当する住所", "Address for this postcode"),
+        ("住所を入力しました", "Address filled in"),
+    ],
+    block: [
+        "Your name, address and other details confirmed with your My Number Card are filled in and cannot be changed.",
+        "Fill in from my profile",
+        "Your answers have been saved. They are kept until ",
+        ", then deleted. Any files you attached are saved with them.",
+        "My page",
+        ": under “Applications you have started” you can continue on another device.",
+        "E-mail address to send a link to continue",
+        "The link works once, for 24 hours. Open it on another device to continue where you left off.",
+        "Send me a link to continue",
+        "Sign in",
+        " to follow your application on My page, and to save your answers and continue on another device.",
+        "Your e-mail address and name have been filled in from your account. Change them if they are not right.",
+    ],
+};
+
+static WORDS_EASY: Words = Words {
+    lang: Lang::Easy,
+    skip: "ほんぶんへ とぶ",
+    footer: "madoguchi — まちや けんの オンラインの まどぐち",
+    site_suffix: " オンラインで もうしこみ",
+    error_title: "まちがい: ",
+    error_hidden: "まちがい:",
+    mypage_note: ["もうしこみの ようすは ", "マイページ", "で みられます。"],
+    applicant_kinds: [
+        "ひとり（こじん）",
+        "かいしゃ・だんたい",
+        "※ ひとり（こじん）の ひと",
+        "※ かいしゃ・だんたいの ひと",
+    ],
+    applicant_names: [
+        "なまえ",
+        "なまえ（カタカナ）",
+        "かいしゃ・だんたいの なまえ",
+        "だいひょうの ひとの やくめと なまえ",
+    ],
+    name_labels: ["なまえ", "なまえ（カタカナ）"],
+    agree: "うえの ことに どういします",
+    item: "ばんめ",
+    add: ["", "を ふやす"],
+    remove: ["", "を けす"],
+    condition_note: ["※ ", "は かいて ください。"],
+    answers: [
+        "ひとり（こじん）",
+        "かいしゃ・だんたい",
+        "だいひょうの ひと",
+        "どういします",
+        "こ",
+        "バイト",
+    ],
+    script: &[
+        (
+            "郵便番号を7桁の数字で入力してください。",
+            "ゆうびん ばんごうを 7つの すうじで かいて ください。",
+        ),
+        (
+            "住所を検索できませんでした。住所を直接入力してください。",
+            "じゅうしょを さがせませんでした。じゅうしょを じぶんで かいて ください。",
+        ),
+        (
+            "郵便番号に該当する住所が見つかりませんでした",
+            "この ゆうびん ばんごうの じゅうしょは みつかりませんでした",
+        ),
+        ("該当する住所", "この ばんごうの じゅうしょ"),
+        ("住所を入力しました", "じゅうしょを いれました"),
+    ],
+    block: [
+        "なまえや じゅうしょ など、マイナンバーカードで たしかめた ことは、さいしょから はいって います。かえる ことは できません。",
+        "じぶんの じょうほうを いれる",
+        "とちゅうまで かいた ことを ほぞんしました。",
+        "まで ほぞんします。その あとは けします。つけた ファイルも いっしょに ほぞんして います。",
+        "マイページ",
+        "の「とちゅうまで かいた もうしこみ」から、べつの きかいでも つづきを かけます。",
+        "つづきを かく ための リンクを おくる メールアドレス",
+        "リンクは 1かいだけ、24じかん つかえます。べつの きかいで ひらくと、つづきから かけます。",
+        "つづきを かく ための リンクを おくる",
+        "ログイン",
+        "すると、もうしこみの ようすを マイページで みられます。とちゅうまで かいた ものを ほぞんして、べつの きかいで つづきを かく ことも できます。",
+        "メールアドレスと なまえは、ログインして いる アカウントから いれました。ちがう ときは かきなおして ください。",
+    ],
+};
+
+/// The words for a language.
+pub fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Ja => &WORDS_JA,
+        Lang::En => &WORDS_EN,
+        Lang::Easy => &WORDS_EASY,
+    }
 }

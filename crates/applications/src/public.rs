@@ -5,11 +5,10 @@ use crate::applicant_forms::{self, ApplicantBlock};
 use crate::attachments::{Upload, store_upload};
 use crate::forms_store::{PublishedForm, find_published};
 use crate::languages::{
-    LANG_COOKIE, LangLink, Ui, localize_fields_html, localized, resident_lang, switch, ui,
+    LANG_COOKIE, LangLink, Ui, Words, localize_fields_html, localized, resident_lang, switch, ui,
+    words,
 };
-use crate::render::{
-    AnswerRow, FieldNote, answer_rows, render_empty_fields, render_fields, render_fields_noted,
-};
+use crate::render::{AnswerRow, FieldNote, answer_rows_in, render_empty_fields, render_fields_in};
 use crate::submissions::{Channel, Refusal, SubmitOutcome};
 use crate::{drafts, forms_store};
 use askama::Template;
@@ -20,7 +19,7 @@ use madoguchi_forms::{
     FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id, validate,
 };
 use madoguchi_kernel::web::{CSRF_FIELD, page_with_csrf, verify_csrf};
-use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx, now_ms};
+use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx, Lang, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -32,6 +31,7 @@ struct FormPage<'a> {
     tenant_code: &'a str,
     def: &'a FormDefinition,
     ui: &'static Ui,
+    w: &'static Words,
     languages: Vec<LangLink>,
     /// Shown in the builder's preview frames: never submitted.
     preview: bool,
@@ -51,6 +51,7 @@ struct ConfirmPage<'a> {
     tenant_code: &'a str,
     def: &'a FormDefinition,
     ui: &'static Ui,
+    w: &'static Words,
     rows: Vec<AnswerRow>,
     file_base: String,
     submit_action: String,
@@ -64,6 +65,7 @@ struct ConfirmPage<'a> {
 struct DonePage<'a> {
     tenant_name: &'a str,
     ui: &'static Ui,
+    w: &'static Words,
     tenant_code: &'a str,
     title: &'a str,
     receipt: &'a str,
@@ -185,8 +187,9 @@ fn render_form(
         {
             render_empty_fields(ctx.db.instance, form.version_id, &form.definition).to_string()
         } else {
+            let lang = Lang::from_code(entry.lang);
             localize_fields_html(
-                render_fields_noted(&shown, entry.raw, &entry.errors, entry.note.as_ref()),
+                render_fields_in(&shown, entry.raw, &entry.errors, lang, entry.note.as_ref()),
                 ui,
             )
         };
@@ -195,6 +198,7 @@ fn render_form(
             draft: entry.draft.to_string(),
             resume_action: format!("{}/resume-link", form_url(form)),
             locked: !entry.locked.is_empty(),
+            lang: Lang::from_code(entry.lang),
             ..entry.block
         };
         let page = FormPage {
@@ -202,6 +206,7 @@ fn render_form(
             tenant_code: &form.tenant.code,
             def: &shown,
             ui,
+            w: words(Lang::from_code(entry.lang)),
             languages: switch(&form.definition, entry.lang),
             preview: false,
             fields: applicant_forms::lock_inputs(&fields, &entry.locked),
@@ -594,11 +599,10 @@ pub async fn post_form(
         );
     }
     let mut errors = upload_errors;
-    // The policy that the final submission applies; the messages name the parts as the resident sees them.
-    let shown = localized(def, &lang);
+    // The policy that the final submission applies; the messages are in the resident's language.
     match crate::submissions::admit(
         &form,
-        Some(&shown),
+        Lang::from_code(&lang),
         &mut raw,
         applicant.as_ref(),
         Channel::WebForm,
@@ -671,7 +675,8 @@ pub async fn show_confirm(
                 tenant_code: &form.tenant.code,
                 def: &shown,
                 ui: ui(&lang),
-                rows: answer_rows(&shown, &answers),
+                w: words(Lang::from_code(&lang)),
+                rows: answer_rows_in(&shown, &answers, Lang::from_code(&lang)),
                 file_base: String::new(),
                 submit_action: format!("{}/submit", form_url(&form)),
                 back,
@@ -743,6 +748,7 @@ pub async fn submit(
     if version_id != form.version_id {
         return Ok(Redirect::to(&back).into_response());
     }
+    let lang = Lang::from_code(&resident_lang(&headers, None, &form.definition));
     let outcome = crate::submissions::submit(
         &committer,
         &form,
@@ -750,6 +756,7 @@ pub async fn submit(
         applicant.as_ref(),
         Channel::WebForm,
         Some(&f.draft),
+        lang,
     )
     .await?;
     ctx.jobs_wake.notify_one();
@@ -793,6 +800,7 @@ pub async fn done(
         DonePage {
             tenant_name: &form.tenant.name,
             ui: ui(&lang),
+            w: words(Lang::from_code(&lang)),
             tenant_code: &form.tenant.code,
             title: &localized(&form.definition, &lang).title,
             receipt: &receipt,
@@ -824,15 +832,20 @@ pub(crate) fn render_preview(
     page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
         let ui = ui(p.lang);
         let shown = localized(p.def, p.lang);
+        let lang = Lang::from_code(p.lang);
         Ok(FormPage {
             tenant_name: p.tenant_name,
             tenant_code: "",
             def: &shown,
             ui,
+            w: words(lang),
             languages: Vec::new(),
             preview: true,
             applicant: String::new(),
-            fields: localize_fields_html(render_fields(&shown, p.raw, &p.errors), ui),
+            fields: localize_fields_html(
+                render_fields_in(&shown, p.raw, &p.errors, lang, None),
+                ui,
+            ),
             errors: p.errors,
             notice: p.notice,
             action: p.action,

@@ -1,5 +1,7 @@
 //! View models for form pages: what the templates need, computed once in Rust so templates stay simple.
 
+use crate::languages::{Words, words};
+use madoguchi_forms::Lang;
 use madoguchi_forms::date_parts::{DateParts, ERA_CHOICES};
 use madoguchi_forms::{
     Condition, FieldError, FileRef, FormDefinition, Part, PartKind, RawInput, field_id,
@@ -23,6 +25,8 @@ pub struct ChoiceView {
 pub struct PartView {
     /// Part type name.
     pub kind: &'static str,
+    /// The fixed words around the part, in the page's language.
+    pub words: &'static Words,
     /// Field name.
     pub field: String,
     /// HTML id.
@@ -101,18 +105,19 @@ pub fn render_field(p: &PartView) -> String {
 
 /// Renders every part of a form to HTML.
 pub fn render_fields(def: &FormDefinition, raw: &RawInput, errors: &[FieldError]) -> String {
-    render_fields_noted(def, raw, errors, None)
+    render_fields_in(def, raw, errors, Lang::Ja, None)
 }
 
-/// [`render_fields`] with a message beside one field, which gets the focus.
-pub fn render_fields_noted(
+/// Renders every part of a form (as shown in `lang`) to HTML, the fixed words in `lang`, with an optional
+/// message beside one field, which then gets the focus.
+pub fn render_fields_in(
     def: &FormDefinition,
     raw: &RawInput,
     errors: &[FieldError],
+    lang: Lang,
     note: Option<&FieldNote>,
 ) -> String {
-    let errs = error_map(errors);
-    views(&def.parts, "", raw, &errs, note)
+    views(&def.parts, "", raw, &error_map(errors), words(lang), note)
         .iter()
         .map(render_field)
         .collect()
@@ -166,7 +171,17 @@ pub struct ItemView {
 
 /// Builds the views of a form's parts from raw input and errors.
 pub fn part_views(def: &FormDefinition, raw: &RawInput, errors: &[FieldError]) -> Vec<PartView> {
-    views(&def.parts, "", raw, &error_map(errors), None)
+    part_views_in(def, raw, errors, Lang::Ja)
+}
+
+/// [`part_views`] with the fixed words in `lang`.
+pub fn part_views_in(
+    def: &FormDefinition,
+    raw: &RawInput,
+    errors: &[FieldError],
+    lang: Lang,
+) -> Vec<PartView> {
+    views(&def.parts, "", raw, &error_map(errors), words(lang), None)
 }
 
 fn views(
@@ -174,11 +189,12 @@ fn views(
     prefix: &str,
     raw: &RawInput,
     errs: &HashMap<&str, &str>,
+    w: &'static Words,
     note: Option<&FieldNote>,
 ) -> Vec<PartView> {
     parts
         .iter()
-        .map(|p| view(p, parts, prefix, raw, errs, note))
+        .map(|p| view(p, parts, prefix, raw, errs, w, note))
         .collect()
 }
 
@@ -188,12 +204,14 @@ fn view(
     prefix: &str,
     raw: &RawInput,
     errs: &HashMap<&str, &str>,
+    w: &'static Words,
     note: Option<&FieldNote>,
 ) -> PartView {
     let field = format!("{prefix}{}", part.key);
     let id = field_id(&field);
     let mut v = PartView {
         kind: part.kind.type_name(),
+        words: w,
         id: id.clone(),
         label: part.label.clone(),
         help: part.help.clone(),
@@ -222,7 +240,7 @@ fn view(
         show_if_text: part
             .show_if
             .as_ref()
-            .map(|c| describe(c, siblings))
+            .map(|c| describe(c, siblings, w.lang))
             .unwrap_or_default(),
         items: Vec::new(),
         can_add: false,
@@ -326,7 +344,7 @@ fn view(
                 .max(if part.required { 1 } else { 0 })
                 .min(*max_items as usize);
             v.item_unit = if item_label.is_empty() {
-                "件目".into()
+                w.item.into()
             } else {
                 item_label.clone()
             };
@@ -334,7 +352,7 @@ fn view(
                 .map(|i| ItemView {
                     index: i,
                     number: i + 1,
-                    parts: views(parts, &format!("{}[{i}].", v.field), raw, errs, note)
+                    parts: views(parts, &format!("{}[{i}].", v.field), raw, errs, w, note)
                         .iter()
                         .map(render_field)
                         .collect(),
@@ -395,8 +413,8 @@ fn prefixed(c: &Condition, prefix: &str, siblings: &[Part]) -> Value {
     }
 }
 
-/// A condition in Japanese words, for the page without JavaScript.
-fn describe(c: &Condition, siblings: &[Part]) -> String {
+/// A condition in words (in `lang`), for the page without JavaScript.
+fn describe(c: &Condition, siblings: &[Part], lang: Lang) -> String {
     let label = |key: &str| {
         siblings
             .iter()
@@ -412,37 +430,80 @@ fn describe(c: &Condition, siblings: &[Part]) -> String {
             .and_then(|cs| cs.iter().find(|c| c.value == value))
             .map(|c| c.label.clone())
             .unwrap_or_else(|| match value {
-                "individual" => "個人".into(),
-                "corporation" => "法人".into(),
+                "individual" => words(lang).answers[0].into(),
+                "corporation" => words(lang).answers[1].into(),
                 v => v.into(),
             })
     };
-    match c {
-        Condition::All { all } => all
-            .iter()
-            .map(|x| describe(x, siblings))
+    let all = |xs: &[Condition], sep: &str| {
+        xs.iter()
+            .map(|x| describe(x, siblings, lang))
             .collect::<Vec<_>>()
-            .join("、かつ"),
-        Condition::Any { any } => any
+            .join(sep)
+    };
+    let chosen = |part: &str, values: &[String], sep: &str| {
+        values
             .iter()
-            .map(|x| describe(x, siblings))
+            .map(|v| choice(part, v))
             .collect::<Vec<_>>()
-            .join("、または"),
-        Condition::Not { not } => format!("「{}」に当てはまらない場合", describe(not, siblings)),
-        Condition::In { part, values } => format!(
-            "「{}」で「{}」を選んだ場合",
-            label(part),
-            values
-                .iter()
-                .map(|v| choice(part, v))
-                .collect::<Vec<_>>()
-                .join("」または「")
-        ),
-        Condition::Filled { part, filled: true } => format!("「{}」を入力した場合", label(part)),
-        Condition::Filled {
-            part,
-            filled: false,
-        } => format!("「{}」が空の場合", label(part)),
+            .join(sep)
+    };
+    match lang {
+        Lang::Ja => match c {
+            Condition::All { all: xs } => all(xs, "、かつ"),
+            Condition::Any { any } => all(any, "、または"),
+            Condition::Not { not } => {
+                format!("「{}」に当てはまらない場合", describe(not, siblings, lang))
+            }
+            Condition::In { part, values } => format!(
+                "「{}」で「{}」を選んだ場合",
+                label(part),
+                chosen(part, values, "」または「")
+            ),
+            Condition::Filled { part, filled: true } => {
+                format!("「{}」を入力した場合", label(part))
+            }
+            Condition::Filled {
+                part,
+                filled: false,
+            } => format!("「{}」が空の場合", label(part)),
+        },
+        Lang::En => match c {
+            Condition::All { all: xs } => all(xs, ", and "),
+            Condition::Any { any } => all(any, ", or "),
+            Condition::Not { not } => format!("unless {}", describe(not, siblings, lang)),
+            Condition::In { part, values } => format!(
+                "if you chose \u{201c}{}\u{201d} for \u{201c}{}\u{201d}",
+                chosen(part, values, "\u{201d} or \u{201c}"),
+                label(part)
+            ),
+            Condition::Filled { part, filled: true } => {
+                format!("if you filled in \u{201c}{}\u{201d}", label(part))
+            }
+            Condition::Filled {
+                part,
+                filled: false,
+            } => format!("if \u{201c}{}\u{201d} is empty", label(part)),
+        },
+        Lang::Easy => match c {
+            Condition::All { all: xs } => all(xs, "、そして "),
+            Condition::Any { any } => all(any, "、または "),
+            Condition::Not { not } => {
+                format!("「{}」では ない とき", describe(not, siblings, lang))
+            }
+            Condition::In { part, values } => format!(
+                "「{}」で「{}」を えらんだ とき",
+                label(part),
+                chosen(part, values, "」か「")
+            ),
+            Condition::Filled { part, filled: true } => {
+                format!("「{}」を かいた とき", label(part))
+            }
+            Condition::Filled {
+                part,
+                filled: false,
+            } => format!("「{}」に なにも かいて いない とき", label(part)),
+        },
     }
 }
 
@@ -458,6 +519,8 @@ pub struct AnswerRow {
     pub heading: bool,
     /// Attached files.
     pub files: Vec<FileRef>,
+    /// The unit after a file's size ("バイト"), in the page's language.
+    pub bytes: &'static str,
 }
 
 /// Rows for validated answers, in definition order; parts without answers are shown as 未入力.
@@ -465,8 +528,17 @@ pub fn answer_rows(
     def: &FormDefinition,
     answers: &serde_json::Map<String, Value>,
 ) -> Vec<AnswerRow> {
+    answer_rows_in(def, answers, Lang::Ja)
+}
+
+/// [`answer_rows`] for a definition shown in `lang`, the fixed words in `lang`.
+pub fn answer_rows_in(
+    def: &FormDefinition,
+    answers: &serde_json::Map<String, Value>,
+    lang: Lang,
+) -> Vec<AnswerRow> {
     let mut out = Vec::new();
-    rows(&def.parts, answers, 0, &mut out);
+    rows(&def.parts, answers, 0, &mut out, words(lang));
     out
 }
 
@@ -475,7 +547,16 @@ fn rows(
     answers: &serde_json::Map<String, Value>,
     depth: usize,
     out: &mut Vec<AnswerRow>,
+    w: &'static Words,
 ) {
+    let [
+        individual,
+        corporation,
+        representative,
+        agreed,
+        count,
+        bytes,
+    ] = w.answers;
     for part in parts {
         if !part.kind.has_value() {
             continue;
@@ -494,27 +575,37 @@ fn rows(
                 Value::Array(items),
             ) => {
                 let unit = if item_label.is_empty() {
-                    "件目"
+                    w.item
                 } else {
                     item_label
                 };
                 out.push(AnswerRow {
                     label: part.label.clone(),
-                    value: format!("{}件", items.len()),
+                    value: if w.lang == Lang::En {
+                        items.len().to_string()
+                    } else {
+                        format!("{}{count}", items.len())
+                    },
                     depth,
                     heading: true,
                     files: vec![],
+                    bytes,
                 });
                 for (i, item) in items.iter().enumerate() {
                     out.push(AnswerRow {
-                        label: format!("{}{unit}", i + 1),
+                        label: if w.lang == Lang::En {
+                            format!("{unit} {}", i + 1)
+                        } else {
+                            format!("{}{unit}", i + 1)
+                        },
                         value: String::new(),
                         depth: depth + 1,
                         heading: true,
                         files: vec![],
+                        bytes,
                     });
                     if let Value::Object(m) = item {
-                        rows(children, m, depth + 1, out);
+                        rows(children, m, depth + 1, out, w);
                     }
                 }
                 continue;
@@ -528,7 +619,7 @@ fn rows(
             (PartKind::Applicant, Value::Object(m)) => {
                 match m.get("kind").and_then(Value::as_str) {
                     Some("corporation") => format!(
-                        "法人: {}\n代表者: {}",
+                        "{corporation}: {}\n{representative}: {}",
                         m.get("corporate_name")
                             .and_then(Value::as_str)
                             .unwrap_or(""),
@@ -537,7 +628,7 @@ fn rows(
                             .unwrap_or("")
                     ),
                     _ => format!(
-                        "個人: {}{}",
+                        "{individual}: {}{}",
                         m.get("name").and_then(Value::as_str).unwrap_or(""),
                         m.get("furigana")
                             .and_then(Value::as_str)
@@ -565,10 +656,13 @@ fn rows(
                 })
                 .collect::<Vec<_>>()
                 .join("、"),
-            (PartKind::Consent { .. }, _) => "同意する".into(),
+            (PartKind::Consent { .. }, _) => agreed.into(),
             (PartKind::Date { .. }, Value::String(s)) => {
                 chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                     .map(|d| {
+                        if w.lang == Lang::En {
+                            return d.format("%-d %B %Y").to_string();
+                        }
                         format!(
                             "{}（{}）",
                             madoguchi_forms::validate::jp_date(d),
@@ -586,7 +680,7 @@ fn rows(
             }
             (PartKind::File { .. }, Value::Array(_)) => {
                 files = serde_json::from_value(value.clone()).unwrap_or_default();
-                format!("{}件", files.len())
+                format!("{}{count}", files.len())
             }
             (PartKind::Photo, Value::Object(m)) => {
                 if let Some(f) = m
@@ -616,6 +710,7 @@ fn rows(
         out.push(AnswerRow {
             label: part.label.clone(),
             value: text,
+            bytes,
             depth,
             heading: false,
             files,

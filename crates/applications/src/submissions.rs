@@ -12,6 +12,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 mod commit;
+pub mod mails;
 pub mod policy;
 pub use commit::{Committer, store_submissions};
 pub use policy::{Admitted, Channel, Refusal, admit};
@@ -124,6 +125,8 @@ pub struct NewSubmission {
 /// Submits a new application through the one policy ([`admit`]: period, identity requirement and locked
 /// verified answers, validation, what the channel may carry) and the writer (capacity, a draft submitted once).
 /// Every channel calls this; it returns [`SubmitOutcome::Refused`] with the rule that refused, storing nothing.
+/// `lang` is the resident's language: the messages of a refusal and the mails are in it when the form is
+/// translated into it, and it is stored with the submission for later mails.
 pub async fn submit(
     committer: &Committer,
     form: &PublishedForm,
@@ -131,8 +134,9 @@ pub async fn submit(
     applicant: Option<&madoguchi_kernel::Applicant>,
     channel: Channel,
     draft_token: Option<&str>,
+    lang: madoguchi_forms::Lang,
 ) -> Result<SubmitOutcome, AppError> {
-    let admitted = match admit(form, None, &mut raw, applicant, channel, now_ms()) {
+    let admitted = match admit(form, lang, &mut raw, applicant, channel, now_ms()) {
         Ok(a) => a,
         Err(refusal) => return Ok(SubmitOutcome::Refused(refusal)),
     };
@@ -590,33 +594,29 @@ async fn status_mail(
     let Some(email) = notice_recipient(conn, sub.id, Notice::Status).await? else {
         return Ok(None);
     };
-    let has_account: Option<i64> =
-        sqlx::query_scalar("SELECT applicant_id FROM submissions WHERE id = $1")
-            .bind(sub.id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let row = sqlx::query("SELECT applicant_id, lang FROM submissions WHERE id = $1")
+        .bind(sub.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let has_account: Option<i64> = row.try_get("applicant_id")?;
+    let lang: String = row.try_get("lang")?;
+    let lang = madoguchi_forms::Lang::from_code(&lang);
     if has_account.is_some() {
-        return Ok(Some(applicant_notice(
+        return Ok(Some(mails::applicant_notice_in(
+            lang,
             email,
             ApplicantNotice::Status,
             &sub.receipt_number,
             public_url,
         )));
     }
-    Ok(Some(SendMail {
-        to: email,
-        subject: format!(
-            "【状況のお知らせ】受付番号 {} は「{}」になりました",
-            sub.receipt_number,
-            to.label()
-        ),
-        body: format!(
-            "受付番号 {} の申請の状況が「{}」になりました。\n詳しくは、担当課からの連絡をお待ちください。\n\
-             マイページにログインしてこの受付番号の申請を追加すると、マイページでも状況を確認できます。\n\n{public_url}/mypage\n",
-            sub.receipt_number,
-            to.label()
-        ),
-    }))
+    Ok(Some(mails::status_mail(
+        lang,
+        email,
+        &sub.receipt_number,
+        to,
+        public_url,
+    )))
 }
 
 /// The corrections a reviewer asks for, from the review form: every picked part (`pick`), and every part
@@ -717,7 +717,12 @@ pub async fn send_message(
     .execute(&mut *tx)
     .await?;
     if let Some(to) = notice_recipient(&mut tx, sub.id, Notice::Message).await? {
-        let mail = applicant_notice(
+        let lang: String = sqlx::query_scalar("SELECT lang FROM submissions WHERE id = $1")
+            .bind(sub.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mail = mails::applicant_notice_in(
+            madoguchi_forms::Lang::from_code(&lang),
             to,
             ApplicantNotice::Message,
             &sub.receipt_number,

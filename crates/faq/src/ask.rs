@@ -17,14 +17,18 @@ pub const MAX_QUERY: usize = 400;
 
 /// Checks a question as typed; the error names the field in Japanese.
 pub fn check_query(raw: &str) -> Result<String, String> {
+    check_query_in(raw, crate::words::words(madoguchi_kernel::Lang::Ja))
+}
+
+/// [`check_query`] with the problem said in the words of the resident's language.
+pub fn check_query_in(raw: &str, w: &crate::words::FaqWords) -> Result<String, String> {
     let q = raw.trim();
     let n = q.chars().count();
     if n == 0 {
-        Err("質問を入力してください。".into())
+        Err(w.empty.into())
     } else if n > MAX_QUERY {
-        Err(format!(
-            "質問は{MAX_QUERY}文字以内で入力してください（いまは{n}文字です）。"
-        ))
+        let [a, b, c] = w.too_long;
+        Err(format!("{a}{MAX_QUERY}{b}{n}{c}"))
     } else {
         Ok(q.to_string())
     }

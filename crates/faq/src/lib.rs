@@ -19,6 +19,7 @@ pub mod staff;
 pub mod store;
 pub mod text;
 pub mod transfer;
+pub mod words;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};

@@ -2,7 +2,7 @@
 //! for other sites, the widget script, the JSON API and the feedback buttons.
 
 use crate::FaqState;
-use crate::ask::{self, Reply, check_query, conversation_or_new, valid_conversation};
+use crate::ask::{self, Reply, conversation_or_new, valid_conversation};
 use crate::questions::{self, Feedback};
 use crate::store::{self, Contact};
 use askama::Template;
@@ -58,6 +58,7 @@ struct ChatPage {
     related: Vec<RelatedLink>,
     done: String,
     contact: Contact,
+    t: &'static crate::words::FaqWords,
 }
 
 /// Query of the chat page.
@@ -110,6 +111,7 @@ async fn chat_page(
     embed: bool,
 ) -> AppResult<Response> {
     let tenant = tenant(&state, &code).await?;
+    let t = crate::words::words(madoguchi_kernel::web::chosen_lang(&headers));
     let conversation = conversation_or_new(q.c.as_deref());
     let base = if embed {
         format!("/t/{}/faq/embed", tenant.code)
@@ -120,7 +122,7 @@ async fn chat_page(
     let (mut query, mut error, mut reply) = (String::new(), String::new(), None);
     if let Some(raw) = q.q.as_deref() {
         query = raw.to_string();
-        match check_query(raw) {
+        match crate::ask::check_query_in(raw, t) {
             Ok(text) => {
                 match ask::ask_public(&state, &tenant, &client, &text, &conversation).await {
                     Ok(r) => reply = Some(r),
@@ -173,6 +175,7 @@ async fn chat_page(
                 related,
                 done,
                 contact,
+                t,
             }
             .render()?)
         },
@@ -233,10 +236,13 @@ pub async fn api_ask(
     State(state): State<FaqState>,
     client: ClientAddr,
     Path(code): Path<String>,
+    headers: HeaderMap,
     Query(q): Query<AskQuery>,
 ) -> Result<Json<Reply>, ApiError> {
     let tenant = tenant(&state, &code).await?;
-    let text = check_query(&q.q).map_err(AppError::BadRequest)?;
+    // The chat script sends the browser's cookie: its errors are in the resident's language.
+    let t = crate::words::words(madoguchi_kernel::web::chosen_lang(&headers));
+    let text = crate::ask::check_query_in(&q.q, t).map_err(AppError::BadRequest)?;
     let conversation = conversation_or_new(q.c.as_deref());
     Ok(Json(
         ask::ask_public(&state, &tenant, &client, &text, &conversation).await?,

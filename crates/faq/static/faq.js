@@ -8,6 +8,8 @@
   var log = document.getElementById('faq-log');
   if (!root || !form || !log || !window.fetch) return;
   var api = root.getAttribute('data-api');
+  // The page's words in the resident's language (see crates/faq/src/words.rs); answers stay as written.
+  var W = JSON.parse(root.getAttribute('data-words') || '{}');
   var input = document.getElementById('faq-q');
   var conv = form.querySelector('input[name=c]');
   var busy = false;
@@ -21,18 +23,19 @@
 
   function contactBox(c) {
     var box = el('div', 'contact faq-contact');
-    box.appendChild(el('h3', null, 'お問い合わせ先'));
+    box.appendChild(el('h3', null, W.contact[0]));
     var dl = el('dl');
     function row(k, v, href) {
       if (!v) return;
       dl.appendChild(el('dt', null, k));
       var dd = el('dd');
+      if (!href) dd.lang = 'ja';
       if (href) { var a = el('a', null, v); a.href = href; dd.appendChild(a); } else dd.textContent = v;
       dl.appendChild(dd);
     }
-    row('担当', c.name);
-    row('電話', c.phone, c.phone ? 'tel:' + c.phone.replace(/[^0-9+]/g, '') : null);
-    row('受付時間', c.hours);
+    row(W.contact[1], c.name);
+    row(W.contact[2], c.phone, c.phone ? 'tel:' + c.phone.replace(/[^0-9+]/g, '') : null);
+    row(W.contact[3], c.hours);
     box.appendChild(dl);
     return box;
   }
@@ -60,55 +63,64 @@
     }).then(function (r) { return r.json(); }).then(function (body) {
       var msg = el('div', 'msg msg-bot');
       if (result === 'resolved') {
-        msg.appendChild(el('p', null, 'ご利用ありがとうございました。お役に立ててよかったです。'));
+        msg.appendChild(el('p', null, W.done[0]));
       } else if (result === 'unresolved') {
-        msg.appendChild(el('p', null, 'お役に立てず申し訳ありません。いただいたご質問は、回答を充実させるために活用します。'));
-        msg.appendChild(el('p', null, 'お急ぎの場合は、こちらにお問い合わせください。'));
+        msg.appendChild(el('p', null, W.done[1]));
+        msg.appendChild(el('p', null, W.done[2]));
         if (body.contact) msg.appendChild(contactBox(body.contact));
       } else {
-        msg.appendChild(el('p', null, 'お問い合わせ先は次のとおりです。'));
+        msg.appendChild(el('p', null, W.done[3]));
         if (body.contact) msg.appendChild(contactBox(body.contact));
       }
       log.appendChild(msg);
     }).catch(function () {
-      log.appendChild(el('div', 'msg msg-bot', '送信できませんでした。時間をおいてもう一度お試しください。'));
+      log.appendChild(el('div', 'msg msg-bot', W.failures[0]));
     });
   }
 
   function render(reply) {
     var msg = el('div', 'msg msg-bot');
-    msg.appendChild(el('p', 'msg-who', '回答'));
+    msg.appendChild(el('p', 'msg-who', W.answer));
     if (reply.answer) {
       var a = reply.answer;
-      msg.appendChild(el('h2', 'answer-title', a.question));
+      var title = el('h2', 'answer-title', a.question);
+      title.lang = 'ja';
+      msg.appendChild(title);
       var body = el('div', 'answer-body');
+      body.lang = 'ja';
       body.innerHTML = a.answer_html; // rendered and escaped by the server
       msg.appendChild(body);
       if (a.forms.length) {
         var fbox = el('div', 'answer-forms');
-        fbox.appendChild(el('h3', null, 'オンラインで手続きできます'));
+        fbox.appendChild(el('h3', null, W.online));
         var ul = el('ul');
-        a.forms.forEach(function (f) { var li = el('li'); var l = el('a', null, f.title); l.href = f.url; li.appendChild(l); ul.appendChild(li); });
+        a.forms.forEach(function (f) { var li = el('li'); var l = el('a', null, f.title); l.href = f.url; l.lang = 'ja'; li.appendChild(l); ul.appendChild(li); });
         fbox.appendChild(ul);
         msg.appendChild(fbox);
       }
-      msg.appendChild(el('p', 'answer-contact', '担当: ' + a.contact.name + (a.contact.phone ? '（電話 ' + a.contact.phone + '）' : '')));
-      msg.appendChild(feedbackButtons(reply, [['resolved', '解決した'], ['unresolved', '解決しなかった']], 'この回答で解決しましたか？'));
+      var who = el('p', 'answer-contact', W.contact[1] + ': ');
+      var office = el('span', null, a.contact.name);
+      office.lang = 'ja';
+      who.appendChild(office);
+      if (a.contact.phone) who.appendChild(document.createTextNode(' (' + W.contact[2] + ' ' + a.contact.phone + ')'));
+      msg.appendChild(who);
+      msg.appendChild(feedbackButtons(reply, [['resolved', W.feedback[1]], ['unresolved', W.feedback[2]]], W.feedback[0]));
     } else {
       msg.className += ' msg-none';
-      var p = el('p'); p.appendChild(el('strong', null, '申し訳ありません。ご質問に合う回答が見つかりませんでした。'));
+      var p = el('p'); p.appendChild(el('strong', null, W.none[0]));
       msg.appendChild(p);
-      msg.appendChild(el('p', null, '不確かな回答をお示しするよりも、担当窓口へのお問い合わせをおすすめします。'));
+      msg.appendChild(el('p', null, W.none[1]));
       msg.appendChild(contactBox(reply.contact));
-      msg.appendChild(feedbackButtons(reply, [['contacted', '窓口に問い合わせる']], null));
+      msg.appendChild(feedbackButtons(reply, [['contacted', W.none[2]]], null));
     }
     if (reply.related.length) {
       var rel = el('div', 'related');
-      rel.appendChild(el('p', 'msg-who', reply.answer ? '関連する質問' : '近い内容の質問'));
+      rel.appendChild(el('p', 'msg-who', reply.answer ? W.related[0] : W.related[1]));
       var list = el('div', 'related-buttons');
       reply.related.forEach(function (r) {
         var b = el('button', 'link-button', r.question);
         b.type = 'button';
+        b.lang = 'ja';
         b.addEventListener('click', function () { ask(r.question); });
         list.appendChild(b);
       });
@@ -122,7 +134,7 @@
     if (busy) return;
     busy = true;
     var user = el('div', 'msg msg-user');
-    user.appendChild(el('p', 'msg-who', 'あなたの質問'));
+    user.appendChild(el('p', 'msg-who', W.you));
     user.appendChild(el('p', null, q));
     log.appendChild(user);
     var url = api + '/ask?q=' + encodeURIComponent(q) + '&c=' + encodeURIComponent(conv.value);
@@ -130,13 +142,13 @@
       return r.json().then(function (body) { return { ok: r.ok, body: body }; });
     }).then(function (res) {
       if (!res.ok) {
-        log.appendChild(el('div', 'msg msg-bot', res.body.error ? res.body.error.message : '回答を取得できませんでした。'));
+        log.appendChild(el('div', 'msg msg-bot', res.body.error ? res.body.error.message : W.failures[1]));
         return;
       }
       conv.value = res.body.conversation;
       render(res.body);
     }).catch(function () {
-      log.appendChild(el('div', 'msg msg-bot', '通信できませんでした。時間をおいてもう一度お試しください。'));
+      log.appendChild(el('div', 'msg msg-bot', W.failures[2]));
     }).then(function () {
       busy = false;
       user.scrollIntoView({ block: 'start' });

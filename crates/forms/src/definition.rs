@@ -86,6 +86,9 @@ pub struct PartTexts {
     /// What one item of a repeating group is called.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub item_label: String,
+    /// The unit after a number (円 → yen).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
     /// Choice labels by choice value.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, String>,
@@ -462,6 +465,9 @@ fn localize_parts(parts: &mut [Part], prefix: &str, t: &Translation) {
                     replace_if_set(text, &pt.text)
                 }
                 PartKind::Group { item_label, .. } => replace_if_set(item_label, &pt.item_label),
+                PartKind::Number {
+                    unit: Some(unit), ..
+                } => replace_if_set(unit, &pt.unit),
                 PartKind::Radio { choices }
                 | PartKind::Select { choices }
                 | PartKind::Checkboxes { choices, .. } => {

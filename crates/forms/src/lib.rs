@@ -2,7 +2,7 @@
 //!
 //! A form (申請フォーム) is data: a [`FormDefinition`] JSON document following `docs/form-schema.json`.
 //! [`check_definition`] says whether a definition can work; [`validate`] turns what an applicant typed
-//! ([`RawInput`]) into stored answers or field errors in Japanese; [`columns`] gives export columns that stay
+//! ([`RawInput`]) into stored answers or field errors in the resident's language; [`columns`] gives export columns that stay
 //! stable across versions.
 
 pub mod check;
@@ -14,6 +14,7 @@ pub mod diff;
 pub mod edit;
 pub mod input;
 pub mod limits;
+pub mod messages;
 pub mod validate;
 
 pub use check::{
@@ -26,7 +27,8 @@ pub use definition::{
 };
 pub use diff::{Change, ChangeKind, diff};
 pub use input::{FileRef, RawInput, field_id};
-pub use validate::{Answers, FieldError, validate};
+pub use madoguchi_japanese::lang::Lang;
+pub use validate::{Answers, FieldError, validate, validate_in};
 
 /// The JSON Schema of form definitions, as published in `docs/form-schema.json`.
 pub fn json_schema() -> serde_json::Value {

@@ -1,4 +1,5 @@
-//! Validation: raw input → answers, or a list of field errors in Japanese.
+//! Validation: raw input → answers, or a list of field errors in the resident's language (the catalogue in
+//! [`crate::messages`]; Japanese unless asked otherwise).
 //!
 //! Parts hidden by their condition are neither validated nor stored. Names are stored exactly as typed;
 //! digits in phone, postal code and number parts, and kana in furigana, are normalised because that is safe.
@@ -7,7 +8,9 @@ use crate::condition::Scope;
 use crate::date_parts::DateParts;
 use crate::definition::{FormDefinition, Part, PartKind};
 use crate::input::{FileRef, RawInput, field_id};
+use crate::messages::{Message, item_prefix, names};
 use chrono::NaiveDate;
+use madoguchi_japanese::lang::Lang;
 use madoguchi_japanese::{digits, kana, wareki};
 use serde_json::{Map, Value, json};
 
@@ -23,17 +26,29 @@ pub struct FieldError {
     pub field: String,
     /// The HTML id to link to.
     pub anchor: String,
-    /// The complete message in Japanese, naming the field.
+    /// The complete message in the resident's language, naming the field.
     pub message: String,
 }
 
 /// The validated answers of a submission, keyed by part key.
 pub type Answers = Map<String, Value>;
 
-/// Validates raw input against a definition.
+/// Validates raw input against a definition, with messages in Japanese.
 pub fn validate(def: &FormDefinition, input: &RawInput) -> Result<Answers, Vec<FieldError>> {
+    validate_in(def, input, Lang::Ja)
+}
+
+/// Validates raw input against a definition, with messages in `lang`. The messages name the parts by the
+/// labels of `def`, so pass the definition as the resident sees it ([`FormDefinition::localized`]); its rules
+/// are the same as the original's.
+pub fn validate_in(
+    def: &FormDefinition,
+    input: &RawInput,
+    lang: Lang,
+) -> Result<Answers, Vec<FieldError>> {
     let mut v = Validator {
         input,
+        lang,
         errors: Vec::new(),
     };
     let answers = v.parts(&def.parts, "", "", None);
@@ -46,6 +61,7 @@ pub fn validate(def: &FormDefinition, input: &RawInput) -> Result<Answers, Vec<F
 
 struct Validator<'a> {
     input: &'a RawInput,
+    lang: Lang,
     errors: Vec<FieldError>,
 }
 
@@ -79,11 +95,11 @@ impl Validator<'_> {
         answers
     }
 
-    fn error(&mut self, field: &str, message: String) {
+    fn error(&mut self, field: &str, message: Message<'_>) {
         self.errors.push(FieldError {
             field: field.to_string(),
             anchor: field_id(field),
-            message,
+            message: message.text(self.lang),
         });
     }
 
@@ -91,7 +107,7 @@ impl Validator<'_> {
         let raw = self.input.value(field).trim_matches(is_space);
         if raw.is_empty() {
             if part.required {
-                self.error(field, format!("{label}を入力してください。"));
+                self.error(field, Message::Required { label });
             }
             return None;
         }
@@ -102,12 +118,7 @@ impl Validator<'_> {
     fn whole_date(&mut self, part: &Part, field: &str, label: &str) -> Option<NaiveDate> {
         let text = self.required_text(part, field, label)?;
         let Some(date) = parse_date(&text) else {
-            self.error(
-                field,
-                format!(
-                    "{label}は正しい日付で入力してください（例: 2026-04-01 または 令和8年4月1日）。"
-                ),
-            );
+            self.error(field, Message::Date { label });
             return None;
         };
         Some(date)
@@ -127,7 +138,7 @@ impl Validator<'_> {
                     match kana::normalize_furigana(&text) {
                         Ok(k) => text = k,
                         Err(_) => {
-                            self.error(field, format!("{label}はカタカナで入力してください。"));
+                            self.error(field, Message::Katakana { label });
                             return None;
                         }
                     }
@@ -138,10 +149,8 @@ impl Validator<'_> {
                         .map(|re| re.is_match(&text))
                         .unwrap_or(false);
                     if !ok {
-                        let msg = pattern_message
-                            .clone()
-                            .unwrap_or_else(|| "形式が正しくありません".into());
-                        self.error(field, format!("{label}: {msg}。"));
+                        let custom = pattern_message.as_deref();
+                        self.error(field, Message::Pattern { label, custom });
                         return None;
                     }
                 }
@@ -166,27 +175,22 @@ impl Validator<'_> {
             } => {
                 let text = self.required_text(part, field, label)?;
                 let Ok(n) = ascii_number(&text).parse::<f64>() else {
-                    self.error(field, format!("{label}は数字で入力してください。"));
+                    self.error(field, Message::NotNumber { label });
                     return None;
                 };
                 if !n.is_finite() {
-                    self.error(field, format!("{label}は数字で入力してください。"));
+                    self.error(field, Message::NotNumber { label });
                     return None;
                 }
                 if *integer && n.fract() != 0.0 {
-                    self.error(field, format!("{label}は整数で入力してください。"));
+                    self.error(field, Message::NotInteger { label });
                     return None;
                 }
                 let below = min.is_some_and(|m| n < m);
                 let above = max.is_some_and(|m| n > m);
                 if below || above {
-                    let range = match (min, max) {
-                        (Some(a), Some(b)) => format!("{}以上{}以下", fmt_num(*a), fmt_num(*b)),
-                        (Some(a), None) => format!("{}以上", fmt_num(*a)),
-                        (None, Some(b)) => format!("{}以下", fmt_num(*b)),
-                        (None, None) => unreachable!(),
-                    };
-                    self.error(field, format!("{label}は{range}で入力してください。"));
+                    let (min, max) = (*min, *max);
+                    self.error(field, Message::NumberRange { label, min, max });
                     return None;
                 }
                 Some(if *integer { json!(n as i64) } else { json!(n) })
@@ -196,10 +200,7 @@ impl Validator<'_> {
                 match normalize_email(&text) {
                     Some(e) => Some(Value::String(e)),
                     None => {
-                        self.error(
-                            field,
-                            format!("{label}の形式が正しくありません（例: taro@example.jp）。"),
-                        );
+                        self.error(field, Message::Email { label });
                         None
                     }
                 }
@@ -209,12 +210,7 @@ impl Validator<'_> {
                 match digits::PhoneNumber::parse(&text) {
                     Ok(p) => Some(Value::String(p.to_string())),
                     Err(_) => {
-                        self.error(
-                            field,
-                            format!(
-                                "{label}は市外局番から数字で入力してください（例: 088-823-1111）。"
-                            ),
-                        );
+                        self.error(field, Message::Phone { label });
                         None
                     }
                 }
@@ -224,10 +220,7 @@ impl Validator<'_> {
                 match digits::PostalCode::parse(&text) {
                     Ok(p) => Some(Value::String(p.to_string())),
                     Err(_) => {
-                        self.error(
-                            field,
-                            format!("{label}は7桁の数字で入力してください（例: 780-8570）。"),
-                        );
+                        self.error(field, Message::PostalCode { label });
                         None
                     }
                 }
@@ -238,7 +231,7 @@ impl Validator<'_> {
                     match parts.date() {
                         Ok(date) => date,
                         Err(e) => {
-                            self.error(field, e.message(label));
+                            self.error(field, Message::DateParts { label, problem: &e });
                             return None;
                         }
                     }
@@ -246,13 +239,8 @@ impl Validator<'_> {
                     self.whole_date(part, field, label)?
                 };
                 if min.is_some_and(|m| date < m) || max.is_some_and(|m| date > m) {
-                    let range = match (min, max) {
-                        (Some(a), Some(b)) => format!("{}から{}まで", jp_date(*a), jp_date(*b)),
-                        (Some(a), None) => format!("{}以降", jp_date(*a)),
-                        (None, Some(b)) => format!("{}以前", jp_date(*b)),
-                        (None, None) => unreachable!(),
-                    };
-                    self.error(field, format!("{label}は{range}の日付を入力してください。"));
+                    let (min, max) = (*min, *max);
+                    self.error(field, Message::DateRange { label, min, max });
                     return None;
                 }
                 Some(Value::String(date.format("%Y-%m-%d").to_string()))
@@ -261,12 +249,12 @@ impl Validator<'_> {
                 let value = self.input.value(field).trim();
                 if value.is_empty() {
                     if part.required {
-                        self.error(field, format!("{label}を選択してください。"));
+                        self.error(field, Message::Choose { label });
                     }
                     return None;
                 }
                 if !choices.iter().any(|c| c.value == value) {
-                    self.error(field, format!("{label}の選択肢が正しくありません。"));
+                    self.error(field, Message::BadChoice { label });
                     return None;
                 }
                 Some(Value::String(value.to_string()))
@@ -282,7 +270,7 @@ impl Validator<'_> {
                         continue;
                     }
                     if !choices.iter().any(|c| &c.value == v) {
-                        self.error(field, format!("{label}の選択肢が正しくありません。"));
+                        self.error(field, Message::BadChoice { label });
                         return None;
                     }
                     picked.push(v.clone());
@@ -291,20 +279,20 @@ impl Validator<'_> {
                 picked.sort_by_key(|v| choices.iter().position(|c| &c.value == v));
                 if picked.is_empty() {
                     if part.required {
-                        self.error(field, format!("{label}を1つ以上選択してください。"));
+                        self.error(field, Message::ChooseOneOrMore { label });
                     }
                     return None;
                 }
                 if let Some(m) = min_selected
                     && picked.len() < *m as usize
                 {
-                    self.error(field, format!("{label}は{m}つ以上選択してください。"));
+                    self.error(field, Message::MinSelected { label, min: *m });
                     return None;
                 }
                 if let Some(m) = max_selected
                     && picked.len() > *m as usize
                 {
-                    self.error(field, format!("{label}は{m}つまで選択できます。"));
+                    self.error(field, Message::MaxSelected { label, max: *m });
                     return None;
                 }
                 Some(json!(picked))
@@ -315,12 +303,15 @@ impl Validator<'_> {
                 let mut out = Map::new();
                 if name.is_empty() {
                     if part.required {
-                        self.error(&name_field, format!("{label}を入力してください。"));
+                        self.error(&name_field, Message::Required { label });
                     }
                 } else if name.chars().count() > MAX_NAME {
                     self.error(
                         &name_field,
-                        format!("{label}は{MAX_NAME}文字以内で入力してください。"),
+                        Message::NameTooLong {
+                            label,
+                            max: MAX_NAME,
+                        },
                     );
                 } else {
                     out.insert("name".into(), Value::String(name.to_string()));
@@ -338,7 +329,7 @@ impl Validator<'_> {
                 let agreed = matches!(self.input.value(field), "yes" | "on" | "true" | "1");
                 if !agreed {
                     if part.required {
-                        self.error(field, format!("{label}への同意が必要です。"));
+                        self.error(field, Message::Consent { label });
                     }
                     return None;
                 }
@@ -348,12 +339,18 @@ impl Validator<'_> {
                 let files = self.input.files(field);
                 if files.is_empty() {
                     if part.required {
-                        self.error(field, format!("{label}を添付してください。"));
+                        self.error(field, Message::Attach { label });
                     }
                     return None;
                 }
                 if files.len() > *max_files as usize {
-                    self.error(field, format!("{label}は{max_files}件まで添付できます。"));
+                    self.error(
+                        field,
+                        Message::TooManyFiles {
+                            label,
+                            max: *max_files,
+                        },
+                    );
                     return None;
                 }
                 Some(serde_json::to_value(files).expect("file refs serialise"))
@@ -370,23 +367,32 @@ impl Validator<'_> {
                 if count < *min_items as usize && (part.required || count > 0) {
                     self.error(
                         field,
-                        format!("{label}は{min_items}件以上入力してください。"),
+                        Message::GroupMin {
+                            label,
+                            min: *min_items,
+                        },
                     );
                     return None;
                 }
                 if count > *max_items as usize {
-                    self.error(field, format!("{label}は{max_items}件まで入力できます。"));
+                    self.error(
+                        field,
+                        Message::GroupMax {
+                            label,
+                            max: *max_items,
+                        },
+                    );
                     return None;
                 }
                 let unit = if item_label.is_empty() {
-                    "件目"
+                    names(self.lang).item
                 } else {
                     item_label
                 };
                 let items: Vec<Value> = (0..count)
                     .map(|i| {
                         let prefix = format!("{field}[{i}].");
-                        let lp = format!("{label}（{}{unit}）の", i + 1);
+                        let lp = item_prefix(label, i + 1, unit, self.lang);
                         Value::Object(self.parts(parts, &prefix, &lp, Some(scope)))
                     })
                     .collect();
@@ -406,16 +412,13 @@ impl Validator<'_> {
         let len = char_len(text);
         let max = max.map(|m| m as usize).unwrap_or(DEFAULT_MAX_TEXT);
         if len > max {
-            self.error(
-                field,
-                format!("{label}は{max}文字以内で入力してください（現在{len}文字）。"),
-            );
+            self.error(field, Message::TooLong { label, max, len });
             return None;
         }
         if let Some(min) = min
             && len < min as usize
         {
-            self.error(field, format!("{label}は{min}文字以上で入力してください。"));
+            self.error(field, Message::TooShort { label, min });
             return None;
         }
         Some(())
@@ -425,7 +428,7 @@ impl Validator<'_> {
         let raw = self.input.value(field).trim_matches(is_space);
         if raw.is_empty() {
             if required {
-                self.error(field, format!("{label}のフリガナを入力してください。"));
+                self.error(field, Message::FuriganaRequired { label });
             }
             return None;
         }
@@ -434,15 +437,15 @@ impl Validator<'_> {
             Ok(_) => {
                 self.error(
                     field,
-                    format!("{label}のフリガナは{MAX_NAME}文字以内で入力してください。"),
+                    Message::FuriganaTooLong {
+                        label,
+                        max: MAX_NAME,
+                    },
                 );
                 None
             }
             Err(_) => {
-                self.error(
-                    field,
-                    format!("{label}のフリガナはカタカナで入力してください。"),
-                );
+                self.error(field, Message::FuriganaKatakana { label });
                 None
             }
         }
@@ -456,11 +459,14 @@ impl Validator<'_> {
             let f = format!("{field}.{sub}");
             let text = v.input.value(&f).trim_matches(is_space);
             if text.is_empty() {
-                v.error(&f, format!("{what}を入力してください。"));
+                v.error(&f, Message::Required { label: what });
             } else if char_len(text) > MAX_NAME {
                 v.error(
                     &f,
-                    format!("{what}は{MAX_NAME}文字以内で入力してください。"),
+                    Message::NameTooLong {
+                        label: what,
+                        max: MAX_NAME,
+                    },
                 );
             } else {
                 out.insert(sub.into(), Value::String(text.to_string()));
@@ -469,31 +475,27 @@ impl Validator<'_> {
         match kind {
             "individual" => {
                 out.insert("kind".into(), json!("individual"));
-                need(self, "name", "氏名", &mut out);
-                if let Some(k) = self.furigana(&format!("{field}.furigana"), "氏名", part.required)
+                let person = names(self.lang).person_name;
+                need(self, "name", person, &mut out);
+                if let Some(k) = self.furigana(&format!("{field}.furigana"), person, part.required)
                 {
                     out.insert("furigana".into(), Value::String(k));
                 }
             }
             "corporation" => {
                 out.insert("kind".into(), json!("corporation"));
-                need(self, "corporate_name", "法人名", &mut out);
-                need(self, "representative", "代表者の職・氏名", &mut out);
+                let n = names(self.lang);
+                need(self, "corporate_name", n.corporate_name, &mut out);
+                need(self, "representative", n.representative, &mut out);
             }
             "" => {
                 if part.required {
-                    self.error(
-                        &kind_field,
-                        format!("{label}（個人・法人）を選択してください。"),
-                    );
+                    self.error(&kind_field, Message::ApplicantKind { label });
                 }
                 return None;
             }
             _ => {
-                self.error(
-                    &kind_field,
-                    format!("{label}（個人・法人）の選択が正しくありません。"),
-                );
+                self.error(&kind_field, Message::BadApplicantKind { label });
                 return None;
             }
         }
@@ -504,7 +506,7 @@ impl Validator<'_> {
         let files: &[FileRef] = self.input.files(field);
         let Some(file) = files.first() else {
             if part.required {
-                self.error(field, format!("{label}の写真を添付してください。"));
+                self.error(field, Message::Photo { label });
             }
             return None;
         };
@@ -530,10 +532,7 @@ impl Validator<'_> {
                     (Some((a, o)), src)
                 }
                 _ => {
-                    self.error(
-                        &format!("{field}.lat"),
-                        format!("{label}の位置（緯度・経度）は数値で入力してください（例: 33.5597, 133.5311）。"),
-                    );
+                    self.error(&format!("{field}.lat"), Message::Coordinates { label });
                     return None;
                 }
             }
@@ -545,10 +544,7 @@ impl Validator<'_> {
             out.insert("lon".into(), json!(lon));
             out.insert("location_source".into(), json!(source));
         } else if part.required {
-            self.error(
-                &format!("{field}.lat"),
-                format!("{label}の場所が分かりません。位置情報を取得するか、緯度・経度を入力してください。"),
-            );
+            self.error(&format!("{field}.lat"), Message::NoLocation { label });
             return None;
         }
         Some(Value::Object(out))
@@ -574,17 +570,9 @@ pub fn char_len(s: &str) -> usize {
         .count()
 }
 
-fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 {
-        format!("{}", n as i64)
-    } else {
-        n.to_string()
-    }
-}
-
 /// Formats a date as 2026年4月1日.
 pub fn jp_date(d: NaiveDate) -> String {
-    d.format("%Y年%-m月%-d日").to_string()
+    crate::messages::jp_date(d)
 }
 
 /// Parses a date typed as ISO (`2026-04-01`), with slashes, with 年月日, or in 和暦 (`令和8年4月1日`, `R8.4.1`).

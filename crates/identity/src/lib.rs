@@ -17,6 +17,7 @@ pub mod links;
 pub mod mypage;
 pub mod oidc;
 pub mod signin;
+pub mod words;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -60,6 +61,7 @@ pub fn router(state: IdentityState) -> Router {
             get(signin::link_page).post(signin::use_link),
         )
         .route("/mypage/logout", post(signin::logout))
+        .route("/lang/{code}", get(signin::choose_lang))
         .route("/mypage/oidc/{provider}", get(signin::oidc_start))
         .route("/mypage/oidc/callback", get(signin::oidc_callback))
         .route(

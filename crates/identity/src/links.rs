@@ -73,6 +73,31 @@ pub async fn send(
     public_url: &str,
     browser: Option<&str>,
 ) -> Result<(), SendError> {
+    send_in(
+        madoguchi_kernel::Lang::Ja,
+        db,
+        purpose,
+        email,
+        draft_id,
+        next,
+        public_url,
+        browser,
+    )
+    .await
+}
+
+/// [`send`] with a sign-in link's mail in `lang` (resume links' mails stay Japanese).
+#[allow(clippy::too_many_arguments)]
+pub async fn send_in(
+    lang: madoguchi_kernel::Lang,
+    db: &Db,
+    purpose: Purpose,
+    email: &MailAddress,
+    draft_id: Option<&str>,
+    next: &str,
+    public_url: &str,
+    browser: Option<&str>,
+) -> Result<(), SendError> {
     let email = email.as_str();
     let now = now_ms();
     let mut tx = db.write.begin().await?;
@@ -124,9 +149,16 @@ pub async fn send(
     .execute(&mut *tx)
     .await?;
     let (subject, valid) = mail;
-    enqueue_in(
-        &mut tx,
-        &SendMail {
+    let mail = match (purpose, lang) {
+        (Purpose::Login, madoguchi_kernel::Lang::En | madoguchi_kernel::Lang::Easy) => {
+            let [subject, before, after, end] = crate::words::words(lang).login_mail_text;
+            SendMail {
+                to: email.to_string(),
+                subject: subject.to_string(),
+                body: format!("{before}{LOGIN_LINK_MINUTES}{after}\n\n{public_url}{path}\n\n{end}"),
+            }
+        }
+        _ => SendMail {
             to: email.to_string(),
             subject: subject.to_string(),
             body: format!(
@@ -134,8 +166,8 @@ pub async fn send(
                  お心当たりがない場合は、このメールを破棄してください。\nこのメールは送信専用です。\n"
             ),
         },
-    )
-    .await?;
+    };
+    enqueue_in(&mut tx, &mail).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -103,6 +103,8 @@ struct HomePage {
     found: Vec<FoundView>,
     /// The proven sign-in address.
     email: String,
+    t: &'static crate::words::MyWords,
+    here: &'static str,
 }
 
 /// GET `/mypage`: applications and drafts.
@@ -112,7 +114,8 @@ pub async fn home(
     Query(q): Query<NoticeQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let cases = applicant_cases::list(&ctx.db, &applicant)
+    let t = crate::words::chosen(&headers);
+    let cases = applicant_cases::list_in(&ctx.db, &applicant, t.lang)
         .await?
         .into_iter()
         .map(|c| CaseView {
@@ -125,7 +128,7 @@ pub async fn home(
             updated: short_datetime(c.updated_at),
         })
         .collect();
-    let drafts = drafts::for_applicant(&ctx.db, applicant.id)
+    let drafts = drafts::for_applicant_in(&ctx.db, applicant.id, t.lang)
         .await?
         .into_iter()
         .map(DraftView::from)
@@ -148,9 +151,14 @@ pub async fn home(
             signed_in: true,
             name: applicant.display_name(),
             verified: applicant.is_verified(),
-            notice: notice_text(&q.notice),
+            notice: match t.lang {
+                madoguchi_kernel::Lang::Ja => notice_text(&q.notice),
+                _ => t.notice(&q.notice),
+            },
             cases,
             drafts,
+            t,
+            here: "/mypage",
         }
         .render()?)
     })
@@ -710,6 +718,7 @@ pub async fn correction_post(
     let admitted = madoguchi_applications::submissions::policy::admit_for_version(
         def,
         case.sub.form_version_id,
+        madoguchi_kernel::Lang::Ja,
         &mut raw,
         &applicant,
     );

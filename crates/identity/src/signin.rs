@@ -10,6 +10,7 @@
 //! attacker's account and collect the victim's applications — or their マイナンバーカード identity.
 
 use crate::links::{self, LoginAttempt, MailAddress, Purpose, SendError};
+use crate::words::{self, MyWords};
 use crate::{IdentityState, oidc};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -39,13 +40,30 @@ pub struct NoticePage<'a> {
     pub signed_in: bool,
     /// CSRF token (for the sign-out button).
     pub csrf: String,
+    /// The words of the page frame; `heading` and `message` must be in the same language.
+    pub t: &'static MyWords,
+    /// This page's path, for the language switch.
+    pub here: &'a str,
 }
 
-/// Renders a notice page with a status.
+/// Renders a notice page with a status, in Japanese.
 pub fn notice(
     ctx: &Ctx,
     headers: &HeaderMap,
     status: StatusCode,
+    heading: &str,
+    message: &str,
+    link: (&str, &str),
+) -> AppResult<Response> {
+    notice_in(ctx, headers, status, &words::JA, heading, message, link)
+}
+
+/// [`notice`] in the language of `t` (the heading and message are given in it).
+pub fn notice_in(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    t: &'static MyWords,
     heading: &str,
     message: &str,
     link: (&str, &str),
@@ -58,6 +76,8 @@ pub fn notice(
             link_text: link.1,
             signed_in: false,
             csrf,
+            t,
+            here: "/mypage/login",
         }
         .render()?)
     })
@@ -81,6 +101,8 @@ struct LoginPage<'a> {
     error: &'a str,
     providers: Vec<(String, String)>,
     signed_in: bool,
+    t: &'static MyWords,
+    here: &'a str,
 }
 
 /// Query with a path to return to.
@@ -111,6 +133,8 @@ fn render_login(
                 .map(|p| (p.id.clone(), p.label.clone()))
                 .collect(),
             signed_in: false,
+            t: words::chosen(headers),
+            here: "/mypage/login",
         }
         .render()?)
     })
@@ -152,15 +176,21 @@ pub async fn request_link(
     axum::Form(f): axum::Form<EmailForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
+    let t = words::chosen(&headers);
     let next = safe_next(&f.next);
     let Some(email) = MailAddress::parse(&f.email) else {
+        let error = if f.email.trim().is_empty() {
+            t.no_email
+        } else {
+            t.bad_email
+        };
         return render_login(
             &ctx,
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
             next,
             &f.email,
-            "メールアドレスを正しい形式で入力してください（例: taro@example.jp）。",
+            error,
         );
     };
     let next = if next == "/mypage" { "" } else { next };
@@ -186,7 +216,8 @@ pub async fn request_link(
         }
         _ => madoguchi_kernel::ids::new_token(),
     };
-    match links::send(
+    match links::send_in(
+        t.lang,
         &ctx.db,
         Purpose::Login,
         &email,
@@ -199,15 +230,13 @@ pub async fn request_link(
     {
         Ok(()) => {
             ctx.jobs_wake.notify_one();
-            let mut resp = notice(
+            let mut resp = notice_in(
                 &ctx,
                 &headers,
                 StatusCode::OK,
-                "メールを送信しました",
-                &format!(
-                    "{email} にログイン用のリンクを送りました。メールのリンクを開いてください。リンクは1回だけ、{}分間有効です。このブラウザで開くと、すぐにログインできます。",
-                    links::LOGIN_LINK_MINUTES
-                ),
+                t,
+                t.link_sent[0],
+                &t.link_sent_message(email.as_str(), links::LOGIN_LINK_MINUTES),
                 ("", ""),
             )?;
             resp.headers_mut().append(
@@ -227,7 +256,7 @@ pub async fn request_link(
             StatusCode::TOO_MANY_REQUESTS,
             next,
             &f.email,
-            "短い間に何度もリンクを送ったため、しばらく送信できません。15分ほど待ってからお試しください。",
+            t.too_many_links,
         ),
         Err(SendError::Db(e)) => Err(e),
     }
@@ -259,6 +288,8 @@ struct ConfirmLinkPage<'a> {
     /// What was typed, and why it was not accepted.
     email: &'a str,
     error: &'a str,
+    t: &'static MyWords,
+    here: &'a str,
 }
 
 fn link_gone(ctx: &Ctx, headers: &HeaderMap, login: bool) -> AppResult<Response> {
@@ -289,27 +320,28 @@ fn render_link_page(
     (typed, error): (&str, &str),
 ) -> AppResult<Response> {
     let masked = live.email.masked();
-    let message = if live.same_browser {
-        format!(
-            "{masked} のアカウントにログインします。ご自身のメールアドレスでない場合は、ボタンを押さずにこの画面を閉じてください。"
-        )
+    let t = words::chosen(headers);
+    let [before, after] = if live.same_browser {
+        t.confirm_same
     } else {
-        format!(
-            "このリンクは、別のブラウザまたは別の端末で申し込まれたものです。{masked} のアカウントにログインするには、そのメールアドレスをすべて入力してください。ご自身で申し込んだ覚えがない場合や、他の人から送られてきたリンクの場合は、入力せずにこの画面を閉じてください。"
-        )
+        t.confirm_other
     };
+    let message = format!("{before}{masked}{after}");
+    let here = format!("/mypage/login/{token}");
     page_with_csrf(headers, ctx.config.secure_cookies(), status, |csrf| {
         Ok(ConfirmLinkPage {
-            heading: "マイページにログイン",
+            heading: t.login[0],
             message: &message,
             action: format!("/mypage/login/{token}"),
-            button: "ログインする",
+            button: t.confirm[1],
             next,
             csrf,
             signed_in: false,
             ask_email: !live.same_browser,
             email: typed,
             error,
+            t,
+            here: &here,
         }
         .render()?)
     })
@@ -393,10 +425,11 @@ pub async fn use_link(
             sign_in(&ctx, &headers, id, &f.next, used.same_browser).await
         }
         LoginAttempt::AddressNeeded(live) => {
+            let t = words::chosen(&headers);
             let error = if f.email.trim().is_empty() {
-                "メールアドレスを入力してください。"
+                t.no_email
             } else {
-                "メールアドレスを正しい形式で入力してください（例: taro@example.jp）。"
+                t.bad_email
             };
             render_link_page(
                 &ctx,
@@ -623,6 +656,9 @@ pub async fn resume_page(
             ask_email: false,
             email: "",
             error: "",
+            // Still Japanese only: the resume page is reached from a Japanese mail.
+            t: &words::JA,
+            here: "/mypage/login",
         }
         .render()?)
         },
@@ -658,6 +694,23 @@ pub async fn use_resume_link(
 /// An HTML page, for handlers in this crate.
 pub fn html(s: String) -> Response {
     Html(s).into_response()
+}
+
+/// GET `/lang/{code}?next=…`: the language switch of my page, sign-in and the FAQ. Remembers the language in
+/// the cookie every resident page reads and goes back to `next` (a local path only). A preference, not an
+/// account change, so a plain link (it works without JavaScript); an unknown language is "not found".
+pub async fn choose_lang(
+    State(ctx): State<Ctx>,
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    let lang = madoguchi_kernel::Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let mut resp = Redirect::to(safe_next(&q.next)).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        madoguchi_kernel::web::lang_cookie(lang, ctx.config.secure_cookies()),
+    );
+    Ok(resp)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 pub mod digits;
 pub mod encoding;
 pub mod kana;
+pub mod lang;
 pub mod local_gov;
 pub mod search;
 pub mod wareki;

@@ -24,5 +24,6 @@ pub use applicants::Applicant;
 pub use config::Config;
 pub use db::{Backend, Db, now_ms};
 pub use error::{ApiError, AppError, AppResult};
+pub use madoguchi_japanese::lang::Lang;
 pub use staff::{Role, StaffScope};
 pub use state::Ctx;

@@ -53,6 +53,21 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> H
     .expect("cookie values are ASCII tokens")
 }
 
+/// Cookie keeping the language a resident chose (`ja`, `en`, `ja-easy`), read by every resident-facing page.
+pub const LANG_COOKIE: &str = "madoguchi_lang";
+
+/// The language this browser chose (the cookie), Japanese when none or an unknown one.
+pub fn chosen_lang(headers: &HeaderMap) -> madoguchi_japanese::lang::Lang {
+    cookie(headers, LANG_COOKIE)
+        .map(madoguchi_japanese::lang::Lang::from_code)
+        .unwrap_or_default()
+}
+
+/// The `Set-Cookie` value that remembers a language for a year.
+pub fn lang_cookie(lang: madoguchi_japanese::lang::Lang, secure: bool) -> HeaderValue {
+    set_cookie(LANG_COOKIE, lang.code(), 60 * 60 * 24 * 365, secure)
+}
+
 /// The CSRF nonce cookie of this browser, when it has a well-formed one (the `__Host-` one first).
 fn csrf_nonce(headers: &HeaderMap) -> Option<&str> {
     [CSRF_COOKIE_SECURE, CSRF_COOKIE]
@@ -223,4 +238,34 @@ pub fn file_response(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// The words of the residents' navigation (`templates/public_nav.html`) in `lang`: the navigation's label, home,
+/// the tenant's procedures, its FAQ and my page.
+pub fn public_nav_words<L: std::borrow::Borrow<madoguchi_japanese::lang::Lang>>(
+    lang: L,
+) -> [&'static str; 5] {
+    match lang.borrow() {
+        madoguchi_japanese::lang::Lang::Ja => [
+            "サイト内の移動",
+            "ホーム",
+            "手続きの一覧",
+            "よくある質問",
+            "マイページ",
+        ],
+        madoguchi_japanese::lang::Lang::En => [
+            "Site",
+            "Home",
+            "Procedures",
+            "Questions and answers",
+            "My page",
+        ],
+        madoguchi_japanese::lang::Lang::Easy => [
+            "この サイトの なか",
+            "ホーム",
+            "てつづきの いちらん",
+            "よく ある しつもん",
+            "マイページ",
+        ],
+    }
 }

@@ -5,7 +5,17 @@
 
   const doc = document;
   const byId = (id) => (id ? doc.getElementById(id) : null);
-  const say = (id, text) => { const el = byId(id); if (el) el.textContent = text; };
+  // Messages are written here in Japanese; a page in another language gives their translations (the part
+  // before ": " is looked up, what follows — an address — is kept), see `Words::script` in languages.rs.
+  const WORDS = (() => {
+    try { return JSON.parse(doc.querySelector('[data-script-words]')?.dataset.scriptWords || '{}'); } catch { return {}; }
+  })();
+  const tr = (text) => {
+    const i = text.indexOf(': ');
+    const [key, rest] = i < 0 ? [text, ''] : [text.slice(0, i), text.slice(i)];
+    return (WORDS[key] ?? key) + rest;
+  };
+  const say = (id, text) => { const el = byId(id); if (el) el.textContent = tr(text); };
   // Tell other listeners (conditions) that a value changed under script control.
   const changed = (el) => el.dispatchEvent(new Event('input', { bubbles: true }));
 

@@ -152,7 +152,7 @@ async fn request_code(b: &Browser<'_>, receipt: &str) -> (u16, String) {
         .map(|l| l.to_str().unwrap().to_string());
     (
         status,
-        location.unwrap_or_else(|| String::new()) + &r.text().await.unwrap(),
+        location.unwrap_or_default() + &r.text().await.unwrap(),
     )
 }
 
@@ -170,7 +170,7 @@ async fn confirm_code(b: &Browser<'_>, receipt: &str, code: &str) -> (u16, Strin
         .map(|l| l.to_str().unwrap().to_string());
     (
         status,
-        location.unwrap_or_else(|| String::new()) + &r.text().await.unwrap(),
+        location.unwrap_or_default() + &r.text().await.unwrap(),
     )
 }
 

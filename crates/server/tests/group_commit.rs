@@ -17,7 +17,7 @@ fn admitted(form: &PublishedForm, json: serde_json::Value) -> Admitted {
     let mut raw = madoguchi_forms::RawInput::from_answers_json(json.as_object().unwrap()).unwrap();
     admit(
         form,
-        None,
+        madoguchi_kernel::Lang::Ja,
         &mut raw,
         None,
         Channel::Api,

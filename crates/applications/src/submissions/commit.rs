@@ -1,9 +1,9 @@
 //! Group commit of new submissions (ADR 0007): handlers hand their validated submission to a writer task,
 //! which writes every submission waiting at that moment in one transaction.
 
+use super::mails::{applicant_notice_in, receipt_mail};
 use super::{
-    ApplicantLink, ApplicantNotice, NewSubmission, SubmitOutcome, applicant_email, applicant_name,
-    applicant_notice, search_text,
+    ApplicantNotice, NewSubmission, SubmitOutcome, applicant_email, applicant_name, search_text,
 };
 use crate::forms_store::PublishedForm;
 use madoguchi_kernel::db::Backend;
@@ -14,36 +14,37 @@ use madoguchi_kernel::{AppError, Db, now_ms};
 use sqlx::Row;
 
 /// The mails a new submission sends: the receipt to the applicant (when a mail address was given) and a notice
-/// without personal data to the department.
+/// without personal data to the department. The applicant's mail is in the language they applied in.
 fn mails_for(
     form: &PublishedForm,
     receipt: &str,
     email: Option<String>,
-    applicant: Option<&ApplicantLink>,
+    new: &NewSubmission,
     public_url: &str,
 ) -> Vec<SendMail> {
     let title = &form.definition.title;
+    let lang = new.admitted.lang();
     let mut mails = Vec::with_capacity(2);
-    if let Some(link) = applicant {
+    if let Some(link) = new.applicant.as_ref() {
         if let Some(to) = link.notify.clone() {
-            mails.push(applicant_notice(
-                to,
-                ApplicantNotice::Receipt,
-                receipt,
-                public_url,
-            ));
+            let notice =
+                applicant_notice_in(lang, to, ApplicantNotice::Receipt, receipt, public_url);
+            mails.push(notice);
         }
     } else if let Some(to) = email {
-        mails.push(SendMail {
+        let shown = lang
+            .translation_key()
+            .and_then(|code| form.definition.localized(code));
+        let tenant_url = format!("{public_url}/t/{}", form.tenant.code);
+        mails.push(receipt_mail(
+            lang,
             to,
-            subject: format!("【受付完了】{title}（受付番号 {receipt}）"),
-            body: format!(
-                "{title} の申請を受け付けました。\n\n受付番号: {receipt}\n\nお問い合わせの際は受付番号をお知らせください。\n\
-                 マイページ（{public_url}/mypage）にログインしてこの受付番号の申請を追加すると、状況をいつでも確認できます。\n\
-                 このメールは送信専用です。\n\n{}\n{public_url}/t/{}\n",
-                form.tenant.name, form.tenant.code
-            ),
-        });
+            &shown.as_ref().unwrap_or(&form.definition).title,
+            receipt,
+            &form.tenant.name,
+            &tenant_url,
+            public_url,
+        ));
     }
     let contact = &form.definition.contact.email;
     if !contact.is_empty() {
@@ -227,22 +228,23 @@ async fn store_plain_batch_postgres(
         search_key: String,
         applicant_email: Option<&'a str>,
         applicant_id: Option<i64>,
+        lang: &'static str,
     }
     const SQL: &str = "
         WITH input AS (
             SELECT * FROM json_to_recordset($1::json) AS x(
                 ord INT, tenant_id BIGINT, department_id BIGINT, form_id BIGINT, form_version_id BIGINT,
                 receipt_number TEXT, answers JSON, applicant_name TEXT, search_key TEXT,
-                applicant_email TEXT, applicant_id BIGINT)
+                applicant_email TEXT, applicant_id BIGINT, lang TEXT)
         ), current AS (
             SELECT COUNT(*) AS n FROM input i
             JOIN forms f ON f.id = i.form_id
             JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version AND v.id = i.form_version_id
         ), s AS (
             INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status,
-                answers, applicant_name, search_key, applicant_email, applicant_id, submitted_at, updated_at)
+                answers, applicant_name, search_key, applicant_email, applicant_id, lang, submitted_at, updated_at)
             SELECT i.tenant_id, i.department_id, i.form_id, i.form_version_id, i.receipt_number, 'received',
-                i.answers::text, i.applicant_name, i.search_key, i.applicant_email, i.applicant_id, $2, $2
+                i.answers::text, i.applicant_name, i.search_key, i.applicant_email, i.applicant_id, i.lang, $2, $2
             FROM input i, current WHERE current.n = $3
             ORDER BY i.ord
             RETURNING id
@@ -265,13 +267,7 @@ async fn store_plain_batch_postgres(
             receipt = madoguchi_kernel::ids::new_receipt_number(now);
         }
         let email = applicant_email(form, new.admitted.answers());
-        mails.extend(mails_for(
-            form,
-            &receipt,
-            email.clone(),
-            new.applicant.as_ref(),
-            public_url,
-        ));
+        mails.extend(mails_for(form, &receipt, email.clone(), new, public_url));
         receipts.push(receipt);
         emails.push(email);
     }
@@ -292,6 +288,7 @@ async fn store_plain_batch_postgres(
             search_key: search_text(new.admitted.answers()),
             applicant_email: email.as_deref(),
             applicant_id: new.applicant.as_ref().map(|a| a.id),
+            lang: new.admitted.lang().code(),
         })
         .collect();
     let job = (!mails.is_empty()).then(|| madoguchi_kernel::jobs::payload(&SendMails { mails }));
@@ -380,15 +377,15 @@ async fn store_batch(
 
     let mut sql = String::from(
         "INSERT INTO submissions (tenant_id, department_id, form_id, form_version_id, receipt_number, status,
-             answers, applicant_name, search_key, applicant_email, applicant_id, submitted_at, updated_at) VALUES ",
+             answers, applicant_name, search_key, applicant_email, applicant_id, lang, submitted_at, updated_at) VALUES ",
     );
     for k in 0..accepted.len() {
-        let b = 2 + 10 * k;
+        let b = 2 + 11 * k;
         if k > 0 {
             sql.push_str(", ");
         }
         sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, 'received', ${}, ${}, ${}, ${}, ${}, $1, $1)",
+            "(${}, ${}, ${}, ${}, ${}, 'received', ${}, ${}, ${}, ${}, ${}, ${}, $1, $1)",
             b,
             b + 1,
             b + 2,
@@ -398,7 +395,8 @@ async fn store_batch(
             b + 6,
             b + 7,
             b + 8,
-            b + 9
+            b + 9,
+            b + 10
         ));
     }
     sql.push_str(" RETURNING id, receipt_number");
@@ -415,7 +413,8 @@ async fn store_batch(
             .bind(applicant_name(new.admitted.answers()))
             .bind(search_text(new.admitted.answers()))
             .bind(email.clone())
-            .bind(new.applicant.as_ref().map(|a| a.id));
+            .bind(new.applicant.as_ref().map(|a| a.id))
+            .bind(new.admitted.lang().code());
     }
     let mut ids = std::collections::HashMap::with_capacity(accepted.len());
     for row in q.fetch_all(&mut *tx).await? {
@@ -467,13 +466,7 @@ async fn store_batch(
         .iter()
         .flat_map(|(i, receipt, email)| {
             let (form, new) = &batch[*i];
-            mails_for(
-                form,
-                receipt,
-                email.clone(),
-                new.applicant.as_ref(),
-                public_url,
-            )
+            mails_for(form, receipt, email.clone(), new, public_url)
         })
         .collect();
     if !mails.is_empty() {

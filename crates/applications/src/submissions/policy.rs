@@ -6,7 +6,7 @@
 
 use crate::applicant_forms;
 use crate::forms_store::PublishedForm;
-use madoguchi_forms::{Answers, FieldError, FormDefinition, RawInput, validate};
+use madoguchi_forms::{Answers, FieldError, FormDefinition, Lang, RawInput, validate_in};
 use madoguchi_kernel::Applicant;
 
 /// How a submission arrives; some rules depend on it.
@@ -50,6 +50,7 @@ pub struct Admitted {
     answers: Answers,
     attachment_ids: Vec<String>,
     version_id: i64,
+    lang: Lang,
 }
 
 impl Admitted {
@@ -67,6 +68,12 @@ impl Admitted {
     pub fn version_id(&self) -> i64 {
         self.version_id
     }
+
+    /// The language the resident applied in: the one asked for when the form is translated into it, else
+    /// Japanese. Stored with the submission; its mails are written in it.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
 }
 
 #[cfg(feature = "testing")]
@@ -81,14 +88,15 @@ impl Admitted {
 
 /// Checks a submission against every rule, in this order: the application period (not for corrections of an
 /// application made in time), the identity the form requires, the verified answers that the applicant cannot
-/// change (they replace whatever was sent), validation, and what the channel may carry. `messages_in` is the
-/// definition whose labels the error messages use (the resident's language); the rules are those of
-/// `form.definition` whatever the language.
+/// change (they replace whatever was sent), validation, and what the channel may carry. `lang` is the language
+/// the resident reads: when the form is translated into it, the error messages are in it and name the parts by
+/// their translated labels (else everything is Japanese); the rules are those of `form.definition` whatever the
+/// language.
 ///
 /// Capacity is the last rule and is checked by the writer, atomically with the insert.
 pub fn admit(
     form: &PublishedForm,
-    messages_in: Option<&FormDefinition>,
+    lang: Lang,
     raw: &mut RawInput,
     applicant: Option<&Applicant>,
     channel: Channel,
@@ -98,7 +106,7 @@ pub fn admit(
         &form.definition,
         form.version_id,
         Some(form),
-        messages_in,
+        lang,
         raw,
         applicant,
         channel,
@@ -111,6 +119,7 @@ pub fn admit(
 pub fn admit_for_version(
     def: &FormDefinition,
     version_id: i64,
+    lang: Lang,
     raw: &mut RawInput,
     applicant: &Applicant,
 ) -> Result<Admitted, Refusal> {
@@ -118,7 +127,7 @@ pub fn admit_for_version(
         def,
         version_id,
         None,
-        None,
+        lang,
         raw,
         Some(applicant),
         Channel::Correction,
@@ -131,7 +140,7 @@ fn admit_version(
     def: &FormDefinition,
     version_id: i64,
     form: Option<&PublishedForm>,
-    messages_in: Option<&FormDefinition>,
+    lang: Lang,
     raw: &mut RawInput,
     applicant: Option<&Applicant>,
     channel: Channel,
@@ -150,7 +159,12 @@ fn admit_version(
     if channel == Channel::Api && !raw.files.is_empty() {
         return Err(Refusal::FilesNotAccepted);
     }
-    let answers = validate(messages_in.unwrap_or(def), raw).map_err(Refusal::Invalid)?;
+    // The messages name the parts as the resident sees them; a language the form is not translated into falls
+    // back to Japanese, messages included.
+    let shown = lang.translation_key().and_then(|code| def.localized(code));
+    let lang = if shown.is_some() { lang } else { Lang::Ja };
+    let answers =
+        validate_in(shown.as_ref().unwrap_or(def), raw, lang).map_err(Refusal::Invalid)?;
     let attachment_ids = crate::public::attachment_ids(&answers);
     // An API client could write a stored file's reference into an answer; only the server's own draft may.
     if channel == Channel::Api && !attachment_ids.is_empty() {
@@ -160,5 +174,6 @@ fn admit_version(
         answers,
         attachment_ids,
         version_id,
+        lang,
     })
 }
