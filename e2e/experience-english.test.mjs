@@ -218,7 +218,9 @@ async function walk({ lang, size, js, signInFirst }) {
     const confirm = await submitAndWait(page, page.getByRole('button', { name: W.toConfirm }));
     assert.equal(confirm.status(), 200, await page.locator('#error-summary').textContent().catch(() => ''));
     assert.match(page.url(), /\/confirm\?d=/);
-    await assertOneLanguage(page, lang, { label: 'confirmation', answers: [...Object.values(answers), email, 'application.pdf'] });
+    // The furigana as stored: normalised, with an ideographic space.
+    const stored = answers.furigana.replace(' ', '\u3000');
+    await assertOneLanguage(page, lang, { label: 'confirmation', answers: [...Object.values(answers), stored, email, 'application.pdf'] });
     await axeClean(page, `${tag} confirmation`);
     await screenshot(page, `experience-language-${tag}-confirm.png`);
 
