@@ -41,7 +41,8 @@ async fn ask_api(app: &TestApp, code: &str, q: &str) -> (u16, Value) {
 
 /// The text of the answer's title on a chat page.
 fn answer_title(html: &str) -> Option<String> {
-    let start = html.find("<h2 class=\"answer-title\">")? + "<h2 class=\"answer-title\">".len();
+    let open = html.find("<h2 class=\"answer-title\"")?;
+    let start = html[open..].find('>')? + open + 1;
     let end = html[start..].find("</h2>")? + start;
     Some(html[start..end].to_string())
 }
