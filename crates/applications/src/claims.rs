@@ -21,7 +21,6 @@ use madoguchi_kernel::jobs::enqueue_in;
 use madoguchi_kernel::mail::SendMail;
 use madoguchi_kernel::ratelimit::{self, Rule};
 use madoguchi_kernel::{AppError, Applicant, Ctx, Db, now_ms};
-use serde_json::Value;
 use sqlx::Row;
 
 /// How long a claim code works.
@@ -133,12 +132,19 @@ pub struct Found {
     pub id: i64,
     /// 受付番号.
     pub receipt_number: String,
-    /// Form title as it was when submitted.
-    pub form_title: String,
+    /// The form's definition as it was when submitted (its title in a language: [`Found::title_in`]).
+    pub definition: String,
     /// The tenant it went to.
     pub tenant_name: String,
     /// Submitted at (epoch ms).
     pub submitted_at: i64,
+}
+
+impl Found {
+    /// The procedure's title in `lang` where the form was translated, else in Japanese.
+    pub fn title_in(&self, lang: madoguchi_forms::Lang) -> String {
+        crate::applicant_cases::title_in(&self.definition, lang)
+    }
 }
 
 /// The applicant's proven sign-in address, folded; `None` for accounts without one (OpenID Connect only).
@@ -171,10 +177,7 @@ async fn unlinked_with_address(
         out.push(Found {
             id: r.try_get("id")?,
             receipt_number: r.try_get("receipt_number")?,
-            form_title: serde_json::from_str::<Value>(&def)
-                .ok()
-                .and_then(|v| v.get("title").and_then(Value::as_str).map(String::from))
-                .unwrap_or_default(),
+            definition: def,
             tenant_name: r.try_get("tenant_name")?,
             submitted_at: r.try_get("submitted_at")?,
         });

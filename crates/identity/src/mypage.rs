@@ -137,8 +137,8 @@ pub async fn home(
         .await?
         .into_iter()
         .map(|f| FoundView {
+            title: f.title_in(t.lang),
             receipt: f.receipt_number,
-            title: f.form_title,
             tenant: f.tenant_name,
             submitted: short_datetime(f.submitted_at),
         })
