@@ -350,8 +350,13 @@ pub async fn audit_log(
                 e.staff_name
             },
             what: audit::label_of(&e.action).to_string(),
-            subject: e.subject,
-            detail: e.detail,
+            subject: audit::subject_label(&e.subject),
+            // A status change records the new status by its stored name.
+            detail: match audit::Action::parse(&e.action) {
+                Some(audit::Action::Status) => crate::submissions::Status::parse(&e.detail)
+                    .map_or(e.detail, |s| s.label().to_string()),
+                _ => e.detail,
+            },
         })
         .collect();
     madoguchi_kernel::web::page_with_csrf(

@@ -173,7 +173,10 @@ pub async fn inbox(
     let rows = submissions::inbox(&ctx.db, &scope, &filter, 200).await?;
     if !rows.is_empty() {
         // The list shows applicants' names: who looked at which list is recorded too.
-        let detail = format!("{}件 {:?}", rows.len(), filter);
+        let detail = match filter.describe() {
+            d if d.is_empty() => format!("{}件", rows.len()),
+            d => format!("{}件（{d}）", rows.len()),
+        };
         audit::record(&ctx.db, &scope, audit::Action::List, "inbox", &detail).await?;
     }
     // Only forms whose submissions this person may read: filtering on another would always show nothing.

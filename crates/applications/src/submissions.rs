@@ -293,6 +293,32 @@ pub struct InboxRow {
     pub submitted_at: i64,
 }
 
+impl InboxFilter {
+    /// The filter as staff read it in the audit log (`フォーム 3、状態 受付、検索「…」`); empty when none is set.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(f) = self.form {
+            parts.push(format!("フォーム {f}"));
+        }
+        if let Some(s) = &self.status {
+            parts.push(format!(
+                "状態 {}",
+                Status::parse(s).map_or(s.as_str(), |s| s.label())
+            ));
+        }
+        if let Some(d) = &self.from {
+            parts.push(format!("受付日 {d}から"));
+        }
+        if let Some(d) = &self.to {
+            parts.push(format!("受付日 {d}まで"));
+        }
+        if let Some(q) = &self.q {
+            parts.push(format!("検索「{q}」"));
+        }
+        parts.join("、")
+    }
+}
+
 /// Inbox filters.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct InboxFilter {

@@ -119,6 +119,31 @@ impl std::fmt::Display for Action {
     }
 }
 
+/// A subject as staff read it: `submission:42` → `申請 42`, `login:pref-admin` → `ログインID pref-admin`; an
+/// unknown kind is shown as stored.
+pub fn subject_label(subject: &str) -> String {
+    const KINDS: [(&str, &str); 12] = [
+        ("submission", "申請"),
+        ("form", "フォーム"),
+        ("template", "テンプレート"),
+        ("department", "所属"),
+        ("staff", "職員"),
+        ("login", "ログインID"),
+        ("dataset", "データセット"),
+        ("resource", "ファイル"),
+        ("faq", "FAQ"),
+        ("issuance_batch", "一括交付"),
+        ("inbox", "受付一覧"),
+        ("api_token", "APIトークン"),
+    ];
+    let (kind, rest) = subject.split_once(':').unwrap_or((subject, ""));
+    match KINDS.iter().find(|(k, _)| *k == kind) {
+        Some((_, label)) if rest.is_empty() => label.to_string(),
+        Some((_, label)) => format!("{label} {rest}"),
+        None => subject.to_string(),
+    }
+}
+
 /// The label of a stored action name; a name no longer written (from an older release) is shown as stored.
 pub fn label_of(stored: &str) -> &str {
     match Action::parse(stored) {
@@ -288,5 +313,9 @@ mod tests {
         }
         assert_eq!(label_of("download"), "ダウンロード");
         assert_eq!(label_of("retired_action"), "retired_action");
+        assert_eq!(subject_label("submission:42"), "申請 42");
+        assert_eq!(subject_label("login:pref-admin"), "ログインID pref-admin");
+        assert_eq!(subject_label("inbox"), "受付一覧");
+        assert_eq!(subject_label("other:1"), "other:1");
     }
 }
