@@ -117,7 +117,7 @@ pub async fn link(
     madoguchi_kernel::audit::record_applicant_in(
         conn,
         tenant_id,
-        "applicant_claim",
+        madoguchi_kernel::audit::Action::ApplicantClaim,
         &format!("submission:{submission_id}"),
         &format!("applicant:{} {}", applicant.id, path.as_str()),
     )

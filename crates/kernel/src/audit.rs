@@ -43,6 +43,9 @@ macro_rules! actions {
 }
 
 actions! {
+    /// A resident added an application sent earlier to their my page (by the sign-in address or by receipt
+    /// number and a mailed code).
+    ApplicantClaim = "applicant_claim" => "申請のマイページへの追加（申請者）",
     /// A staff member signed in.
     Login = "login" => "ログイン",
     /// A wrong login id or password.
@@ -200,13 +203,13 @@ pub async fn record_unauthenticated(
 pub async fn record_applicant_in(
     conn: &mut sqlx::AnyConnection,
     tenant_id: i64,
-    action: &str,
+    action: Action,
     subject: &str,
     detail: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO audit_log (tenant_id, staff_id, action, subject, detail, at) VALUES ($1, NULL, $2, $3, $4, $5)")
         .bind(tenant_id)
-        .bind(action)
+        .bind(action.as_str())
         .bind(subject)
         .bind(detail)
         .bind(now_ms())
