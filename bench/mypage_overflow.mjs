@@ -77,7 +77,10 @@ try {
     if (message) await s.locator('#message').fill(message);
     if (Object.keys(fixes).length) {
       await s.locator('details.corrections summary').click();
-      for (const [key, text] of Object.entries(fixes)) await s.locator(`#fix-${key}`).fill(text);
+      for (const [key, text] of Object.entries(fixes)) {
+        await s.locator(`#pick-${key}`).check(); // opens the part's comment box
+        await s.locator(`#fix-${key}`).fill(text);
+      }
     }
     await submitAndWait(s, s.getByRole('button', { name: '状態を変更する' }));
   };
@@ -121,10 +124,11 @@ try {
   console.error(`${screens.length} screens at 360 px`);
   await phone.close();
 } catch (e) {
-  ok = false;
+  // The walk itself broke: nothing was measured, so nothing is recorded (not a 0).
   console.error(e);
+  process.exitCode = 2;
 } finally {
   await browser.close();
   await server.stop();
 }
-console.log(ok ? 1 : 0);
+if (!process.exitCode) console.log(ok ? 1 : 0);

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
+import { axeClean } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
 import { FORM_PATH, RECEIPT, launch, newContext, pdfFile, screenshot, submitAndWait } from './lib/browser.mjs';
 
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const CHAT = '/t/392014/faq';
 const NARROW = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, timezoneId: 'Asia/Tokyo' };
 const WIDE = { viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Tokyo' };
@@ -59,11 +58,6 @@ let server, browser;
 before(async () => { [server, browser] = await Promise.all([startServer(), launch()]); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-async function axeClean(page, label) {
-  const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  assert.deepEqual(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [],
-    `axe violations on ${label} (${page.url()})`);
-}
 
 /**
  * The words a person reads or hears on the page: visible text nodes (screen-reader-only text included),

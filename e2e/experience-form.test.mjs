@@ -5,14 +5,13 @@
 // - the file button and the date parts speak the page's language even in a browser set to English.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
+import { axeClean } from './lib/axe.mjs';
 import { chromium } from 'playwright-core';
 import { startServer } from './lib/server.mjs';
 import {
   CHROMIUM, DESKTOP, FORM_PATH, PHONE, launch, newContext, pdfFile, screenshot, submitAndWait,
 } from './lib/browser.mjs';
 
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const VACCINE_PATH = '/t/390003/forms/ton-netsu-vaccine';
 const NARROW = { ...PHONE, viewport: { width: 360, height: 800 } };
 
@@ -33,12 +32,6 @@ before(async () => {
 });
 after(async () => { await english?.close(); await browser?.close(); await server?.stop(); });
 
-async function axeClean(page, label) {
-  const { violations, passes } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  assert.ok(passes.length > 5, `axe ran on ${label}`);
-  const text = violations.map((v) => `${v.id}: ${v.help}\n${v.nodes.map((n) => '  ' + n.target.join(' ')).join('\n')}`);
-  assert.deepEqual(text, [], `axe violations on ${label}`);
-}
 
 async function fillAnswers(page) {
   await page.locator('#f-applicant-kind').check();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
+import { axeClean } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   DESKTOP, FORM_PATH, SCREENSHOTS, applicant, launch, newContext, screenshot, submitAndWait, submitSubsidy,
@@ -14,7 +14,6 @@ import {
 import { mailCount, mailedCode, mailedLink } from './lib/mail.mjs';
 import { fits, overflowReport } from './lib/overflow.mjs';
 
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const NARROW = {
   viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
   locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
@@ -24,11 +23,6 @@ let server, browser;
 before(async () => { [server, browser] = await Promise.all([startServer(), launch()]); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-async function axeClean(page, label) {
-  const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  assert.deepEqual(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [],
-    `axe violations on ${label} (${page.url()})`);
-}
 
 async function noOverflow(page, label) {
   const report = await overflowReport(page);

@@ -10,42 +10,19 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
+import { axeClean } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   DESKTOP, PHONE, confirmAndSend, launch, newContext, readReceipt, screenshot, staffLogin, submitAndWait,
 } from './lib/browser.mjs';
 
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const NARROW = { ...PHONE, viewport: { width: 360, height: 800 } };
 
 let server, browser;
 before(async () => { [server, browser] = await Promise.all([startServer(), launch()]); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-async function axeClean(page, label) {
-  const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  assert.deepEqual(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [],
-    `axe violations on ${label} (${page.url()})`);
-}
 
-/**
- * axe-core needs JavaScript in the page: a page seen without it is checked as its HTML, loaded at the same
- * origin in a browser whose scripts are blocked (so the DOM stays as the no-JavaScript visitor had it).
- */
-async function axeCleanWithoutJs(page, label) {
-  const html = await page.content();
-  const context = await newContext(browser, { ...DESKTOP, baseURL: server.baseURL });
-  try {
-    await context.route('**/*.js', (r) => r.abort());
-    const checker = await context.newPage();
-    await checker.goto('/healthz');
-    await checker.setContent(html, { waitUntil: 'load' });
-    await axeClean(checker, `${label} (as served without JavaScript)`);
-  } finally {
-    await context.close();
-  }
-}
 
 /** Japan time now as `R8-12-03_1639`, computed here from UTC + 9 hours. */
 function jstStamp(ms = Date.now()) {
@@ -323,10 +300,10 @@ test('差戻し: the reviewer picks two fields (360 px with JavaScript, 1280 px 
   assert.equal(await d.locator('#pick-support').isChecked(), true);
   assert.equal(await d.locator('#message').inputValue(), 'ご確認ください。');
   assert.equal(await d.locator('#fix-phone').getAttribute('aria-invalid'), 'true');
-  await axeCleanWithoutJs(d, 'correction picker refusal (no JavaScript)');
+  await axeClean(d, 'correction picker refusal (no JavaScript)');
   await screenshot(d, 'experience-staff-correction-error-nojs.png');
   await d.locator('#fix-phone').fill('日中つながる番号をお書きください。');
-  await axeCleanWithoutJs(d, 'correction picker (no JavaScript)');
+  await axeClean(d, 'correction picker (no JavaScript)');
   await screenshot(d, 'experience-staff-correction-picker-nojs.png');
   r = await submitAndWait(d, d.getByRole('button', { name: '状態を変更する' }));
   assert.equal(r.status(), 200);

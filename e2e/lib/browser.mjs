@@ -31,12 +31,20 @@ export const PHONE = {
 };
 export const DESKTOP = { viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' };
 
+const noJavaScript = new WeakSet();
+
 /** A new context whose pages time out quickly rather than hang the run. */
 export async function newContext(browser, options) {
   const context = await browser.newContext(options);
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(20_000);
+  if (options?.javaScriptEnabled === false) noJavaScript.add(context);
   return context;
+}
+
+/** Whether `context` was made by [`newContext`] with JavaScript off. */
+export function withoutJavaScript(context) {
+  return noJavaScript.has(context);
 }
 
 export async function screenshot(page, name) {
