@@ -314,7 +314,7 @@ test('差戻し: the reviewer picks two fields (360 px with JavaScript, 1280 px 
   // The resident sees the two requests of the first application, and may correct only those parts.
   const p = resident.page;
   await p.goto('/mypage');
-  await submitAndWait(p, p.getByRole('link', { name: first, exact: true }));
+  await submitAndWait(p, p.getByRole('link', { name: first }));
   const detail = await p.locator('main').textContent();
   assert.match(detail, /正式な会社名でご記入ください。/);
   assert.match(detail, /会場に空きが出ました。/);
