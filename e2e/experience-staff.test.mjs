@@ -7,10 +7,9 @@
 //   resident sees exactly the two picked fields on my page.
 // axe-core (WCAG 2.0/2.1 A and AA) finds nothing on any of these pages.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { axeClean } from './lib/axe.mjs';
+import { mailedLink } from './lib/mail.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   DESKTOP, PHONE, confirmAndSend, launch, newContext, readReceipt, screenshot, staffLogin, submitAndWait,
@@ -38,35 +37,6 @@ function warekiTime(ms = Date.now()) {
   return `令和${t.getUTCFullYear() - 2018}年${t.getUTCMonth() + 1}月${t.getUTCDate()}日 ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}`;
 }
 
-// ---- mail sink (the development mailer writes daily mbox files), as in mypage.test.mjs ----
-function mailBody(eml) {
-  const [head, ...rest] = eml.split(/\r?\n\r?\n/);
-  const body = rest.join('\n\n');
-  if (/content-transfer-encoding:\s*base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  return body;
-}
-function sentMails() {
-  const dir = join(server.dataDir, 'mail');
-  let files = [];
-  try { files = readdirSync(dir).filter((f) => f.endsWith('.mbox')).sort(); } catch { return []; }
-  return files.flatMap((f) => readFileSync(join(dir, f), 'utf8').split(/^From .*\n/m).slice(1))
-    .map((m) => m.replace(/^>(>*From )/gm, '$1'));
-}
-async function mailedLink(to, path) {
-  for (let i = 0; i < 200; i++) {
-    for (const eml of sentMails().reverse()) {
-      if (!new RegExp(`^To: .*${to.replace('.', '\\.')}`, 'mi').test(eml)) continue;
-      const m = mailBody(eml).match(new RegExp(`https?://\\S+${path}\\S+`));
-      if (m) return new URL(m[0]).pathname + new URL(m[0]).search;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail to ${to} with a link to ${path}`);
-}
 
 /** A resident signed in on my page through the mailed one-time link. */
 async function residentSignedIn(email) {
@@ -75,7 +45,7 @@ async function residentSignedIn(email) {
   await page.goto('/mypage/login');
   await page.locator('#email').fill(email);
   await submitAndWait(page, page.getByRole('button', { name: 'ログイン用のリンクを送る' }));
-  await page.goto(await mailedLink(email, '/mypage/login/'));
+  await page.goto(await mailedLink(server.dataDir, email, '/mypage/login/'));
   await submitAndWait(page, page.getByRole('button', { name: 'ログインする' }));
   assert.equal(new URL(page.url()).pathname, '/mypage');
   return { context, page };
