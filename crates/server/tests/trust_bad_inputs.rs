@@ -431,9 +431,9 @@ async fn stored_counts(app: &TestApp) -> Vec<(&'static str, i64)> {
 }
 
 async fn the_server_survives_the_bad_input_corpus_unchanged(app: &TestApp) {
-    let anonymous = app.browser();
+    let anonymous = app.browser_without_keep_alive();
     let anon_csrf = csrf_of(&page_text(&anonymous, app, "/t/390003/forms/dx-seminar").await);
-    let staff = app.browser();
+    let staff = app.browser_without_keep_alive();
     login_with(&staff, app, "pref-admin").await;
     let staff_csrf = csrf_of(&page_text(&staff, app, "/staff/faq/new").await);
     let before = stored_counts(app).await;

@@ -170,6 +170,18 @@ impl TestApp {
         new_client()
     }
 
+    /// A browser that opens a new connection for every request. For corpora of refused requests: a server that
+    /// answers before reading a body closes that connection, and a pooled client may already have picked it for
+    /// the next POST (a race of HTTP/1.1 keep-alive, not of the server).
+    pub fn browser_without_keep_alive(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    }
+
     /// The absolute URL a redirect points to.
     pub fn location(&self, r: &reqwest::Response) -> String {
         let l = r.headers()["location"].to_str().unwrap();
