@@ -3,61 +3,20 @@
 // naming one part; the resident corrects that part on my page and resubmits under the same receipt number;
 // the reviewer approves and the resident sees it on my page. axe-core finds nothing on my page.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { AxeBuilder } from '@axe-core/playwright';
+import { axeClean } from './lib/axe.mjs';
+import { mailedLink as mailedLinkIn } from './lib/mail.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   DESKTOP, FORM_PATH, PHONE, applicant, confirmAndSend, launch, newContext, pdfFile, readReceipt, screenshot,
   staffLogin, submitAndWait,
 } from './lib/browser.mjs';
 
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
 let server, browser;
 before(async () => { [server, browser] = await Promise.all([startServer(), launch()]); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-/** The body of a mail: quoted-printable or base64 as the mailer chose. */
-function mailBody(eml) {
-  const [head, ...rest] = eml.split(/\r?\n\r?\n/);
-  const body = rest.join('\n\n');
-  if (/content-transfer-encoding:\s*base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (/content-transfer-encoding:\s*quoted-printable/i.test(head)) {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  return body;
-}
-
-/** The mails of the development sink (daily mbox files; `From ` lines inside messages are quoted with `>`). */
-function sentMails() {
-  const dir = join(server.dataDir, 'mail');
-  let files = [];
-  try { files = readdirSync(dir).filter((f) => f.endsWith('.mbox')).sort(); } catch { return []; }
-  return files.flatMap((f) => readFileSync(join(dir, f), 'utf8').split(/^From .*\n/m).slice(1))
-    .map((m) => m.replace(/^>(>*From )/gm, '$1'));
-}
-
-/** Waits for a mail to `to` holding a link under `path` (the server's worker writes the sink), newest first. */
-async function mailedLink(to, path) {
-  for (let i = 0; i < 200; i++) {
-    for (const eml of sentMails().reverse()) {
-      if (!new RegExp(`^To: .*${to.replace('.', '\\.')}`, 'mi').test(eml)) continue;
-      const m = mailBody(eml).match(new RegExp(`https?://\\S+${path}\\S+`));
-      if (m) return new URL(m[0]).pathname + new URL(m[0]).search;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail to ${to} with a link to ${path}`);
-}
-
-async function axeClean(page, label) {
-  const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  assert.deepEqual(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [],
-    `axe violations on ${label} (${page.url()})`);
-}
+const mailedLink = (to, path) => mailedLinkIn(server.dataDir, to, path);
 
 const statusOf = async (page) => (await page.locator('dl.answers .status').first().textContent()).trim();
 
