@@ -239,9 +239,12 @@ async fn ask_api_ranks_bounds_and_keeps_staff_entries_out(app: &TestApp, model: 
     for q in ["職員の超過勤務命令の入力方法", "超過勤務 庶務事務システム"]
     {
         let body = ask_q(app, CITY, q, 20).await;
-        let text = body.to_string();
-        assert!(!text.contains("超過勤務命令"), "{q}: {text}");
-        assert!(!text.contains("庶務事務システム"), "{q}: {text}");
+        // Everything but the echoed question.
+        let shown = [&body["results"], &body["related"], &body["answer"]]
+            .map(Value::to_string)
+            .concat();
+        assert!(!shown.contains("超過勤務命令"), "{q}: {body}");
+        assert!(!shown.contains("庶務事務システム"), "{q}: {body}");
     }
 
     // Bounded question; errors in Japanese naming the parameter; unknown tenants are 404.
@@ -260,7 +263,7 @@ async fn ask_api_ranks_bounds_and_keeps_staff_entries_out(app: &TestApp, model: 
             .unwrap()
             .contains("質問を入力")
     );
-    let (status, _) = ask(app, CITY, &format!("q={}", enc(&"長".repeat(200_000)))).await;
+    let (status, _) = ask(app, CITY, &format!("q={}", enc(&"長".repeat(5_000)))).await;
     assert!(status == 400 || status == 414 || status == 431, "{status}");
     for code in ["999999", "39201", "abcdef"] {
         let (status, body) = ask(app, code, "q=x").await;
@@ -396,7 +399,12 @@ async fn city_chat_falls_back_to_the_prefectures_shared_qas(app: &TestApp, model
     let id: i64 = app
         .scalar("SELECT id FROM faq_entries WHERE question = 'パスポート（旅券）の申請はどこでできますか'")
         .await;
-    let q = "パスポートを作りたいのですが、申請はどこでできますか";
+    // Lexically, a one-entry pool scores low (its idf is small): the lexical variant asks with the entry's words.
+    let q = if model {
+        "パスポートを作りたい"
+    } else {
+        "旅券（パスポート）の申請"
+    };
     // Not shared yet: 高知市's chat has no sure answer.
     if model {
         wait_semantic(app, CITY).await;
@@ -432,7 +440,7 @@ async fn city_chat_falls_back_to_the_prefectures_shared_qas(app: &TestApp, model
         .await
         .unwrap();
     assert!(
-        page.contains("高知県</span>が共同利用で提供しているQ&amp;Aからお答えしています。"),
+        page.contains("高知県</span>が共同利用で提供しているQ&#38;Aからお答えしています。"),
         "{page}"
     );
     // The city's own sure answers stay the city's.
