@@ -97,6 +97,24 @@ impl std::fmt::Debug for Embedder {
 /// only costs time (the engine would average several windows).
 pub const MAX_EMBED_CHARS: usize = 1000;
 
+/// Stack of the thread each engine call runs on: the engine keeps per-call buffers on the stack that overflow
+/// the 2 MiB of Rust's and tokio's threads on long texts (a 1,000-character text crashed a test thread).
+const ENGINE_STACK: usize = 64 << 20;
+
+/// Runs `f` on a short-lived thread with [`ENGINE_STACK`] (a thread costs microseconds; an embedding
+/// milliseconds).
+fn on_engine_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T, EmbedderError> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("e5-engine".into())
+            .stack_size(ENGINE_STACK)
+            .spawn_scoped(s, f)
+            .map_err(|_| EmbedderError::Embed)?
+            .join()
+            .map_err(|_| EmbedderError::Embed)
+    })
+}
+
 fn c_text(text: &str) -> CString {
     let cut = match text.char_indices().nth(MAX_EMBED_CHARS) {
         Some((at, _)) => &text[..at],
@@ -201,10 +219,14 @@ impl Embedder {
         let n = c_int::try_from(texts.len()).map_err(|_| EmbedderError::Embed)?;
         let dim = self.engine.dim;
         let mut out = vec![0f32; dim * texts.len()];
-        // SAFETY: `ptrs` holds `n` NUL-terminated strings alive for the call; `out` holds n × dim floats.
-        let rc = unsafe {
-            (self.engine.batch)(self.engine.model, ptrs.as_ptr(), n, 0, out.as_mut_ptr())
-        };
+        let engine = &self.engine;
+        let (ptrs, out_ptr) = (SendPtrs(&ptrs), SendMut(out.as_mut_ptr()));
+        // SAFETY: `ptrs` holds `n` NUL-terminated strings alive for the call; `out` holds n × dim floats and
+        // is not touched until the thread is joined.
+        let rc = on_engine_stack(move || unsafe {
+            let (ptrs, out_ptr) = (ptrs, out_ptr);
+            (engine.batch)(engine.model, ptrs.0.as_ptr(), n, 0, out_ptr.0)
+        })?;
         if rc != 0 {
             return Err(EmbedderError::Embed);
         }
@@ -214,21 +236,36 @@ impl Embedder {
     fn one(&self, text: &str, is_query: bool) -> Result<Vec<f32>, EmbedderError> {
         let text = c_text(text);
         let mut out = vec![0f32; self.engine.dim];
-        // SAFETY: `text` is NUL-terminated and alive for the call; `out` holds `dim` floats.
-        let rc = unsafe {
-            (self.engine.embed)(
-                self.engine.model,
+        let engine = &self.engine;
+        let out_ptr = SendMut(out.as_mut_ptr());
+        let text = &text;
+        // SAFETY: `text` is NUL-terminated and alive for the call; `out` holds `dim` floats and is not touched
+        // until the thread is joined.
+        let rc = on_engine_stack(move || unsafe {
+            let out_ptr = out_ptr;
+            (engine.embed)(
+                engine.model,
                 text.as_ptr(),
                 c_int::from(is_query),
-                out.as_mut_ptr(),
+                out_ptr.0,
             )
-        };
+        })?;
         if rc != 0 {
             return Err(EmbedderError::Embed);
         }
         Ok(out)
     }
 }
+
+/// An output buffer handed to the engine thread (written only by it, read after the join).
+struct SendMut(*mut f32);
+// SAFETY: the pointer is used by one thread at a time: the engine thread, then (after the join) the caller.
+unsafe impl Send for SendMut {}
+
+/// The text pointers of a batch, alive in the caller's frame until the join.
+struct SendPtrs<'a>(&'a [*const c_char]);
+// SAFETY: the strings are only read, and outlive the scoped thread.
+unsafe impl Send for SendPtrs<'_> {}
 
 /// The dot product (cosine similarity of normalised vectors).
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
