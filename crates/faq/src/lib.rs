@@ -8,6 +8,7 @@
 //! - `transfer`: CSV (UTF-8 BOM / Shift_JIS) and JSON import and export.
 //! - `insights`: the unanswered list grouped by similarity, analytics and the log export.
 //! - `shared`: the shared Q&A base (共同利用): publish, subscribe to categories, adopt, see changes.
+//! - `vectors`: stored embeddings of Q&A texts for the semantic ranking (ADR 0025).
 
 pub mod ask;
 pub mod index;
@@ -19,6 +20,7 @@ pub mod staff;
 pub mod store;
 pub mod text;
 pub mod transfer;
+pub mod vectors;
 pub mod words;
 
 use axum::Router;

@@ -124,7 +124,16 @@ async fn chat_page(
         query = raw.to_string();
         match crate::ask::check_query_in(raw, t) {
             Ok(text) => {
-                match ask::ask_public(&state, &tenant, &client, &text, &conversation).await {
+                match ask::ask_public(
+                    &state,
+                    &tenant,
+                    &client,
+                    &text,
+                    &conversation,
+                    ask::DEFAULT_LIMIT,
+                )
+                .await
+                {
                     Ok(r) => reply = Some(r),
                     // Shown in the chat itself: the embed page is framed, and an error page is not.
                     Err(AppError::TooManyRequests { message, .. }) => {
@@ -229,9 +238,13 @@ pub struct AskQuery {
     #[serde(default)]
     q: String,
     c: Option<String>,
+    /// Kept as text so that a bad value gets our Japanese message naming it, not the framework's.
+    limit: Option<String>,
 }
 
-/// GET `/api/v1/t/{code}/faq/ask?q=…&c=…`: the reply as JSON.
+/// GET `/api/v1/t/{code}/faq/ask?q=…&limit=…&c=…`: the reply as JSON — the ranking (`results`, up to `limit`
+/// entries, 1–20, default 5, with scores), the confidence flag, the answer when sure, the contact. An unknown
+/// tenant is 404; a bad `q` or `limit` is 400 with a message naming it.
 pub async fn api_ask(
     State(state): State<FaqState>,
     client: ClientAddr,
@@ -242,10 +255,12 @@ pub async fn api_ask(
     let tenant = tenant(&state, &code).await?;
     // The chat script sends the browser's cookie: its errors are in the resident's language.
     let t = crate::words::words(madoguchi_kernel::web::chosen_lang(&headers));
-    let text = crate::ask::check_query_in(&q.q, t).map_err(AppError::BadRequest)?;
+    let limit = ask::parse_limit(q.limit.as_deref()).map_err(AppError::BadRequest)?;
+    let text = crate::ask::check_query_in(&q.q, t)
+        .map_err(|e| AppError::BadRequest(format!("q（{}）: {e}", t.ask[0])))?;
     let conversation = conversation_or_new(q.c.as_deref());
     Ok(Json(
-        ask::ask_public(&state, &tenant, &client, &text, &conversation).await?,
+        ask::ask_public(&state, &tenant, &client, &text, &conversation, limit).await?,
     ))
 }
 

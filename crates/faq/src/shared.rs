@@ -16,6 +16,21 @@ use madoguchi_kernel::{AppError, AppResult, Db, StaffScope, audit, now_ms};
 use serde::Deserialize;
 use sqlx::Row;
 
+/// The ids of the tenant's entries published to the pool (not withdrawn): its index of pooled entries, which a
+/// municipality's chat falls back to when this tenant is its prefecture (`ask::rank_public`).
+pub async fn pooled_entry_ids(
+    db: &Db,
+    tenant_id: i64,
+) -> Result<std::collections::HashSet<i64>, sqlx::Error> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT source_entry_id FROM faq_shared WHERE source_tenant_id = $1 AND withdrawn = 0",
+    )
+    .bind(tenant_id)
+    .fetch_all(&db.read)
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// The pool id of an entry the caller's tenant publishes (not withdrawn).
 pub async fn shared_id_of(
     db: &Db,
@@ -55,13 +70,17 @@ pub async fn publish(
     }
     let db = &state.ctx.db;
     let now = now_ms();
+    // Publishing changes what the tenant's municipalities fall back to: the generation moves with it.
     let notice = if f.withdraw == "1" {
+        let mut tx = db.write.begin().await?;
         sqlx::query("UPDATE faq_shared SET withdrawn = 1, updated_at = $1 WHERE source_entry_id = $2 AND source_tenant_id = $3")
             .bind(now)
             .bind(id)
             .bind(scope.tenant_id)
-            .execute(&db.write)
+            .execute(&mut *tx)
             .await?;
+        store::bump_generation(&mut tx, scope.tenant_id).await?;
+        tx.commit().await?;
         "共有プールから取り下げました"
     } else {
         if e.audience != Audience::Public {
@@ -103,9 +122,11 @@ pub async fn publish(
             .execute(&mut *tx)
             .await?;
         }
+        store::bump_generation(&mut tx, scope.tenant_id).await?;
         tx.commit().await?;
         "共有プールに公開しました"
     };
+    state.indexes.invalidate(scope.tenant_id);
     audit::record(
         db,
         &scope,

@@ -646,7 +646,17 @@ pub async fn helpdesk(
         match check_query(raw) {
             Ok(text) => {
                 let c = conversation_or_new(q.c.as_deref());
-                reply = Some(ask::ask(&state, &tenant, Audience::Staff, &text, &c).await?);
+                reply = Some(
+                    ask::ask(
+                        &state,
+                        &tenant,
+                        Audience::Staff,
+                        &text,
+                        &c,
+                        ask::DEFAULT_LIMIT,
+                    )
+                    .await?,
+                );
             }
             Err(e) => {
                 error = e;

@@ -39,8 +39,10 @@ pub struct FaqWords {
     pub none: [&'static str; 3],
     /// After feedback: resolved, unresolved (two sentences), contact.
     pub done: [&'static str; 4],
-    /// Related questions (after an answer, after none).
+    /// Related questions (after an answer), the candidates (without a sure answer).
     pub related: [&'static str; 2],
+    /// An answer from the prefecture's shared Q&As: before and after the prefecture's name.
+    pub from_pref: [&'static str; 2],
     /// Error summary heading and the hidden word before the error.
     pub error: [&'static str; 2],
     /// Question label, placeholder, button.
@@ -83,7 +85,8 @@ static JA: FaqWords = FaqWords {
         "お急ぎの場合は、こちらにお問い合わせください。",
         "お問い合わせ先は次のとおりです。",
     ],
-    related: ["関連する質問", "近い内容の質問"],
+    related: ["関連する質問", "近い内容の質問（回答の候補）"],
+    from_pref: ["", "が共同利用で提供しているQ&Aからお答えしています。"],
     error: ["入力内容を確認してください", "エラー:"],
     ask: ["質問", "例: 住民票の写しはどこで取れますか", "質問する"],
     forms_link: " のオンライン申請一覧",
@@ -131,7 +134,11 @@ static EN: FaqWords = FaqWords {
         "If it is urgent, please contact us here.",
         "You can contact us here.",
     ],
-    related: ["Related questions", "Similar questions"],
+    related: ["Related questions", "Similar questions (possible answers)"],
+    from_pref: [
+        "This answer comes from the Q&As shared by ",
+        " (the prefecture).",
+    ],
     error: ["Check your question", "Error:"],
     ask: [
         "Question",
@@ -184,6 +191,7 @@ static EASY: FaqWords = FaqWords {
         "ここに きいて ください。",
     ],
     related: ["ちかい しつもん", "にて いる しつもん"],
+    from_pref: ["この こたえは ", "の こたえです。"],
     error: ["かいた ことを たしかめて ください", "まちがい:"],
     ask: [
         "しつもん",

@@ -86,6 +86,7 @@
       var title = el('h2', 'answer-title', a.question);
       title.lang = 'ja';
       msg.appendChild(title);
+      if (reply.source) msg.appendChild(el('p', 'answer-source', W.from_pref[0] + reply.source.name + W.from_pref[1]));
       var body = el('div', 'answer-body');
       body.lang = 'ja';
       body.innerHTML = a.answer_html; // rendered and escaped by the server

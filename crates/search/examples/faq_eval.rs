@@ -193,6 +193,9 @@ struct Eval {
     qas: Vec<Qa>,
     questions: Vec<Question>,
     synonyms: Synonyms,
+    /// With `--e5`: each Q&A's vector (by position) and each question's.
+    doc_vectors: Option<Vec<Vec<f32>>>,
+    query_vectors: Option<Vec<Vec<f32>>>,
 }
 
 /// One question's ranking: the Q&A ids best first and the confidence signals.
@@ -220,7 +223,10 @@ impl Eval {
     }
 
     fn rank(&self, params: &Params, subset: impl Fn(usize) -> bool) -> Vec<Ranked> {
-        let index = Index::build_with(documents(&self.qas), &self.synonyms, params.clone());
+        let mut index = Index::build_with(documents(&self.qas), &self.synonyms, params.clone());
+        if let Some(vs) = &self.doc_vectors {
+            assert!(index.attach_vectors(|id| vs.get(id as usize).map(Vec::as_slice)));
+        }
         self.questions
             .iter()
             .enumerate()
@@ -232,7 +238,8 @@ impl Eval {
                     staff_only: false,
                     limit: 10,
                 };
-                let (answer, signals) = index.search_explained(&q.query, &opts);
+                let qv = self.query_vectors.as_ref().map(|v| v[i].as_slice());
+                let (answer, signals) = index.search_with(&q.query, qv, &opts);
                 Ranked {
                     question: i,
                     ids: answer.hits.iter().map(|h| h.id as usize).collect(),
@@ -313,9 +320,18 @@ impl Eval {
     }
 }
 
+/// Set by `--e5`: the fused confidence rule is the one in use.
+static FUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn fused() -> bool {
+    FUSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The bias of the confidence rule in use (with or without the analyzer).
 fn bias(p: &Params, analyzed: bool) -> f32 {
-    if analyzed {
+    if fused() {
+        p.conf_fused[0]
+    } else if analyzed {
         p.conf_bias
     } else {
         p.conf_fallback[0]
@@ -324,7 +340,9 @@ fn bias(p: &Params, analyzed: bool) -> f32 {
 
 fn with_bias(p: &Params, analyzed: bool, value: f32) -> Params {
     let mut p = p.clone();
-    if analyzed {
+    if fused() {
+        p.conf_fused[0] = value;
+    } else if analyzed {
         p.conf_bias = value;
     } else {
         p.conf_fallback[0] = value;
@@ -354,6 +372,16 @@ fn set_param(p: &mut Params, name: &str, value: f32) {
         "w_base" => p.w_base = value,
         "w_reading" => p.w_reading = value,
         "mask_function_words" => p.mask_function_words = value != 0.0,
+        "rrf_k" => p.rrf_k = value,
+        "w_semantic" => p.w_semantic = value,
+        "w_cosine" => p.w_cosine = value,
+        "w_lexical" => p.w_lexical = value,
+        "conf_fused_small" => p.conf_fused_small = value,
+        n if n.starts_with("conf_fused") => {
+            p.conf_fused[n["conf_fused".len()..]
+                .parse::<usize>()
+                .expect("conf_fusedN")] = value
+        }
         _ => panic!("unknown parameter {name}"),
     }
 }
@@ -380,6 +408,11 @@ fn get_param(p: &Params, name: &str) -> f32 {
         "w_base" => p.w_base,
         "w_reading" => p.w_reading,
         "mask_function_words" => f32::from(u8::from(p.mask_function_words)),
+        "rrf_k" => p.rrf_k,
+        "w_semantic" => p.w_semantic,
+        "w_cosine" => p.w_cosine,
+        "w_lexical" => p.w_lexical,
+        "conf_fused_small" => p.conf_fused_small,
         _ => panic!("unknown parameter {name}"),
     }
 }
@@ -482,10 +515,28 @@ fn main() {
         let ids: std::collections::BTreeSet<String> = qas.iter().map(|qa| qa.id.clone()).collect();
         questions.retain(|q| q.note == "staff" && q.relevant.keys().all(|id| ids.contains(id)));
     }
+    // `--e5 DIR`: the packaged embedding model; Q&A and question vectors cached on disk between runs.
+    let (doc_vectors, query_vectors) = match common::embedder_from_args(&args) {
+        Some(embedder) => {
+            FUSED.store(true, std::sync::atomic::Ordering::Relaxed);
+            let mut cache = common::VectorCache::open(embedder);
+            let texts: Vec<String> = documents(&qas)
+                .iter()
+                .map(madoguchi_search::passage_text)
+                .collect();
+            let docs = cache.passages(&texts);
+            let queries: Vec<Vec<f32>> = questions.iter().map(|q| cache.query(&q.query)).collect();
+            cache.save();
+            (Some(docs), Some(queries))
+        }
+        None => (None, None),
+    };
     let eval = Eval {
         qas,
         questions,
         synonyms,
+        doc_vectors,
+        query_vectors,
     };
     let mut params = Params::default();
     if let Some(i) = args.iter().position(|a| a == "--set") {
@@ -504,6 +555,14 @@ fn main() {
     let json = args.iter().any(|a| a == "--json");
     if args.iter().any(|a| a == "--tune") {
         tune(&eval, params);
+        return;
+    }
+    if args.iter().any(|a| a == "--tune-fusion") {
+        tune_fusion(&eval, params);
+        return;
+    }
+    if args.iter().any(|a| a == "--fit-fused") {
+        fit_fused(&eval, &params);
         return;
     }
     let ranked = eval.rank(&params, |_| true);
@@ -683,6 +742,161 @@ fn tune(eval: &Eval, params: Params) {
     println!("\n== test half ==");
     let (t, n) = eval.score(&eval.rank(&params, test), &params);
     print_report(&t, &n, false);
+}
+
+/// Coordinate search of the fusion weights (`rrf_k`, `w_semantic`, `w_cosine`, `w_lexical`) on the development
+/// half, by ranking quality only (MRR + nDCG@5 + Recall@10 + P@1); the confidence is fitted after
+/// (`--fit-fused`).
+fn tune_fusion(eval: &Eval, mut params: Params) {
+    let grid: &[(&str, &[f32])] = &[
+        ("rrf_k", &[1.0, 3.0, 5.0, 10.0, 20.0, 40.0, 60.0]),
+        (
+            "w_semantic",
+            &[0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0],
+        ),
+        ("w_cosine", &[0.0, 0.02, 0.05, 0.1, 0.2, 0.5]),
+        ("w_lexical", &[0.0, 0.01, 0.02, 0.05, 0.1, 0.2]),
+    ];
+    let train = |i: usize| is_dev(&eval.questions[i].id);
+    let test = |i: usize| !is_dev(&eval.questions[i].id);
+    let quality = |p: &Params| {
+        let m = eval.score(&eval.rank(p, train), p).0.metrics();
+        m["mrr"] + m["ndcg_at_5"] + m["recall_at_10"] + m["p_at_1"]
+    };
+    let mut best = quality(&params);
+    println!("start {best:.4}");
+    for round in 0..2 {
+        for (name, values) in grid {
+            for &v in values.iter() {
+                let mut p = params.clone();
+                set_param(&mut p, name, v);
+                let q = quality(&p);
+                if q > best + 1e-9 {
+                    best = q;
+                    params = p;
+                }
+            }
+            println!(
+                "round {round} {name} = {} → {best:.4}",
+                get_param(&params, name)
+            );
+        }
+    }
+    println!(
+        "\nrrf_k {} w_semantic {} w_cosine {} w_lexical {}",
+        params.rrf_k, params.w_semantic, params.w_cosine, params.w_lexical
+    );
+    for (label, subset) in [
+        ("development", &train as &dyn Fn(usize) -> bool),
+        ("test", &test),
+    ] {
+        println!("\n== {label} half ==");
+        let (t, n) = eval.score(&eval.rank(&params, subset), &params);
+        print_report(&t, &n, false);
+    }
+}
+
+/// The features of the fused confidence rule, in the order of `Params::conf_fused` (after the bias).
+fn fused_features(s: &Signals) -> [f64; 9] {
+    let margin = if s.score > 0.0 {
+        f64::from(((s.score - s.second_score) / s.score).max(-1.0))
+    } else {
+        -1.0
+    };
+    [
+        f64::from(s.coverage),
+        f64::from(s.question_coverage),
+        margin,
+        f64::from(s.score.max(0.0).ln_1p()),
+        f64::from(s.score / s.query_weight.max(1e-6)),
+        f64::from(s.cosine),
+        f64::from(s.cosine_margin),
+        f64::from(u8::from(s.lexical_first)),
+        f64::from(u8::from(s.semantic_first)),
+    ]
+}
+
+/// Fits the fused confidence rule on the development half: a logistic regression of "the first hit is right"
+/// over [`fused_features`] (gradient descent on standardised features), then the bias that answers the most
+/// questions confidently while ≥ 85 % of confident answers are right (`best_confidence`). Prints the weights for
+/// `Params::conf_fused` and the figures of both halves.
+fn fit_fused(eval: &Eval, params: &Params) {
+    let train = |i: usize| is_dev(&eval.questions[i].id);
+    let test = |i: usize| !is_dev(&eval.questions[i].id);
+    let ranked = eval.rank(params, train);
+    let rows: Vec<([f64; 9], f64)> = ranked
+        .iter()
+        .map(|r| {
+            let q = &eval.questions[r.question];
+            let right = r
+                .ids
+                .first()
+                .is_some_and(|&d| q.relevant.contains_key(&eval.qas[d].id));
+            (fused_features(&r.signals), f64::from(u8::from(right)))
+        })
+        .collect();
+    let n = rows.len() as f64;
+    let mut mean = [0.0; 9];
+    let mut sd = [0.0; 9];
+    for (x, _) in &rows {
+        for k in 0..9 {
+            mean[k] += x[k] / n;
+        }
+    }
+    for (x, _) in &rows {
+        for k in 0..9 {
+            sd[k] += (x[k] - mean[k]).powi(2) / n;
+        }
+    }
+    let sd = sd.map(|v| v.sqrt().max(1e-6));
+    let mut w = [0.0f64; 10];
+    // A little L2 keeps the weights of rare features (lexical_first is nearly always 1) from running away.
+    let l2 = 0.01;
+    for _ in 0..5000 {
+        let mut grad = [0.0f64; 10];
+        for (x, y) in &rows {
+            let z = w[0]
+                + (0..9)
+                    .map(|k| w[k + 1] * (x[k] - mean[k]) / sd[k])
+                    .sum::<f64>();
+            let p = 1.0 / (1.0 + (-z).exp());
+            grad[0] += p - y;
+            for k in 0..9 {
+                grad[k + 1] += (p - y) * (x[k] - mean[k]) / sd[k];
+            }
+        }
+        for k in 0..10 {
+            let reg = if k == 0 { 0.0 } else { l2 * w[k] };
+            w[k] -= 0.5 * (grad[k] / n + reg);
+        }
+    }
+    // Back to raw features.
+    let mut raw = [0.0f32; 10];
+    let mut b = w[0];
+    for k in 0..9 {
+        raw[k + 1] = (w[k + 1] / sd[k]) as f32;
+        b -= w[k + 1] * mean[k] / sd[k];
+    }
+    raw[0] = b as f32;
+    let mut p = params.clone();
+    p.conf_fused = raw;
+    let (p, _) = best_confidence(eval, &ranked, &p);
+    println!(
+        "conf_fused: [{}]",
+        p.conf_fused
+            .iter()
+            .map(|v| format!("{v:.3}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (label, subset) in [
+        ("development", &train as &dyn Fn(usize) -> bool),
+        ("test", &test),
+    ] {
+        println!("\n== {label} half ==");
+        let (t, n) = eval.score(&eval.rank(&p, subset), &p);
+        print_report(&t, &n, false);
+    }
 }
 
 /// How well `group_similar` puts questions about the same Q&A together: pairwise precision and recall against

