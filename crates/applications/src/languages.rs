@@ -358,7 +358,7 @@ pub struct Words {
 
 impl Words {
     /// A group item's name: its number with the unit ("1件目", "Item 1").
-    pub fn item_name(&self, number: usize, unit: &str) -> String {
+    pub fn item_name(&self, number: impl std::fmt::Display, unit: &str) -> String {
         if self.unit_first {
             format!("{unit} {number}")
         } else {

@@ -323,6 +323,13 @@ async fn render_application(
             })
             .collect();
     let status = shown.status.unwrap_or(StatusCode::OK);
+    let title = shown_def.title.clone();
+    let rows = answer_rows_in(
+        &shown_def,
+        &case.sub.answers,
+        form_lang(&case.definition, t.lang),
+    );
+    drop(shown_def);
     render_page(ctx, headers, status, |csrf| {
         Ok(ApplicationPage {
             documents,
@@ -333,13 +340,9 @@ async fn render_application(
             notice: t.notice(&shown.notice),
             error: shown.error,
             message: shown.message,
-            title: shown_def.title.clone(),
+            title,
             submitted: t.datetime(case.sub.submitted_at),
-            rows: answer_rows_in(
-                &shown_def,
-                &case.sub.answers,
-                form_lang(&case.definition, t.lang),
-            ),
+            rows,
             file_base: format!("/mypage/applications/{id}/attachments/"),
             events,
             corrections,
@@ -965,7 +968,7 @@ pub async fn profile_post(
     verify_csrf(&headers, &f.csrf)?;
     let t = crate::words::chosen(&headers);
     let mut errors = Vec::new();
-    for (field, label, value) in profile_rows(&f, t) {
+    for (field, label, value, _) in profile_rows(&f, t) {
         if value.chars().count() > PROFILE_MAX_CHARS {
             errors.push((
                 field.to_string(),

@@ -880,7 +880,6 @@ async fn the_form_pages_closed_full_and_sign_in_speak_the_chosen_language(app: &
             200,
             "Applications for this procedure open on 1 Apr 2099, 09:00.",
         ),
-        (Lang::En, "lang-full", 200, "All 1 places have been taken"),
         (
             Lang::En,
             "lang-signin",
@@ -894,7 +893,6 @@ async fn the_form_pages_closed_full_and_sign_in_speak_the_chosen_language(app: &
             200,
             "2099ねん 4がつ 1にち（れいわ 81ねん） 09:00 から もうしこめます。",
         ),
-        (Lang::Easy, "lang-full", 200, "いっぱいに なりました"),
         (Lang::Easy, "lang-signin", 401, "ログインして ください"),
     ] {
         let (s, html) = b
@@ -904,10 +902,37 @@ async fn the_form_pages_closed_full_and_sign_in_speak_the_chosen_language(app: &
         assert!(html.contains(expected), "{slug} {lang:?}: {expected}");
         assert_one_language(&html, lang, &[], slug);
     }
+    // Full: said when the answers are posted (the page itself may be shown from a recent copy of the form).
+    for (lang, expected) in [
+        (Lang::En, "All 1 places have been taken"),
+        (Lang::Easy, "1にんで いっぱいに なったので"),
+    ] {
+        let (_, page) = b
+            .get_page(&format!("{base}/lang-full?lang={}", lang.code()))
+            .await;
+        let r = b
+            .client
+            .post(app.url(&format!("{base}/lang-full")))
+            .multipart(
+                Form::new()
+                    .text("_csrf", csrf_of(&page))
+                    .text("_draft", "")
+                    .text("_action", "confirm")
+                    .text("members.items", "1")
+                    .text("members[0].who", "B"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 409);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(expected), "{lang:?}: {expected}");
+        assert_one_language(&html, lang, &[], "full");
+    }
     // Japanese, as before.
     let (_, html) = b.get_page(&format!("{base}/lang-closed?lang=ja")).await;
     assert!(html.contains("受付期間外です") && html.contains("この手続の受付は 2020年4月1日"));
-    let (_, html) = b.get_page(&format!("{base}/lang-signin")).await;
+    let (_, html) = b.get_page(&format!("{base}/lang-signin?lang=ja")).await;
     assert!(html.contains("ログインが必要です"));
 
     // The group item's legend and remove button, and the photo's place, in the language.
@@ -1018,7 +1043,7 @@ async fn the_builder_translates_a_numbers_unit(app: &TestApp) {
     assert_eq!(r.status().as_u16(), 422);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains("「寄付額」の単位の英語訳は20文字以内で入力してください（いま21文字）。"),
+        html.contains("「寄付額」の単位のEnglish訳は20文字以内で入力してください（いま21文字）。"),
         "{html}"
     );
     assert!(

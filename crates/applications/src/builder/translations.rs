@@ -142,6 +142,13 @@ struct TranslationsPage<'a> {
     notice: String,
 }
 
+impl TranslationsPage<'_> {
+    /// Whether a translation typed here was refused.
+    fn refused(&self) -> bool {
+        self.rows.iter().any(|r| !r.error.is_empty())
+    }
+}
+
 /// Which language to edit.
 #[derive(Deserialize, Default)]
 pub struct LangQuery {
