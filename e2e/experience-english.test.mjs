@@ -1,6 +1,8 @@
 // Issue 24, item 7: a foreign resident reads ONE language end to end. In English and in やさしい日本語, at
 // 360 px and 1280 px, with JavaScript on and off: the subsidy form with its errors, the confirmation and
-// completion pages, the receipt mail, sign-in and my page, and the FAQ chat. The walk fails on any Japanese
+// completion pages, the receipt mail, sign-in and my page, and the FAQ chat. In English (360 px with
+// JavaScript, 1280 px without) the walk goes on through my page after staff return the application: the
+// application, its correction with an error, the print view, the profile and the notification settings. The walk fails on any Japanese
 // chrome: it collects the visible text (and placeholder, aria-label, title, alt), removes the resident's own
 // answers and a short allow-list of proper nouns, and looks for kana or kanji (English) or kanji (やさしい日本語,
 // whose texts are written without them). axe-core (WCAG 2.0/2.1 A and AA) on every page.
@@ -10,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { axeClean } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
-import { FORM_PATH, RECEIPT, launch, newContext, pdfFile, screenshot, submitAndWait } from './lib/browser.mjs';
+import {
+  FORM_PATH, RECEIPT, launch, newContext, pdfFile, screenshot, staffLogin, submitAndWait,
+} from './lib/browser.mjs';
 
 const CHAT = '/t/392014/faq';
 const NARROW = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, timezoneId: 'Asia/Tokyo' };
@@ -154,7 +158,106 @@ function assertMailInOneLanguage(mail, lang) {
 
 // ---- The walk ----
 
-async function walk({ lang, size, js, signInFirst }) {
+// ---- My page after staff return the application (English) ----
+
+/** What the reviewer writes, in Japanese as staff do: shown as written, marked lang="ja". */
+const STAFF_MESSAGE = '事業名をより具体的にしてください。';
+const STAFF_FIX = '対象地域と内容がわかる事業名にしてください。';
+
+async function changeStatus(page, to, message = '', fixes = {}) {
+  await page.locator(`input[name="to"][value="${to}"]`).check();
+  if (message) await page.locator('#message').fill(message);
+  if (Object.keys(fixes).length) {
+    await page.locator('details.corrections summary').click();
+    for (const [key, text] of Object.entries(fixes)) {
+      await page.locator(`#pick-${key}`).check();
+      await page.locator(`#fix-${key}`).fill(text);
+    }
+  }
+  const res = await submitAndWait(page, page.getByRole('button', { name: '状態を変更する' }));
+  assert.equal(res.status(), 200, `status change to ${to}`);
+}
+
+async function returnForChanges(receipt) {
+  const office = await newContext(browser, { ...WIDE, baseURL: server.baseURL });
+  try {
+    const s = await office.newPage();
+    await staffLogin(s, 'shoko-reviewer');
+    await s.locator('#f-q').fill(receipt);
+    await submitAndWait(s, s.getByRole('button', { name: '絞り込む' }));
+    await submitAndWait(s, s.getByRole('link', { name: receipt, exact: true }));
+    await changeStatus(s, 'in_review');
+    await changeStatus(s, 'returned', STAFF_MESSAGE, { project_name: STAFF_FIX });
+  } finally {
+    await office.close();
+  }
+}
+
+async function checked(page, tag, label, answers) {
+  await assertOneLanguage(page, 'en', { label, answers });
+  await axeClean(page, `${tag} ${label}`);
+  await screenshot(page, `experience-language-${tag}-${label.replace(/[^a-z0-9]+/gi, '-')}.png`);
+}
+
+/** The English walk through every my page screen of a returned application. */
+async function myPageInEnglish(page, tag, receipt, answers) {
+  await returnForChanges(receipt);
+  const content = [...answers, STAFF_MESSAGE, STAFF_FIX];
+  await page.goto('/mypage');
+  await submitAndWait(page, page.locator('main .case-list > li', { hasText: receipt }).locator('a').first());
+  assert.equal(await page.locator('h1').textContent(), `Receipt number ${receipt}`);
+  const main = await page.locator('main').textContent();
+  for (const w of ['Please make changes (returned to you)', 'Name of the project', 'Status history and messages',
+    'The office: Received → Under review', 'Your answers']) {
+    assert.ok(main.includes(w), `${w} on the application page`);
+  }
+  assert.match(main, /\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}/, 'dates as English writes them');
+  await checked(page, tag, 'my page application', content);
+
+  // The correction: an empty answer is named in English; then fixed and sent again.
+  await submitAndWait(page, page.getByRole('link', { name: 'Make changes and send again' }));
+  assert.equal(await page.locator('h1').textContent(), 'Change your application');
+  await checked(page, tag, 'my page correction', content);
+  await page.locator('#f-project_name').fill('');
+  const res = await submitAndWait(page, page.getByRole('button', { name: 'Make changes and send again' }));
+  assert.equal(res.status(), 422);
+  assert.ok((await page.locator('#error-summary').textContent()).includes('Enter Name of the project.'));
+  await checked(page, tag, 'my page correction with an error', content);
+  const project = 'Coffee roastery in Muroto';
+  await page.locator('#f-project_name').fill(project);
+  await submitAndWait(page, page.getByRole('button', { name: 'Make changes and send again' }));
+  assert.ok((await page.locator('[role=status]').textContent()).includes('Your corrected application has been sent.'));
+  assert.ok((await page.locator('main .change-list').first().textContent()).includes(project));
+  await checked(page, tag, 'my page resubmitted', [...content, project]);
+
+  // The print view.
+  await submitAndWait(page, page.getByRole('link', { name: /^Print your application/ }));
+  assert.ok((await page.locator('main').textContent()).includes('Version 1'));
+  await checked(page, tag, 'my page print', [...content, project]);
+
+  // The profile: saved, said in English.
+  await page.goto('/mypage');
+  await submitAndWait(page, page.getByRole('link', { name: 'Profile', exact: true }));
+  assert.equal(await page.locator('h1').textContent(), 'Profile');
+  await page.locator('#profile-address').fill('Kochi-shi Marunouchi 1-2-20');
+  await submitAndWait(page, page.getByRole('button', { name: 'Save', exact: true }));
+  assert.ok((await page.locator('[role=status]').textContent()).includes('Your profile has been saved.'));
+  await checked(page, tag, 'my page profile', [...content, 'Kochi-shi Marunouchi 1-2-20']);
+
+  // Notification settings: a bad address is refused in English, naming the field.
+  await submitAndWait(page, page.getByRole('link', { name: 'Notification settings', exact: true }));
+  await page.locator('#notify-email').fill('not an address');
+  const bad = await submitAndWait(page, page.getByRole('button', { name: 'Save', exact: true }));
+  assert.equal(bad.status(), 422);
+  assert.match(await page.locator('#error-summary').textContent(), /e-mail address for notifications/);
+  await checked(page, tag, 'my page notifications with an error', [...content, 'not an address']);
+  await page.locator('#notify-email').fill('');
+  await submitAndWait(page, page.getByRole('button', { name: 'Save', exact: true }));
+  assert.ok((await page.locator('[role=status]').textContent()).includes('Your notification settings have been saved.'));
+  await checked(page, tag, 'my page notifications', content);
+}
+
+async function walk({ lang, size, js, signInFirst, myPage = false }) {
   const L = LANGS[lang];
   const W = L.words;
   const tag = `${lang}-${size === NARROW ? 360 : 1280}-${js ? 'js' : 'nojs'}`;
@@ -240,9 +343,18 @@ async function walk({ lang, size, js, signInFirst }) {
     if (signInFirst) {
       assert.ok((await page.locator('main').textContent()).includes(receipt), 'the application is on my page');
     }
-    await assertOneLanguage(page, lang, { label: 'my page', answers: [answers.name] });
+    if (!signInFirst && myPage) {
+      // Sent before signing in with the same address: added from my page in English.
+      await submitAndWait(page, page.getByRole('button', { name: 'Add the applications found' }));
+      assert.ok((await page.locator('[role=status]').textContent()).includes('The applications found have been added to My page.'));
+      assert.ok((await page.locator('main').textContent()).includes(receipt), 'the application is on my page');
+    }
+    await assertOneLanguage(page, lang, { label: 'my page', answers: [answers.name, email] });
     await axeClean(page, `${tag} my page`);
     await screenshot(page, `experience-language-${tag}-mypage.png`);
+    if (myPage) {
+      await myPageInEnglish(page, tag, receipt, [...Object.values(answers), stored, email, 'application.pdf']);
+    }
 
     // The FAQ chat: its own words in the language; the answers stay as written.
     await page.goto(CHAT);
@@ -294,12 +406,12 @@ async function signIn(page, lang, email, tag) {
   assert.equal(new URL(page.url()).pathname, '/mypage');
 }
 
-test('English at 360 px with JavaScript: form, errors, confirmation, receipt mail, sign-in, my page, FAQ', async () => {
-  await walk({ lang: 'en', size: NARROW, js: true, signInFirst: false });
+test('English at 360 px with JavaScript: form, errors, confirmation, receipt mail, sign-in, my page (every screen), FAQ', async () => {
+  await walk({ lang: 'en', size: NARROW, js: true, signInFirst: false, myPage: true });
 });
 
-test('English at 1280 px without JavaScript, signed in first: the application on my page in English', async () => {
-  await walk({ lang: 'en', size: WIDE, js: false, signInFirst: true });
+test('English at 1280 px without JavaScript, signed in first: the application and every my page screen in English', async () => {
+  await walk({ lang: 'en', size: WIDE, js: false, signInFirst: true, myPage: true });
 });
 
 test('やさしい日本語 at 360 px without JavaScript: the easy words, no kanji, from the form to the FAQ', async () => {

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use madoguchi_forms::RawInput;
+use madoguchi_forms::{Lang, RawInput};
 use madoguchi_kernel::{ApiError, AppError};
 use serde::Deserialize;
 use serde_json::json;
@@ -98,9 +98,10 @@ pub async fn submit(
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
             }
             SubmitOutcome::Refused(Refusal::Closed(reason)) => {
-                return Err(AppError::Conflict(reason).into());
+                return Err(AppError::Conflict(reason.text(Lang::Ja)).into());
             }
             SubmitOutcome::Refused(Refusal::SignInRequired(reason)) => {
+                let reason = reason.text(Lang::Ja);
                 let body = json!({"error": {"code": "sign_in_required", "message": format!("{reason}この手続きはAPIからは申請できません。")}});
                 return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
             }

@@ -182,18 +182,117 @@ fn department_notice(case: &Case, what: &str, public_url: &str) -> Option<SendMa
     })
 }
 
+/// Why my page refused an applicant's action on their application, said in their language by
+/// [`CaseRefusal::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseRefusal {
+    /// The application is past the point where it can be withdrawn (its status now).
+    NotWithdrawable(Status),
+    /// The status changed meanwhile (another tab, staff).
+    Changed,
+    /// Only a returned application can be resubmitted.
+    NotReturned,
+    /// An empty message.
+    MessageEmpty,
+    /// A message longer than [`crate::submissions::MAX_MESSAGE`].
+    MessageTooLong,
+}
+
+impl CaseRefusal {
+    /// The refusal in `lang` (no fallback arm: each refusal has every language).
+    pub fn text(self, lang: madoguchi_forms::Lang) -> String {
+        use madoguchi_forms::Lang::{Easy, En, Ja};
+        let max = crate::submissions::MAX_MESSAGE;
+        match (self, lang) {
+            (CaseRefusal::NotWithdrawable(s), Ja) => {
+                format!("「{}」の申請は取り下げられません。", s.label())
+            }
+            (CaseRefusal::NotWithdrawable(s), En) => format!(
+                "An application that is \u{201c}{}\u{201d} cannot be withdrawn.",
+                s.label_in(En)
+            ),
+            (CaseRefusal::NotWithdrawable(s), Easy) => format!(
+                "「{}」の もうしこみは とりさげられません。",
+                s.label_in(Easy)
+            ),
+            (CaseRefusal::Changed, Ja) => {
+                "申請の状況が変わりました。画面を更新してください。".into()
+            }
+            (CaseRefusal::Changed, En) => {
+                "The status of the application has changed. Please reload the page.".into()
+            }
+            (CaseRefusal::Changed, Easy) => {
+                "もうしこみの ようすが かわりました。がめんを もう いちど ひらいて ください。"
+                    .into()
+            }
+            (CaseRefusal::NotReturned, Ja) => "差戻し中の申請だけを再提出できます。".into(),
+            (CaseRefusal::NotReturned, En) => {
+                "Only an application returned for changes can be sent again.".into()
+            }
+            (CaseRefusal::NotReturned, Easy) => {
+                "「なおして ください」の もうしこみだけ、もう いちど おくれます。".into()
+            }
+            (CaseRefusal::MessageEmpty, Ja) => "メッセージを入力してください。".into(),
+            (CaseRefusal::MessageEmpty, En) => "Enter your message.".into(),
+            (CaseRefusal::MessageEmpty, Easy) => "メッセージを かいて ください。".into(),
+            (CaseRefusal::MessageTooLong, Ja) => {
+                format!("メッセージは{max}文字以内で入力してください。")
+            }
+            (CaseRefusal::MessageTooLong, En) => {
+                format!("Your message must be {max} characters or fewer.")
+            }
+            (CaseRefusal::MessageTooLong, Easy) => {
+                format!("メッセージは {max}もじまでに して ください。")
+            }
+        }
+    }
+}
+
+/// A refused action, or a failure of the service.
+#[derive(Debug)]
+pub enum CaseError {
+    /// Refused: said to the applicant in their language.
+    Refused(CaseRefusal),
+    /// Anything else (not found, database).
+    App(AppError),
+}
+
+impl From<AppError> for CaseError {
+    fn from(e: AppError) -> Self {
+        CaseError::App(e)
+    }
+}
+
+impl From<sqlx::Error> for CaseError {
+    fn from(e: sqlx::Error) -> Self {
+        CaseError::App(e.into())
+    }
+}
+
+impl From<CaseError> for AppError {
+    /// Channels that do not choose a language get the Japanese refusal (409 or 400).
+    fn from(e: CaseError) -> Self {
+        match e {
+            CaseError::Refused(r @ (CaseRefusal::MessageEmpty | CaseRefusal::MessageTooLong)) => {
+                AppError::BadRequest(r.text(madoguchi_forms::Lang::Ja))
+            }
+            CaseError::Refused(r) => AppError::Conflict(r.text(madoguchi_forms::Lang::Ja)),
+            CaseError::App(e) => e,
+        }
+    }
+}
+
 /// Withdraws (取下げ) an application that is not yet decided.
 pub async fn withdraw(
     db: &Db,
     applicant: &Applicant,
     id: i64,
     public_url: &str,
-) -> Result<(), AppError> {
+) -> Result<(), CaseError> {
     let case = find(db, applicant, id).await?;
     if !case.sub.status.can_withdraw() {
-        return Err(AppError::Conflict(format!(
-            "「{}」の申請は取り下げられません。",
-            case.sub.status.label()
+        return Err(CaseError::Refused(CaseRefusal::NotWithdrawable(
+            case.sub.status,
         )));
     }
     let now = now_ms();
@@ -210,9 +309,7 @@ pub async fn withdraw(
     .await?
     .rows_affected();
     if n != 1 {
-        return Err(AppError::Conflict(
-            "申請の状況が変わりました。画面を更新してください。".into(),
-        ));
+        return Err(CaseError::Refused(CaseRefusal::Changed));
     }
     sqlx::query(
         "INSERT INTO submission_events (submission_id, kind, from_status, to_status, body, at)
@@ -237,9 +334,15 @@ pub async fn post_message(
     id: i64,
     body: &str,
     public_url: &str,
-) -> Result<(), AppError> {
+) -> Result<(), CaseError> {
     let case = find(db, applicant, id).await?;
-    let body = crate::submissions::checked_text(body, "メッセージ")?;
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(CaseError::Refused(CaseRefusal::MessageEmpty));
+    }
+    if body.chars().count() > crate::submissions::MAX_MESSAGE {
+        return Err(CaseError::Refused(CaseRefusal::MessageTooLong));
+    }
     let mut tx = db.write.begin().await?;
     sqlx::query(
         "INSERT INTO submission_events (submission_id, kind, body, at) VALUES ($1, 'message', $2, $3)",
@@ -285,13 +388,11 @@ pub async fn resubmit(
     case: &Case,
     admitted: crate::submissions::Admitted,
     public_url: &str,
-) -> Result<(), AppError> {
+) -> Result<(), CaseError> {
     let answers = admitted.answers();
     let attachment_ids = admitted.attachment_ids();
     if case.sub.status != Status::Returned {
-        return Err(AppError::Conflict(
-            "差戻し中の申請だけを再提出できます。".into(),
-        ));
+        return Err(CaseError::Refused(CaseRefusal::NotReturned));
     }
     let now = now_ms();
     let id = case.sub.id;
@@ -311,9 +412,7 @@ pub async fn resubmit(
     .await?
     .rows_affected();
     if n != 1 {
-        return Err(AppError::Conflict(
-            "申請の状況が変わりました。画面を更新してください。".into(),
-        ));
+        return Err(CaseError::Refused(CaseRefusal::Changed));
     }
     sqlx::query(
         "INSERT INTO submission_revisions (submission_id, answers, replaced_at) VALUES ($1, $2, $3)",

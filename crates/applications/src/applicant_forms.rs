@@ -5,23 +5,64 @@
 //! answers are validated. The `readonly` attribute only tells the applicant.
 
 use askama::Template;
-use madoguchi_forms::{FormDefinition, IdentityLevel, PartKind, RawInput};
+use madoguchi_forms::{FormDefinition, IdentityLevel, Lang, PartKind, RawInput};
 use madoguchi_kernel::Applicant;
 
-/// Why this applicant may not use the form yet (in Japanese), or `None` when they may.
-pub fn requirement_unmet(def: &FormDefinition, applicant: Option<&Applicant>) -> Option<String> {
+/// Why this applicant may not use the form yet, or `None` when they may.
+pub fn requirement_unmet(
+    def: &FormDefinition,
+    applicant: Option<&Applicant>,
+) -> Option<Requirement> {
     match (def.identity, applicant) {
         (IdentityLevel::Anyone, _) => None,
         (IdentityLevel::SignedIn, Some(_)) => None,
         (IdentityLevel::Verified, Some(a)) if a.is_verified() => None,
-        (IdentityLevel::SignedIn, None) => Some(
-            "この手続きの申請にはログインが必要です。メールアドレスまたはマイナンバーカードでログインしてください。"
-                .into(),
-        ),
-        (IdentityLevel::Verified, _) => Some(
-            "この手続きの申請には、マイナンバーカードによる本人確認が必要です。マイナンバーカードでログインしてください。"
-                .into(),
-        ),
+        (IdentityLevel::SignedIn, None) => Some(Requirement::SignIn),
+        (IdentityLevel::Verified, _) => Some(Requirement::Verified),
+    }
+}
+
+/// What a form requires of an applicant who does not have it yet, said by [`Requirement::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// Signing in (mail or OpenID Connect).
+    SignIn,
+    /// A verified identity (マイナンバーカード).
+    Verified,
+}
+
+impl Requirement {
+    /// The requirement as a sentence in `lang` (no fallback arm: each has every language).
+    pub fn text(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Requirement::SignIn, Lang::Ja) => {
+                "この手続きの申請にはログインが必要です。メールアドレスまたはマイナンバーカードでログインしてください。"
+            }
+            (Requirement::SignIn, Lang::En) => {
+                "You need to sign in to apply for this procedure. Sign in with your e-mail address or your My Number Card."
+            }
+            (Requirement::SignIn, Lang::Easy) => {
+                "この てつづきは、ログインしてから もうしこんで ください。メールアドレスか マイナンバーカードで ログインできます。"
+            }
+            (Requirement::Verified, Lang::Ja) => {
+                "この手続きの申請には、マイナンバーカードによる本人確認が必要です。マイナンバーカードでログインしてください。"
+            }
+            (Requirement::Verified, Lang::En) => {
+                "This procedure needs your identity confirmed with a My Number Card. Sign in with your My Number Card."
+            }
+            (Requirement::Verified, Lang::Easy) => {
+                "この てつづきは、マイナンバーカードで ほんにんだと たしかめる ひつようが あります。マイナンバーカードで ログインして ください。"
+            }
+        }
+    }
+
+    /// The heading of the page that says it.
+    pub fn heading(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Requirement::SignIn | Requirement::Verified, Lang::Ja) => "ログインが必要です",
+            (Requirement::SignIn | Requirement::Verified, Lang::En) => "Please sign in",
+            (Requirement::SignIn | Requirement::Verified, Lang::Easy) => "ログインして ください",
+        }
     }
 }
 
@@ -344,13 +385,19 @@ mod tests {
         let mut d = def();
         assert!(requirement_unmet(&d, None).is_none());
         d.identity = IdentityLevel::SignedIn;
-        assert!(requirement_unmet(&d, None).unwrap().contains("ログイン"));
+        assert!(
+            requirement_unmet(&d, None)
+                .unwrap()
+                .text(Lang::Ja)
+                .contains("ログイン")
+        );
         assert!(requirement_unmet(&d, Some(&Applicant::default())).is_none());
         d.identity = IdentityLevel::Verified;
         assert!(
             requirement_unmet(&d, Some(&Applicant::default()))
                 .unwrap()
-                .contains("マイナンバーカード")
+                .text(Lang::En)
+                .contains("My Number Card")
         );
         assert!(requirement_unmet(&d, Some(&verified())).is_none());
     }

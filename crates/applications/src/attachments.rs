@@ -2,7 +2,7 @@
 //! all before a receipt number is given.
 
 use bytes::Bytes;
-use madoguchi_forms::{AttachmentLimits, FileRef};
+use madoguchi_forms::{AttachmentLimits, FileRef, Lang};
 use madoguchi_kernel::ids::sha256_hex;
 use madoguchi_kernel::{AppError, Ctx, now_ms};
 
@@ -16,33 +16,90 @@ pub struct Upload {
     pub bytes: Bytes,
 }
 
+/// Why an upload was refused, said in the resident's language by [`UploadRefusal::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadRefusal {
+    /// The file is empty.
+    Empty,
+    /// The form's total would be passed.
+    Total,
+    /// The type could not be told from the content.
+    Unknown,
+    /// A type the part does not take.
+    Type,
+}
+
+impl UploadRefusal {
+    /// The message naming the part (`label`, as the resident reads it); `detail` is the limit, the file name or
+    /// the type. Every refusal has every language (no fallback arm).
+    pub fn text(self, label: &str, detail: &str, lang: Lang) -> String {
+        match (self, lang) {
+            (UploadRefusal::Empty, Lang::Ja) => format!("{label}: 空のファイルは添付できません。"),
+            (UploadRefusal::Empty, Lang::En) => format!("{label}: the file is empty."),
+            (UploadRefusal::Empty, Lang::Easy) => {
+                format!("{label}: なにも はいって いない ファイルは つけられません。")
+            }
+            (UploadRefusal::Total, Lang::Ja) => {
+                format!("{label}: 添付ファイルの合計が上限（{detail}）を超えます。")
+            }
+            (UploadRefusal::Total, Lang::En) => {
+                format!("{label}: the files together must be {detail} or smaller.")
+            }
+            (UploadRefusal::Total, Lang::Easy) => {
+                format!("{label}: ファイルが おおきすぎます（ぜんぶで {detail} まで）。")
+            }
+            (UploadRefusal::Unknown, Lang::Ja) => format!(
+                "{label}: ファイルの種類を確認できません（{detail}）。PDF・画像などを添付してください。"
+            ),
+            (UploadRefusal::Unknown, Lang::En) => format!(
+                "{label}: we cannot tell what kind of file {detail} is. Attach a PDF or an image."
+            ),
+            (UploadRefusal::Unknown, Lang::Easy) => format!(
+                "{label}: なんの ファイルか わかりません（{detail}）。PDF か しゃしんを つけて ください。"
+            ),
+            (UploadRefusal::Type, Lang::Ja) => {
+                format!("{label}: この種類のファイル（{detail}）は添付できません。")
+            }
+            (UploadRefusal::Type, Lang::En) => {
+                format!("{label}: files of this type ({detail}) cannot be attached.")
+            }
+            (UploadRefusal::Type, Lang::Easy) => {
+                format!("{label}: この ファイル（{detail}）は つけられません。")
+            }
+        }
+    }
+}
+
 /// Checks and stores an upload; `already` is the total size of files already attached to this form.
-/// `photo` uploads must be JPEG or PNG; their GPS position is read and all other metadata removed.
+/// `photo` uploads must be JPEG or PNG; their GPS position is read and all other metadata removed. A refusal
+/// names the part by `label` in `lang`.
 pub async fn store_upload(
     ctx: &Ctx,
     limits: &AttachmentLimits,
     already: u64,
     upload: Upload,
     photo: bool,
-    label: &str,
+    (label, lang): (&str, Lang),
 ) -> Result<FileRef, AppError> {
     let size = upload.bytes.len() as u64;
     if size == 0 {
-        return Err(AppError::BadRequest(format!(
-            "{label}: 空のファイルは添付できません。"
-        )));
+        return Err(AppError::BadRequest(
+            UploadRefusal::Empty.text(label, "", lang),
+        ));
     }
     if already + size > limits.max_total_bytes {
-        return Err(AppError::TooLarge(format!(
-            "{label}: 添付ファイルの合計が上限（{}）を超えます。",
-            human_size(limits.max_total_bytes)
+        return Err(AppError::TooLarge(UploadRefusal::Total.text(
+            label,
+            &human_size(limits.max_total_bytes),
+            lang,
         )));
     }
     let detected = infer::get(&upload.bytes).map(|t| t.mime_type().to_string());
     let Some(content_type) = detected else {
-        return Err(AppError::BadRequest(format!(
-            "{label}: ファイルの種類を確認できません（{}）。PDF・画像などを添付してください。",
-            upload.file_name
+        return Err(AppError::BadRequest(UploadRefusal::Unknown.text(
+            label,
+            &upload.file_name,
+            lang,
         )));
     };
     let allowed = if photo {
@@ -51,8 +108,10 @@ pub async fn store_upload(
         limits.allowed_types.iter().any(|t| t == &content_type)
     };
     if !allowed {
-        return Err(AppError::BadRequest(format!(
-            "{label}: この種類のファイル（{content_type}）は添付できません。"
+        return Err(AppError::BadRequest(UploadRefusal::Type.text(
+            label,
+            &content_type,
+            lang,
         )));
     }
     let (bytes, gps) = if photo {

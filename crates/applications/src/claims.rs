@@ -232,29 +232,74 @@ pub enum ClaimError {
 }
 
 impl ClaimError {
-    /// The message for the resident, and the field it belongs to (`receipt`, `code` or none).
+    /// The message for the resident in Japanese, and the field it belongs to (`receipt`, `code` or none).
     pub fn message(&self) -> (&'static str, String) {
-        match self {
-            ClaimError::NotProven => (
+        self.message_in(madoguchi_forms::Lang::Ja)
+    }
+
+    /// The message for the resident in `lang`, and the field it belongs to (`receipt`, `code` or none). Every
+    /// refusal has every language (no fallback arm); a rate limit's own message is the kernel's.
+    pub fn message_in(&self, lang: madoguchi_forms::Lang) -> (&'static str, String) {
+        use madoguchi_forms::Lang::{Easy, En, Ja};
+        match (self, lang) {
+            (ClaimError::NotProven, Ja) => (
                 "",
                 "受付番号で申請を追加するには、このブラウザでログイン用のリンクを申し込み、届いたリンクをこのブラウザで開いてログインし直してください。".into(),
             ),
-            ClaimError::ReceiptFormat => (
+            (ClaimError::NotProven, En) => (
+                "",
+                "To add an application by its receipt number, ask for a sign-in link in this browser, then open the link you receive in this browser to sign in again.".into(),
+            ),
+            (ClaimError::NotProven, Easy) => (
+                "",
+                "うけつけ ばんごうで もうしこみを いれるには、この ブラウザで ログインの リンクを たのんで、とどいた リンクを この ブラウザで ひらいて、もう いちど ログインして ください。".into(),
+            ),
+            (ClaimError::ReceiptFormat, Ja) => (
                 "receipt",
                 "受付番号は「20261203-7KQ4M9XW」のように、8桁の数字、ハイフン、8文字の英数字で入力してください。".into(),
             ),
-            ClaimError::CodeFormat => (
+            (ClaimError::ReceiptFormat, En) => (
+                "receipt",
+                "Enter the receipt number as 8 digits, a hyphen and 8 letters or digits, like 20261203-7KQ4M9XW.".into(),
+            ),
+            (ClaimError::ReceiptFormat, Easy) => (
+                "receipt",
+                "うけつけ ばんごうは「20261203-7KQ4M9XW」のように、すうじ 8つ、ハイフン、えいご と すうじ 8つで かいて ください。".into(),
+            ),
+            (ClaimError::CodeFormat, Ja) => (
                 "code",
                 format!("確認コードは、メールに書かれた{CODE_DIGITS}桁の数字で入力してください。"),
             ),
-            ClaimError::CodeRefused => (
+            (ClaimError::CodeFormat, En) => (
+                "code",
+                format!("Enter the {CODE_DIGITS}-digit code from the e-mail."),
+            ),
+            (ClaimError::CodeFormat, Easy) => (
+                "code",
+                format!("メールに かいて ある {CODE_DIGITS}つの すうじを かいて ください。"),
+            ),
+            (ClaimError::CodeRefused, Ja) => (
                 "code",
                 format!(
                     "確認コードが正しくないか、有効期限が切れています。メールに書かれた{CODE_DIGITS}桁の数字を入力してください。メールが届かない場合や、{CODE_ATTEMPTS}回続けて間違えた場合は、もう一度確認コードを送ってください。"
                 ),
             ),
-            ClaimError::Limited(e) => ("", e.to_string()),
-            ClaimError::Db(_) => ("", "処理できませんでした。".into()),
+            (ClaimError::CodeRefused, En) => (
+                "code",
+                format!(
+                    "The code is wrong or has expired. Enter the {CODE_DIGITS}-digit code from the e-mail. If no e-mail arrives, or after {CODE_ATTEMPTS} wrong tries, send a new code."
+                ),
+            ),
+            (ClaimError::CodeRefused, Easy) => (
+                "code",
+                format!(
+                    "コードが ちがうか、じかんが すぎました。メールに かいて ある {CODE_DIGITS}つの すうじを かいて ください。メールが こない ときや、{CODE_ATTEMPTS}かい まちがえた ときは、もう いちど コードを おくって ください。"
+                ),
+            ),
+            (ClaimError::Limited(e), Ja | En | Easy) => ("", e.to_string()),
+            (ClaimError::Db(_), Ja) => ("", "処理できませんでした。".into()),
+            (ClaimError::Db(_), En) => ("", "Something went wrong. Please try again.".into()),
+            (ClaimError::Db(_), Easy) => ("", "うまく できませんでした。".into()),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Publishing a definition adds a version; a submission refers to the version it was made with, so it
 //! displays and exports correctly whatever happens to the form later.
 
-use madoguchi_forms::{DefinitionError, FormDefinition};
+use madoguchi_forms::{DefinitionError, FormDefinition, Lang};
 use madoguchi_kernel::tenants::{self, Tenant};
 use madoguchi_kernel::{AppError, Db, StaffScope, now_ms};
 use sqlx::Row;
@@ -31,31 +31,85 @@ pub struct PublishedForm {
 }
 
 impl PublishedForm {
-    /// Why the form does not accept submissions now, in Japanese; `None` when it does.
-    pub fn closed_reason(&self, now_ms: i64) -> Option<String> {
+    /// Why the form does not accept submissions now; `None` when it does.
+    pub fn closed_reason(&self, now_ms: i64) -> Option<Closed> {
         let def = &self.definition;
         if let Some(o) = def.opens_at
             && now_ms < o.timestamp_millis()
         {
-            return Some(format!(
-                "この手続の受付は {} から始まります。",
-                madoguchi_kernel::time::display_datetime(o.timestamp_millis())
-            ));
+            return Some(Closed::NotYet(o.timestamp_millis()));
         }
         if let Some(c) = def.closes_at
             && now_ms >= c.timestamp_millis()
         {
-            return Some(format!(
-                "この手続の受付は {} に終了しました。",
-                madoguchi_kernel::time::display_datetime(c.timestamp_millis())
-            ));
+            return Some(Closed::Ended(c.timestamp_millis()));
         }
         if let Some(cap) = def.capacity
             && self.accepted_count >= i64::from(cap)
         {
-            return Some(format!("定員（{cap}名）に達したため、受付を終了しました。"));
+            return Some(Closed::Full(cap));
         }
         None
+    }
+}
+
+/// Why a form takes no submissions now (受付期間外, 定員), said in the resident's language by [`Closed::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// The period starts at this time (epoch ms).
+    NotYet(i64),
+    /// The period ended at this time (epoch ms).
+    Ended(i64),
+    /// The capacity (定員) is reached.
+    Full(u32),
+}
+
+impl Closed {
+    /// The reason as one sentence in `lang`; every reason has every language (no fallback arm).
+    pub fn text(&self, lang: Lang) -> String {
+        let when = |ms: i64| madoguchi_kernel::time::display_datetime_in(ms, lang);
+        match (self, lang) {
+            (Closed::NotYet(at), Lang::Ja) => {
+                format!("この手続の受付は {} から始まります。", when(*at))
+            }
+            (Closed::NotYet(at), Lang::En) => {
+                format!("Applications for this procedure open on {}.", when(*at))
+            }
+            (Closed::NotYet(at), Lang::Easy) => {
+                format!("この てつづきは {} から もうしこめます。", when(*at))
+            }
+            (Closed::Ended(at), Lang::Ja) => {
+                format!("この手続の受付は {} に終了しました。", when(*at))
+            }
+            (Closed::Ended(at), Lang::En) => {
+                format!("Applications for this procedure closed on {}.", when(*at))
+            }
+            (Closed::Ended(at), Lang::Easy) => {
+                format!("この てつづきは {} に おわりました。", when(*at))
+            }
+            (Closed::Full(cap), Lang::Ja) => {
+                format!("定員（{cap}名）に達したため、受付を終了しました。")
+            }
+            (Closed::Full(cap), Lang::En) => {
+                format!("All {cap} places have been taken, so applications have closed.")
+            }
+            (Closed::Full(cap), Lang::Easy) => {
+                format!("{cap}にんで いっぱいに なったので、もう もうしこめません。")
+            }
+        }
+    }
+
+    /// The page heading for this reason in `lang`.
+    pub fn heading(&self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Closed::NotYet(_) | Closed::Ended(_) | Closed::Full(_), Lang::Ja) => "受付期間外です",
+            (Closed::NotYet(_), Lang::En) => "Applications are not open yet",
+            (Closed::Ended(_), Lang::En) => "Applications have closed",
+            (Closed::Full(_), Lang::En) => "This procedure is full",
+            (Closed::NotYet(_), Lang::Easy) => "まだ もうしこめません",
+            (Closed::Ended(_), Lang::Easy) => "もう おわりました",
+            (Closed::Full(_), Lang::Easy) => "いっぱいに なりました",
+        }
     }
 }
 

@@ -336,9 +336,36 @@ pub struct Words {
     /// button, draft saved (before and after the date), my page link and after it, resume link field label,
     /// hint and button, sign-in link and the sentence after it, the note on answers filled from the account.
     pub block: [&'static str; 12],
+    /// A group item's name around its number and unit ("1件目", "Item 1"): `true` puts the unit first.
+    pub unit_first: bool,
+    /// Around a group item's name after the group's label in the item's legend ("（", "）").
+    pub item_paren: [&'static str; 2],
+    /// A file already attached: before its name, and around the name on its remove button.
+    pub attached: [&'static str; 3],
+    /// A photo's place: legend, help, the button that uses the device's position, latitude, longitude.
+    pub location: [&'static str; 5],
+    /// Notices on the input page: a file removed, an item added, an item removed.
+    pub notices: [&'static str; 3],
+    /// Message pages: the back link, and the link to sign in.
+    pub back: [&'static str; 2],
+    /// Message page when the entered answers have expired: heading, text.
+    pub expired: [&'static str; 2],
+    /// Message page when the application was already sent (or expired): heading, text.
+    pub already_sent: [&'static str; 2],
+    /// Message page when the capacity was reached while sending: heading, text.
+    pub full: [&'static str; 2],
 }
 
 impl Words {
+    /// A group item's name: its number with the unit ("1件目", "Item 1").
+    pub fn item_name(&self, number: impl std::fmt::Display, unit: &str) -> String {
+        if self.unit_first {
+            format!("{unit} {number}")
+        } else {
+            format!("{number}{unit}")
+        }
+    }
+
     /// The script's messages as JSON, for `data-script-words` (empty for Japanese).
     pub fn script_json(&self) -> String {
         let map: std::collections::BTreeMap<_, _> = self.script.iter().copied().collect();
@@ -379,8 +406,35 @@ pub static WORDS_JA: Words = Words {
         "すると、申請の状況をマイページで確認でき、入力途中の内容を保存して別の端末で続けられます。",
         "メールアドレスと氏名は、ログインしているアカウントの情報から入力しました。違う場合は書き換えてください。",
     ],
+    unit_first: false,
+    item_paren: ["（", "）"],
+    attached: ["添付済み: ", "", "を削除"],
+    location: [
+        "撮影場所",
+        "写真に位置情報があればそれを使います。ない場合は「現在地を使う」か、緯度・経度を入力してください。",
+        "現在地を使う",
+        "緯度",
+        "経度",
+    ],
+    notices: [
+        "添付ファイルを削除しました。",
+        "入力欄を追加しました。",
+        "入力欄を削除しました。",
+    ],
+    back: ["戻る", "戻る"],
+    expired: [
+        "入力内容の有効期限が切れました",
+        "お手数ですが、最初から入力してください。",
+    ],
+    already_sent: [
+        "送信済みか、有効期限が切れています",
+        "この申請はすでに送信されたか、入力内容の有効期限が切れています。送信済みの場合は受付完了メールをご確認ください。",
+    ],
+    full: [
+        "定員に達しました",
+        "申し訳ありません。定員に達したため、この申請は受け付けられませんでした。",
+    ],
 };
-
 static WORDS_EN: Words = Words {
     lang: Lang::En,
     skip: "Skip to main content",
@@ -430,6 +484,16 @@ static WORDS_EN: Words = Words {
         ),
         ("該当する住所", "Address for this postcode"),
         ("住所を入力しました", "Address filled in"),
+        (
+            "該当する住所（入力済みの住所は変更していません）",
+            "Address for this postcode (the address you typed is unchanged)",
+        ),
+        (
+            "位置情報を取得できませんでした。緯度・経度を入力してください。",
+            "We could not get your location. Please enter the latitude and longitude.",
+        ),
+        ("現在地を取得しています…", "Getting your location…"),
+        ("現在地を入力しました", "Your location has been filled in"),
     ],
     block: [
         "Your name, address and other details confirmed with your My Number Card are filled in and cannot be changed.",
@@ -445,8 +509,35 @@ static WORDS_EN: Words = Words {
         " to follow your application on My page, and to save your answers and continue on another device.",
         "Your e-mail address and name have been filled in from your account. Change them if they are not right.",
     ],
+    unit_first: true,
+    item_paren: [" (", ")"],
+    attached: ["Attached: ", "Remove ", ""],
+    location: [
+        "Where the photo was taken",
+        "If the photo records where it was taken, we use that. If not, press \u{201c}Use my current location\u{201d} or enter the latitude and longitude.",
+        "Use my current location",
+        "Latitude",
+        "Longitude",
+    ],
+    notices: [
+        "The file has been removed.",
+        "A new item has been added.",
+        "The item has been removed.",
+    ],
+    back: ["Back", "Sign in"],
+    expired: [
+        "Your answers have expired",
+        "Sorry, please fill in the form again from the start.",
+    ],
+    already_sent: [
+        "Already sent, or expired",
+        "This application has already been sent, or your answers have expired. If you sent it, please look for the confirmation e-mail.",
+    ],
+    full: [
+        "This procedure is full",
+        "Sorry, all places were taken, so we could not accept this application.",
+    ],
 };
-
 static WORDS_EASY: Words = Words {
     lang: Lang::Easy,
     skip: "ほんぶんへ とぶ",
@@ -496,6 +587,19 @@ static WORDS_EASY: Words = Words {
         ),
         ("該当する住所", "この ばんごうの じゅうしょ"),
         ("住所を入力しました", "じゅうしょを いれました"),
+        (
+            "該当する住所（入力済みの住所は変更していません）",
+            "この ばんごうの じゅうしょ（かいた じゅうしょは かえて いません）",
+        ),
+        (
+            "位置情報を取得できませんでした。緯度・経度を入力してください。",
+            "ばしょが わかりませんでした。いど・けいどを かいて ください。",
+        ),
+        (
+            "現在地を取得しています…",
+            "いま いる ところを しらべて います…",
+        ),
+        ("現在地を入力しました", "いま いる ところを いれました"),
     ],
     block: [
         "なまえや じゅうしょ など、マイナンバーカードで たしかめた ことは、さいしょから はいって います。かえる ことは できません。",
@@ -511,8 +615,35 @@ static WORDS_EASY: Words = Words {
         "すると、もうしこみの ようすを マイページで みられます。とちゅうまで かいた ものを ほぞんして、べつの きかいで つづきを かく ことも できます。",
         "メールアドレスと なまえは、ログインして いる アカウントから いれました。ちがう ときは かきなおして ください。",
     ],
+    unit_first: false,
+    item_paren: ["（", "）"],
+    attached: ["つけた ファイル: ", "", "を けす"],
+    location: [
+        "しゃしんを とった ところ",
+        "しゃしんに ばしょの じょうほうが あれば、それを つかいます。ない ときは「いま いる ところを つかう」を おすか、いど・けいどを かいて ください。",
+        "いま いる ところを つかう",
+        "いど",
+        "けいど",
+    ],
+    notices: [
+        "ファイルを けしました。",
+        "かく ところを ふやしました。",
+        "かく ところを けしました。",
+    ],
+    back: ["もどる", "ログインする"],
+    expired: [
+        "じかんが すぎました",
+        "すみませんが、さいしょから かいて ください。",
+    ],
+    already_sent: [
+        "もう おくったか、じかんが すぎました",
+        "この もうしこみは もう おくったか、じかんが すぎました。おくった ときは、うけつけの メールを みて ください。",
+    ],
+    full: [
+        "いっぱいに なりました",
+        "すみません。いっぱいに なったので、この もうしこみは うけつけられませんでした。",
+    ],
 };
-
 /// The words for a language.
 pub fn words(lang: Lang) -> &'static Words {
     match lang {

@@ -137,6 +137,157 @@ pub enum Filled {
     Problem(madoguchi_forms::FieldError),
 }
 
+/// What the 住所を検索 button says, in the resident's language by [`PostalSays::text`] (no fallback arm). The
+/// label, code, address and office are data; the words around them are the page's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostalSays<'a> {
+    /// Not seven digits.
+    Malformed { label: &'a str },
+    /// No postal data installed.
+    NoData { label: &'a str },
+    /// No address for the code.
+    Unknown { label: &'a str, code: &'a str },
+    /// Filled with what several towns share: type the town.
+    FilledCity,
+    /// Filled: type the block number.
+    FilledTown,
+    /// Filled with a business's own code: type the building.
+    FilledOffice { office: &'a str },
+    /// The address found, shown beside the field (`kept`: the typed address was not changed).
+    Found {
+        label: &'a str,
+        code: &'a str,
+        address: &'a str,
+        office: &'a str,
+        kept: bool,
+    },
+}
+
+impl PostalSays<'_> {
+    /// The sentence in `lang`.
+    pub fn text(&self, lang: madoguchi_forms::Lang) -> String {
+        use madoguchi_forms::Lang::{Easy, En, Ja};
+        let office = |o: &str, lang| match (o.is_empty(), lang) {
+            (true, _) => String::new(),
+            (false, En) => format!(" ({o})"),
+            (false, _) => format!("（{o}）"),
+        };
+        match (*self, lang) {
+            (PostalSays::Malformed { label }, Ja) => {
+                format!("{label}は7桁の数字で入力してください（例: 780-8570）。")
+            }
+            (PostalSays::Malformed { label }, En) => {
+                format!("Enter {label} as 7 digits, like 780-8570.")
+            }
+            (PostalSays::Malformed { label }, Easy) => {
+                format!("{label}は 7つの すうじで かいて ください（れい: 780-8570）。")
+            }
+            (PostalSays::NoData { label }, Ja) => format!(
+                "{label}から住所を検索できませんでした（郵便番号データがありません）。住所を直接入力してください。"
+            ),
+            (PostalSays::NoData { label }, En) => format!(
+                "We could not look up the address from {label} (no postcode data). Please type the address."
+            ),
+            (PostalSays::NoData { label }, Easy) => format!(
+                "{label}から じゅうしょを さがせませんでした。じゅうしょを じぶんで かいて ください。"
+            ),
+            (PostalSays::Unknown { label, code }, Ja) => format!(
+                "{label}「{code}」に該当する住所が見つかりませんでした。郵便番号を確かめるか、住所を直接入力してください。"
+            ),
+            (PostalSays::Unknown { label, code }, En) => format!(
+                "No address was found for {label} {code}. Check the postcode, or type the address."
+            ),
+            (PostalSays::Unknown { label, code }, Easy) => format!(
+                "{label}「{code}」の じゅうしょは みつかりませんでした。ばんごうを たしかめるか、じゅうしょを じぶんで かいて ください。"
+            ),
+            (PostalSays::FilledCity, Ja) => {
+                "住所を入力しました。町名以降を入力してください。".into()
+            }
+            (PostalSays::FilledCity, En) => {
+                "The address has been filled in. Please add the town and the rest.".into()
+            }
+            (PostalSays::FilledCity, Easy) => {
+                "じゅうしょを いれました。まちの なまえから あとを かいて ください。".into()
+            }
+            (PostalSays::FilledTown, Ja) => {
+                "住所を入力しました。番地以降を入力してください。".into()
+            }
+            (PostalSays::FilledTown, En) => {
+                "The address has been filled in. Please add the block and building number.".into()
+            }
+            (PostalSays::FilledTown, Easy) => {
+                "じゅうしょを いれました。ばんちから あとを かいて ください。".into()
+            }
+            (PostalSays::FilledOffice { office: o }, Ja) => format!(
+                "住所を入力しました{}。建物名などがあれば続けて入力してください。",
+                office(o, Ja)
+            ),
+            (PostalSays::FilledOffice { office: o }, En) => format!(
+                "The address has been filled in{}. Add the building name if there is one.",
+                office(o, En)
+            ),
+            (PostalSays::FilledOffice { office: o }, Easy) => format!(
+                "じゅうしょを いれました{}。たてものの なまえが あれば かいて ください。",
+                office(o, Easy)
+            ),
+            (
+                PostalSays::Found {
+                    label,
+                    code,
+                    address,
+                    office: o,
+                    kept,
+                },
+                Ja,
+            ) => format!(
+                "{label}「{code}」の住所: {address}{}{}",
+                office(o, Ja),
+                if kept {
+                    "（入力済みの住所は変更していません）"
+                } else {
+                    ""
+                }
+            ),
+            (
+                PostalSays::Found {
+                    label,
+                    code,
+                    address,
+                    office: o,
+                    kept,
+                },
+                En,
+            ) => format!(
+                "The address for {label} {code}: {address}{}{}",
+                office(o, En),
+                if kept {
+                    " (the address you typed is unchanged)"
+                } else {
+                    ""
+                }
+            ),
+            (
+                PostalSays::Found {
+                    label,
+                    code,
+                    address,
+                    office: o,
+                    kept,
+                },
+                Easy,
+            ) => format!(
+                "{label}「{code}」の じゅうしょ: {address}{}{}",
+                office(o, Easy),
+                if kept {
+                    "（かいた じゅうしょは かえて いません）"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+}
+
 /// The action of the form page's 住所を検索 button when the page posts (without JavaScript): reads the code typed
 /// into the postal code part `field`, fills the address part it names when that is empty, and says what it did
 /// beside that part. Nothing else in `raw` changes; `None` when `field` is not a postal code part of `def` (a
@@ -146,6 +297,7 @@ pub async fn fill_address(
     def: &madoguchi_forms::FormDefinition,
     raw: &mut madoguchi_forms::RawInput,
     field: &str,
+    lang: madoguchi_forms::Lang,
 ) -> Result<Option<Filled>, madoguchi_kernel::AppError> {
     use crate::render::FieldNote;
     use madoguchi_forms::{FieldError, PartKind, field_id};
@@ -162,23 +314,18 @@ pub async fn fill_address(
         })))
     };
     let Ok(code) = madoguchi_japanese::digits::PostalCode::parse(raw.value(field)) else {
-        return problem(format!(
-            "{label}は7桁の数字で入力してください（例: 780-8570）。"
-        ));
+        return problem(PostalSays::Malformed { label }.text(lang));
     };
     let Some(postal) = postal else {
-        return problem(format!(
-            "{label}から住所を検索できませんでした（郵便番号データがありません）。住所を直接入力してください。"
-        ));
+        return problem(PostalSays::NoData { label }.text(lang));
     };
     let found = postal
         .lookup(code.as_str())
         .await
         .map_err(madoguchi_kernel::AppError::Internal)?;
     let Some(first) = found.first() else {
-        return problem(format!(
-            "{label}「{code}」に該当する住所が見つかりませんでした。郵便番号を確かめるか、住所を直接入力してください。"
-        ));
+        let code = code.to_string();
+        return problem(PostalSays::Unknown { label, code: &code }.text(lang));
     };
     // A code covering several towns fills what they share (the city), and the resident types the rest.
     let address = found.iter().skip(1).fold(first.address.clone(), |acc, a| {
@@ -194,30 +341,33 @@ pub async fn fill_address(
         .as_ref()
         .map(|k| format!("{prefix}{k}"))
         .filter(|t| crate::public::part_kind_of(def, t).is_some());
-    let office = if first.office.is_empty() || found.len() > 1 {
-        String::new()
+    let office = if found.len() > 1 {
+        ""
     } else {
-        format!("（{}）", first.office)
+        first.office.as_str()
     };
     let message = match &target {
         Some(t) if raw.value(t).trim().is_empty() => {
             raw.set(t.clone(), address.clone());
             if found.len() > 1 {
-                "住所を入力しました。町名以降を入力してください。".to_string()
+                PostalSays::FilledCity.text(lang)
             } else if office.is_empty() {
-                "住所を入力しました。番地以降を入力してください。".to_string()
+                PostalSays::FilledTown.text(lang)
             } else {
-                format!("住所を入力しました{office}。建物名などがあれば続けて入力してください。")
+                PostalSays::FilledOffice { office }.text(lang)
             }
         }
-        _ => format!(
-            "{label}「{code}」の住所: {address}{office}{}",
-            if target.is_some() {
-                "（入力済みの住所は変更していません）"
-            } else {
-                ""
+        _ => {
+            let code = code.to_string();
+            PostalSays::Found {
+                label,
+                code: &code,
+                address: &address,
+                office,
+                kept: target.is_some(),
             }
-        ),
+            .text(lang)
+        }
     };
     Ok(Some(Filled::Note(FieldNote {
         field: target.unwrap_or_else(|| field.to_string()),

@@ -77,9 +77,11 @@ struct DonePage<'a> {
 struct MessagePage<'a> {
     tenant_name: &'a str,
     tenant_code: &'a str,
+    w: &'static Words,
     heading: &'a str,
     message: &'a str,
     back: String,
+    back_text: &'static str,
 }
 
 #[derive(Template)]
@@ -96,18 +98,38 @@ fn form_url(form: &PublishedForm) -> String {
 
 fn message(
     form: &PublishedForm,
+    lang: Lang,
     status: StatusCode,
     heading: &str,
     text: &str,
 ) -> AppResult<Response> {
+    let w = words(lang);
     let page = MessagePage {
         tenant_name: &form.tenant.name,
         tenant_code: &form.tenant.code,
+        w,
         heading,
         message: text,
         back: format!("/t/{}", form.tenant.code),
+        back_text: w.back[0],
     };
     Ok((status, Html(page.render()?)).into_response())
+}
+
+/// The page saying that the form takes no submissions now, in the resident's language.
+fn closed(
+    form: &PublishedForm,
+    lang: Lang,
+    status: StatusCode,
+    reason: crate::forms_store::Closed,
+) -> AppResult<Response> {
+    message(form, lang, status, reason.heading(lang), &reason.text(lang))
+}
+
+/// The resident's language for a form's pages (`?lang=` first, then the cookie); Japanese when the form has no
+/// translation into it.
+fn page_lang(headers: &HeaderMap, query: Option<&str>, form: &PublishedForm) -> Lang {
+    Lang::from_code(&resident_lang(headers, query, &form.definition))
 }
 
 /// The tenant's list of forms.
@@ -144,13 +166,20 @@ pub struct DraftQuery {
 }
 
 /// The page telling an applicant to sign in (or verify their identity) before using a form.
-fn sign_in_required(form: &PublishedForm, reason: &str) -> AppResult<Response> {
+fn sign_in_required(
+    form: &PublishedForm,
+    lang: Lang,
+    reason: applicant_forms::Requirement,
+) -> AppResult<Response> {
+    let w = words(lang);
     let page = MessagePage {
         tenant_name: &form.tenant.name,
         tenant_code: &form.tenant.code,
-        heading: "ログインが必要です",
-        message: reason,
+        w,
+        heading: reason.heading(lang),
+        message: reason.text(lang),
         back: format!("/mypage/login?next={}", form_url(form)),
+        back_text: w.back[1],
     };
     Ok((StatusCode::UNAUTHORIZED, Html(page.render()?)).into_response())
 }
@@ -231,11 +260,12 @@ pub async fn show_form(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let form = forms_store::find_published_recent(&ctx.db, &code, &slug).await?;
+    let shown_lang = page_lang(&headers, q.lang.as_deref(), &form);
     if let Some(reason) = form.closed_reason(now_ms()) {
-        return message(&form, StatusCode::OK, "受付期間外です", &reason);
+        return closed(&form, shown_lang, StatusCode::OK, reason);
     }
     if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
-        return sign_in_required(&form, &reason);
+        return sign_in_required(&form, shown_lang, reason);
     }
     let (mut raw, draft) = match q.d.as_deref() {
         Some(d) => match drafts::load(&ctx.db, d).await? {
@@ -478,14 +508,16 @@ pub async fn post_form(
     let posted = read_multipart(mp, form.definition.attachments.max_total_bytes).await?;
     verify_csrf(&headers, &posted.csrf)?;
     crate::limits::charge_uploads(&ctx, &client, &posted.uploads).await?;
-    if let Some(reason) = form.closed_reason(now_ms()) {
-        return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
-    }
-    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
-        return sign_in_required(&form, &reason);
-    }
     let def = &form.definition;
     let lang = resident_lang(&headers, None, def);
+    let shown_lang = Lang::from_code(&lang);
+    let w = words(shown_lang);
+    if let Some(reason) = form.closed_reason(now_ms()) {
+        return closed(&form, shown_lang, StatusCode::CONFLICT, reason);
+    }
+    if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
+        return sign_in_required(&form, shown_lang, reason);
+    }
     let locked = applicant_forms::locked_fields(def, applicant.as_ref());
     let mut raw = posted.raw;
     applicant_forms::apply(&mut raw, &locked);
@@ -503,13 +535,18 @@ pub async fn post_form(
         && let Some(list) = raw.files.get_mut(field)
     {
         list.retain(|f| f.id != id);
-        notice = "添付ファイルを削除しました。".into();
+        notice = w.notices[0].into();
     }
     let mut upload_errors = Vec::new();
+    // Refusals name the parts as the resident reads them.
+    let shown_def = localized(def, &lang);
     for upload in posted.uploads {
-        let Some((kind, label)) = part_kind_of(def, &upload.field) else {
+        let Some((kind, _)) = part_kind_of(def, &upload.field) else {
             continue;
         };
+        let label = part_kind_of(&shown_def, &upload.field)
+            .map(|(_, l)| l)
+            .unwrap_or_default();
         let photo = matches!(kind, PartKind::Photo);
         if !matches!(kind, PartKind::File { .. } | PartKind::Photo) {
             continue;
@@ -521,7 +558,7 @@ pub async fn post_form(
             total_attached(&raw),
             upload,
             photo,
-            label,
+            (label, shown_lang),
         )
         .await
         {
@@ -547,7 +584,9 @@ pub async fn post_form(
     let mut note = None;
     if let Some(field) = posted.action.strip_prefix("postal:") {
         let shown = localized(def, &lang);
-        match crate::postal::fill_address(postal.as_ref(), &shown, &mut raw, field).await? {
+        match crate::postal::fill_address(postal.as_ref(), &shown, &mut raw, field, shown_lang)
+            .await?
+        {
             Some(crate::postal::Filled::Note(n)) => note = Some(n),
             Some(crate::postal::Filled::Problem(e)) => upload_errors.push(e),
             None => {}
@@ -556,13 +595,13 @@ pub async fn post_form(
     if let Some(group) = posted.action.strip_prefix("add:") {
         let n = raw.group_items(group);
         raw.set(format!("{group}.items"), (n + 1).max(1).to_string());
-        notice = "入力欄を追加しました。".into();
+        notice = w.notices[1].into();
     } else if let Some(rest) = posted.action.strip_prefix("remove:")
         && let Some((group, i)) = rest.rsplit_once(':')
         && let Ok(i) = i.parse::<usize>()
     {
         remove_group_item(&mut raw, group, i);
-        notice = "入力欄を削除しました。".into();
+        notice = w.notices[2].into();
     }
     let token = drafts::save(
         &ctx.db,
@@ -578,7 +617,8 @@ pub async fn post_form(
     };
     if posted.action == "save" {
         let kept = drafts::keep(&ctx.db, &token, applicant.as_ref().map(|a| a.id)).await?;
-        block.saved_until = madoguchi_kernel::time::display_datetime(kept.expires_at);
+        block.saved_until =
+            madoguchi_kernel::time::display_datetime_in(kept.expires_at, shown_lang);
     }
     if posted.action != "confirm" {
         return render_form(
@@ -611,9 +651,11 @@ pub async fn post_form(
         Ok(_) => {}
         Err(Refusal::Invalid(mut e)) => errors.append(&mut e),
         Err(Refusal::Closed(reason)) => {
-            return message(&form, StatusCode::CONFLICT, "受付期間外です", &reason);
+            return closed(&form, shown_lang, StatusCode::CONFLICT, reason);
         }
-        Err(Refusal::SignInRequired(reason)) => return sign_in_required(&form, &reason),
+        Err(Refusal::SignInRequired(reason)) => {
+            return sign_in_required(&form, shown_lang, reason);
+        }
         Err(Refusal::FilesNotAccepted) => {
             return Err(AppError::BadRequest(Refusal::FilesNotAccepted.message()));
         }
@@ -651,12 +693,9 @@ pub async fn show_confirm(
         return Ok(Redirect::to(&form_url(&form)).into_response());
     };
     let Some((version_id, raw)) = drafts::load(&ctx.db, &token).await? else {
-        return message(
-            &form,
-            StatusCode::GONE,
-            "入力内容の有効期限が切れました",
-            "お手数ですが、最初から入力してください。",
-        );
+        let lang = page_lang(&headers, None, &form);
+        let w = words(lang);
+        return message(&form, lang, StatusCode::GONE, w.expired[0], w.expired[1]);
     };
     let back = format!("{}?d={token}", form_url(&form));
     let answers = match (version_id == form.version_id).then(|| validate(&form.definition, &raw)) {
@@ -729,17 +768,20 @@ pub async fn submit(
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
     let form = find_published(&ctx.db, &code, &slug).await?;
+    let lang = page_lang(&headers, None, &form);
+    let w = words(lang);
     let already_sent = |form: &PublishedForm| {
         message(
             form,
+            lang,
             StatusCode::GONE,
-            "送信済みか、有効期限が切れています",
-            "この申請はすでに送信されたか、入力内容の有効期限が切れています。送信済みの場合は受付完了メールをご確認ください。",
+            w.already_sent[0],
+            w.already_sent[1],
         )
     };
     // Said before anything is read, as on the input page; the policy below checks it again with the answers.
     if let Some(reason) = applicant_forms::requirement_unmet(&form.definition, applicant.as_ref()) {
-        return sign_in_required(&form, &reason);
+        return sign_in_required(&form, lang, reason);
     }
     let Some((version_id, raw)) = drafts::load(&ctx.db, &f.draft).await? else {
         return already_sent(&form);
@@ -748,7 +790,6 @@ pub async fn submit(
     if version_id != form.version_id {
         return Ok(Redirect::to(&back).into_response());
     }
-    let lang = Lang::from_code(&resident_lang(&headers, None, &form.definition));
     let outcome = crate::submissions::submit(
         &committer,
         &form,
@@ -764,17 +805,14 @@ pub async fn submit(
         SubmitOutcome::Accepted { receipt_number } => {
             Ok(Redirect::to(&format!("{}/done/{receipt_number}", form_url(&form))).into_response())
         }
-        SubmitOutcome::Full => message(
-            &form,
-            StatusCode::CONFLICT,
-            "定員に達しました",
-            "申し訳ありません。定員に達したため、この申請は受け付けられませんでした。",
-        ),
+        SubmitOutcome::Full => message(&form, lang, StatusCode::CONFLICT, w.full[0], w.full[1]),
         SubmitOutcome::AlreadySubmitted => already_sent(&form),
         SubmitOutcome::Refused(Refusal::Closed(reason)) => {
-            message(&form, StatusCode::CONFLICT, "受付期間外です", &reason)
+            closed(&form, lang, StatusCode::CONFLICT, reason)
         }
-        SubmitOutcome::Refused(Refusal::SignInRequired(reason)) => sign_in_required(&form, &reason),
+        SubmitOutcome::Refused(Refusal::SignInRequired(reason)) => {
+            sign_in_required(&form, lang, reason)
+        }
         // Published between the load above and the write, or answers that no longer pass: back to the form,
         // which shows what to change.
         SubmitOutcome::FormChanged

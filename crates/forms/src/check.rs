@@ -90,6 +90,25 @@ fn check_translations(def: &FormDefinition, errors: &mut Vec<DefinitionError>) {
                 });
                 continue;
             };
+            if !texts.unit.is_empty() {
+                match &part.kind {
+                    PartKind::Number { unit: Some(_), .. } => {}
+                    _ => errors.push(DefinitionError {
+                        path: format!("{here}.parts.{key}.unit"),
+                        message: format!("翻訳が指す「{}」には単位がありません。", part.label),
+                    }),
+                }
+                if texts.unit.chars().count() > crate::limits::MAX_UNIT_CHARS {
+                    errors.push(DefinitionError {
+                        path: format!("{here}.parts.{key}.unit"),
+                        message: format!(
+                            "「{}」の単位の翻訳は{}文字以内にしてください。",
+                            part.label,
+                            crate::limits::MAX_UNIT_CHARS
+                        ),
+                    });
+                }
+            }
             let values = part.kind.choices().unwrap_or(&[]);
             for value in texts.choices.keys() {
                 if !values.iter().any(|c| &c.value == value) {

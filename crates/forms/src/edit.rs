@@ -375,7 +375,7 @@ pub fn check_new_key(def: &FormDefinition, path: &PartPath, key: &str) -> Result
 
 /// The part keys of the definition as translations name them (`group.child` inside groups), with the
 /// choice values of each part.
-fn translation_keys(def: &FormDefinition) -> Vec<(String, Vec<String>)> {
+fn translation_keys(def: &FormDefinition) -> Vec<(String, Vec<String>, bool)> {
     def.flattened_parts()
         .into_iter()
         .map(|(key, p)| {
@@ -384,22 +384,26 @@ fn translation_keys(def: &FormDefinition) -> Vec<(String, Vec<String>)> {
                 .choices()
                 .map(|c| c.iter().map(|c| c.value.clone()).collect())
                 .unwrap_or_default();
-            (key, values)
+            let has_unit = matches!(p.kind, PartKind::Number { unit: Some(_), .. });
+            (key, values, has_unit)
         })
         .collect()
 }
 
-/// Drops translated texts of parts and choices that no longer exist, and empty entries, after an edit.
+/// Drops translated texts of parts, choices and units that no longer exist, and empty entries, after an edit.
 pub fn prune_translations(def: &mut FormDefinition) {
     let keys = translation_keys(def);
     for t in def.translations.values_mut() {
         t.parts.retain(|key, texts| {
-            let Some((_, values)) = keys.iter().find(|(k, _)| k == key) else {
+            let Some((_, values, has_unit)) = keys.iter().find(|(k, _, _)| k == key) else {
                 return false;
             };
             texts
                 .choices
                 .retain(|v, l| values.contains(v) && !l.trim().is_empty());
+            if !has_unit {
+                texts.unit.clear();
+            }
             *texts != crate::definition::PartTexts::default()
         });
     }

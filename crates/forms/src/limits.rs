@@ -26,6 +26,9 @@ pub const MAX_ATTACHMENT_TOTAL: u64 = 50 * 1024 * 1024;
 /// Most files one submission may hold in all its file and photo parts.
 pub const MAX_FILES: usize = 50;
 
+/// Longest unit after a number (円, "yen", 名), in characters, Japanese or translated.
+pub const MAX_UNIT_CHARS: usize = 20;
+
 /// Why a post was refused before any work was done; the message is for the resident, in Japanese.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TooMuchInput(pub String);

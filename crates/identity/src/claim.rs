@@ -34,6 +34,8 @@ struct ClaimPage {
     error: Option<(&'static str, String)>,
     minutes: i64,
     digits: usize,
+    t: &'static crate::words::MyWords,
+    here: &'static str,
 }
 
 impl ClaimPage {
@@ -66,12 +68,14 @@ fn render(
 
 fn page_for(
     csrf: String,
-    proven: bool,
+    (proven, t): (bool, &'static crate::words::MyWords),
     step: Step,
     (receipt, code): (String, String),
     error: Option<(&'static str, String)>,
 ) -> ClaimPage {
     ClaimPage {
+        t,
+        here: "/mypage/claim",
         csrf,
         signed_in: true,
         proven,
@@ -91,13 +95,14 @@ pub async fn claim_page(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let proven = browser_proven(&ctx, &headers).await?;
+    let t = crate::words::chosen(&headers);
     render(&ctx, &headers, StatusCode::OK, |csrf| {
         page_for(
             csrf,
-            proven,
+            (proven, t),
             Step::Receipt,
             Default::default(),
-            (!proven).then(|| ClaimError::NotProven.message()),
+            (!proven).then(|| ClaimError::NotProven.message_in(t.lang)),
         )
     })
 }
@@ -145,10 +150,11 @@ fn refused(
     } else {
         step
     };
-    let message = e.message();
+    let t = crate::words::chosen(headers);
+    let message = e.message_in(t.lang);
     let typed = (shown(&f.receipt), shown(&f.code));
     let mut resp = render(ctx, headers, status, |csrf| {
-        page_for(csrf, proven, step, typed, Some(message))
+        page_for(csrf, (proven, t), step, typed, Some(message))
     })?;
     if let Some(secs) = retry {
         resp.headers_mut().insert(
@@ -178,8 +184,15 @@ pub async fn request_code(
             let receipt = claims::ReceiptNumber::parse(&f.receipt)
                 .map(|r| r.as_str().to_string())
                 .unwrap_or_default();
+            let t = crate::words::chosen(&headers);
             render(&ctx, &headers, StatusCode::OK, |csrf| {
-                page_for(csrf, proven, Step::Code, (receipt, String::new()), None)
+                page_for(
+                    csrf,
+                    (proven, t),
+                    Step::Code,
+                    (receipt, String::new()),
+                    None,
+                )
             })
         }
         Err(e) => refused(&ctx, &headers, proven, Step::Receipt, &f, e),

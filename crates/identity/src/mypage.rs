@@ -2,20 +2,23 @@
 //! withdrawal, correction and resubmission after a return (差戻し) with the differences, drafts, the profile
 //! and notification settings. Every handler takes the [`Applicant`] and every query is limited to it.
 
+use crate::words::MyWords;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use madoguchi_applications::applicant_cases::{self, AnswerChange, Case};
+use madoguchi_applications::applicant_cases::{self, AnswerChange, Case, CaseError, CaseRefusal};
 use madoguchi_applications::attachments::store_upload;
 use madoguchi_applications::drafts::{self, DraftRow};
-use madoguchi_applications::render::{AnswerRow, answer_rows, render_fields};
+use madoguchi_applications::languages;
+use madoguchi_applications::render::{AnswerRow, answer_rows_in, render_fields_in};
+use madoguchi_applications::submissions::MAX_MESSAGE;
 use madoguchi_applications::submissions::Refusal;
 use madoguchi_applications::submissions::Status;
 use madoguchi_forms::{FieldError, FileRef, FormDefinition, PartKind, RawInput, field_id};
-use madoguchi_kernel::time::{display_datetime, short_datetime};
+use madoguchi_kernel::time::short_datetime;
 use madoguchi_kernel::web::{page_with_csrf, verify_csrf};
-use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx};
+use madoguchi_kernel::{AppError, AppResult, Applicant, Ctx, Lang};
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -33,22 +36,6 @@ fn render_page(
 pub struct NoticeQuery {
     #[serde(default)]
     notice: String,
-}
-
-fn notice_text(key: &str) -> &'static str {
-    match key {
-        "withdrawn" => "申請を取り下げました。",
-        "message" => "メッセージを送信しました。",
-        "resubmitted" => "修正した内容で再提出しました。受付番号は変わりません。",
-        "draft_deleted" => "入力途中の申請を削除しました。",
-        "profile" => "プロフィールを保存しました。",
-        "notifications" => "お知らせの設定を保存しました。",
-        "claimed" => "申請をマイページに追加しました。",
-        "claimed_mail" => "見つかった申請をマイページに追加しました。",
-        "claimed_none" => "追加できる申請はありませんでした。",
-        "already_yours" => "この申請はすでにマイページにあります。",
-        _ => "",
-    }
 }
 
 /// A row of the application list.
@@ -78,13 +65,13 @@ struct DraftView {
     expires: String,
 }
 
-impl From<DraftRow> for DraftView {
-    fn from(d: DraftRow) -> Self {
+impl DraftView {
+    fn new(d: DraftRow, t: &MyWords) -> Self {
         DraftView {
             id: d.draft_id,
             title: d.form_title,
             tenant: d.tenant_name,
-            expires: display_datetime(d.expires_at),
+            expires: t.datetime(d.expires_at),
         }
     }
 }
@@ -131,7 +118,7 @@ pub async fn home(
     let drafts = drafts::for_applicant_in(&ctx.db, applicant.id, t.lang)
         .await?
         .into_iter()
-        .map(DraftView::from)
+        .map(|d| DraftView::new(d, t))
         .collect();
     let found = madoguchi_applications::claims::found_by_mail(&ctx.db, &applicant)
         .await?
@@ -151,10 +138,7 @@ pub async fn home(
             signed_in: true,
             name: applicant.display_name(),
             verified: applicant.is_verified(),
-            notice: match t.lang {
-                madoguchi_kernel::Lang::Ja => notice_text(&q.notice),
-                _ => t.notice(&q.notice),
-            },
+            notice: t.notice(&q.notice),
             cases,
             drafts,
             t,
@@ -164,10 +148,13 @@ pub async fn home(
     })
 }
 
-/// One entry of the history as the applicant sees it.
+/// One entry of the history as the applicant sees it: the service's words, then what a person wrote (staff's
+/// note or a message, kept as written), then the service's words again.
 struct EventView {
     when: String,
     text: String,
+    body: String,
+    after: &'static str,
     message: bool,
 }
 
@@ -189,6 +176,8 @@ struct RevisionView {
 struct ApplicationPage {
     csrf: String,
     signed_in: bool,
+    t: &'static MyWords,
+    here: String,
     notice: &'static str,
     error: Option<(String, String)>,
     message: String,
@@ -200,8 +189,28 @@ struct ApplicationPage {
     events: Vec<EventView>,
     corrections: Vec<CorrectionView>,
     revisions: Vec<RevisionView>,
-    /// Permits and notices issued for this application (電子交付).
-    documents: Vec<madoguchi_issuance::applicant::ApplicantDocument>,
+    /// Permits and notices issued for this application (電子交付), with their state and note in the language.
+    documents: Vec<(
+        madoguchi_issuance::applicant::ApplicantDocument,
+        &'static str,
+        String,
+    )>,
+}
+
+/// The definition as the resident reads it: its translation into `lang` where it has one.
+fn shown_definition(def: &FormDefinition, lang: Lang) -> std::borrow::Cow<'_, FormDefinition> {
+    match lang.translation_key().and_then(|code| def.localized(code)) {
+        Some(d) => std::borrow::Cow::Owned(d),
+        None => std::borrow::Cow::Borrowed(def),
+    }
+}
+
+/// The language a form is shown in: `lang` when the form is translated into it, else Japanese.
+fn form_lang(def: &FormDefinition, lang: Lang) -> Lang {
+    match lang.translation_key() {
+        Some(code) if def.translations.contains_key(code) => lang,
+        _ => Lang::Ja,
+    }
 }
 
 fn part_label(def: &FormDefinition, key: &str) -> String {
@@ -215,7 +224,8 @@ fn part_label(def: &FormDefinition, key: &str) -> String {
 /// What the application page shows besides the application: a notice, or a refused action with its input.
 #[derive(Default)]
 struct Shown {
-    notice: &'static str,
+    /// The notice's key (`?notice=`).
+    notice: String,
     error: Option<(String, String)>,
     message: String,
     status: Option<StatusCode>,
@@ -228,59 +238,65 @@ async fn render_application(
     id: i64,
     shown: Shown,
 ) -> AppResult<Response> {
+    let t = crate::words::chosen(headers);
     let case = applicant_cases::find(&ctx.db, applicant, id).await?;
+    let ja = t.lang == Lang::Ja;
     let events = applicant_cases::history(&ctx.db, &case)
         .await?
         .into_iter()
         .map(|e| {
-            let who = if e.staff_name.is_empty() {
-                "あなた"
-            } else {
-                "担当者"
-            };
-            let (text, message) = match e.kind.as_str() {
-                "status" => (
-                    match (e.from_status, e.to_status) {
-                        (None, Some(_)) => "申請を受け付けました".to_string(),
-                        (Some(f), Some(t)) => format!(
-                            "{who}: {} → {}{}",
-                            f.label(),
-                            t.label(),
-                            if e.body.is_empty() {
-                                String::new()
-                            } else {
-                                format!("（{}）", e.body)
-                            }
-                        ),
-                        _ => e.body.clone(),
-                    },
-                    false,
-                ),
-                _ => (
-                    format!(
-                        "{}: {}",
-                        if who == "あなた" {
-                            "あなたからのメッセージ"
+            let [received, you, staff, from_you, from_staff] = t.events;
+            let mine = e.staff_name.is_empty();
+            let who = if mine { you } else { staff };
+            let (text, body, after, message) = match e.kind.as_str() {
+                "status" => match (e.from_status, e.to_status) {
+                    (None, Some(_)) => (received.to_string(), String::new(), "", false),
+                    (Some(f), Some(to)) => {
+                        let head = format!("{who}: {} → {}", t.status(&f), t.status(&to));
+                        if e.body.is_empty() {
+                            (head, String::new(), "", false)
                         } else {
-                            "担当者からのメッセージ"
-                        },
-                        e.body
-                    ),
+                            let [open, close] = t.paren;
+                            (
+                                format!("{head}{open}"),
+                                t.event_note(&e.body).to_string(),
+                                close,
+                                false,
+                            )
+                        }
+                    }
+                    _ => (String::new(), e.body.clone(), "", false),
+                },
+                _ => (
+                    format!("{}: ", if mine { from_you } else { from_staff }),
+                    e.body.clone(),
+                    "",
                     true,
                 ),
+            };
+            // Japanese pages keep one text, as they always had; others mark what people wrote as Japanese.
+            let (text, body, after) = if ja {
+                (format!("{text}{body}{after}"), String::new(), "")
+            } else if body.is_empty() || t.event_notes.iter().any(|(_, n)| *n == body) {
+                (format!("{text}{body}{after}"), String::new(), "")
+            } else {
+                (text, body, after)
             };
             EventView {
                 when: short_datetime(e.at),
                 text,
+                body,
+                after,
                 message,
             }
         })
         .collect();
+    let shown_def = shown_definition(&case.definition, form_lang(&case.definition, t.lang));
     let corrections = applicant_cases::corrections(&ctx.db, &case)
         .await?
         .into_iter()
         .map(|c| CorrectionView {
-            label: part_label(&case.definition, &c.part_key),
+            label: part_label(&shown_def, &c.part_key),
             comment: c.comment,
             open: c.resolved_at.is_none(),
         })
@@ -294,24 +310,39 @@ async fn render_application(
             .unwrap_or(&case.sub.answers);
         revisions.push(RevisionView {
             when: short_datetime(r.replaced_at),
-            changes: applicant_cases::answer_changes(&case.definition, &r.answers, after),
+            changes: applicant_cases::answer_changes(&shown_def, &r.answers, after),
         });
     }
     let documents =
         madoguchi_issuance::applicant::documents_for_submission(ctx, case.tenant_id, case.sub.id)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|d| {
+                let (state, note) = t.document_state(&d);
+                (d, state, note)
+            })
+            .collect();
     let status = shown.status.unwrap_or(StatusCode::OK);
+    let title = shown_def.title.clone();
+    let rows = answer_rows_in(
+        &shown_def,
+        &case.sub.answers,
+        form_lang(&case.definition, t.lang),
+    );
+    drop(shown_def);
     render_page(ctx, headers, status, |csrf| {
         Ok(ApplicationPage {
             documents,
             csrf,
             signed_in: true,
-            notice: shown.notice,
+            t,
+            here: format!("/mypage/applications/{id}"),
+            notice: t.notice(&shown.notice),
             error: shown.error,
             message: shown.message,
-            title: case.definition.title.clone(),
-            submitted: display_datetime(case.sub.submitted_at),
-            rows: answer_rows(&case.definition, &case.sub.answers),
+            title,
+            submitted: t.datetime(case.sub.submitted_at),
+            rows,
             file_base: format!("/mypage/applications/{id}/attachments/"),
             events,
             corrections,
@@ -331,7 +362,7 @@ pub async fn application(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let shown = Shown {
-        notice: notice_text(&q.notice),
+        notice: q.notice,
         ..Default::default()
     };
     render_application(&ctx, &applicant, &headers, id, shown).await
@@ -340,6 +371,7 @@ pub async fn application(
 #[derive(Template)]
 #[template(path = "mypage_print.html")]
 struct PrintPage {
+    t: &'static MyWords,
     case: Case,
     title: String,
     submitted: String,
@@ -352,12 +384,17 @@ pub async fn print(
     State(ctx): State<Ctx>,
     applicant: Applicant,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
+    let t = crate::words::chosen(&headers);
     let case = applicant_cases::find(&ctx.db, &applicant, id).await?;
+    let lang = form_lang(&case.definition, t.lang);
+    let shown = shown_definition(&case.definition, lang);
     let page = PrintPage {
-        title: case.definition.title.clone(),
-        submitted: display_datetime(case.sub.submitted_at),
-        rows: answer_rows(&case.definition, &case.sub.answers),
+        t,
+        title: shown.title.clone(),
+        submitted: t.datetime(case.sub.submitted_at),
+        rows: answer_rows_in(&shown, &case.sub.answers, lang),
         file_base: String::new(),
         case,
     };
@@ -380,17 +417,18 @@ pub async fn withdraw(
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
+    let t = crate::words::chosen(&headers);
     match applicant_cases::withdraw(&ctx.db, &applicant, id, &ctx.config.public_url).await {
         Ok(()) => {}
-        Err(e @ AppError::Conflict(_)) => {
+        Err(CaseError::Refused(r)) => {
             let shown = Shown {
-                error: Some(("withdraw".into(), e.to_string())),
+                error: Some(("withdraw".into(), r.text(t.lang))),
                 status: Some(StatusCode::CONFLICT),
                 ..Default::default()
             };
             return render_application(&ctx, &applicant, &headers, id, shown).await;
         }
-        Err(e) => return Err(e),
+        Err(CaseError::App(e)) => return Err(e),
     }
     ctx.jobs_wake.notify_one();
     Ok(Redirect::to(&format!("/mypage/applications/{id}?notice=withdrawn")).into_response())
@@ -414,20 +452,28 @@ pub async fn message(
     axum::Form(f): axum::Form<MessageForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
+    let t = crate::words::chosen(&headers);
     match applicant_cases::post_message(&ctx.db, &applicant, id, &f.body, &ctx.config.public_url)
         .await
     {
         Ok(()) => {}
-        Err(AppError::BadRequest(m)) => {
+        Err(CaseError::Refused(r)) => {
+            let status = match r {
+                CaseRefusal::MessageEmpty | CaseRefusal::MessageTooLong => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                _ => StatusCode::CONFLICT,
+            };
             let shown = Shown {
-                error: Some(("body".into(), m)),
-                message: f.body,
-                status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                error: Some(("body".into(), r.text(t.lang))),
+                // What was typed is shown again (the first characters of an over-long one).
+                message: f.body.chars().take(MAX_MESSAGE + 100).collect(),
+                status: Some(status),
                 ..Default::default()
             };
             return render_application(&ctx, &applicant, &headers, id, shown).await;
         }
-        Err(e) => return Err(e),
+        Err(CaseError::App(e)) => return Err(e),
     }
     ctx.jobs_wake.notify_one();
     Ok(Redirect::to(&format!("/mypage/applications/{id}?notice=message")).into_response())
@@ -551,6 +597,8 @@ fn belongs_to(field: &str, key: &str) -> bool {
 struct CorrectionPage {
     csrf: String,
     signed_in: bool,
+    t: &'static MyWords,
+    here: String,
     id: i64,
     receipt: String,
     title: String,
@@ -569,15 +617,21 @@ async fn render_correction(
     draft: String,
     status: StatusCode,
 ) -> AppResult<Response> {
+    let t = crate::words::chosen(headers);
+    let lang = form_lang(&case.definition, t.lang);
+    let shown = shown_definition(&case.definition, lang);
     let corrections = applicant_cases::corrections(&ctx.db, case).await?;
     let keys = applicant_cases::editable_parts(case, &corrections);
-    let subset = editable_definition(&case.definition, &keys);
-    let fields = render_fields(&subset, raw, &errors);
+    let subset = editable_definition(&shown, &keys);
+    let fields = languages::localize_fields_html(
+        render_fields_in(&subset, raw, &errors, lang, None),
+        languages::ui(lang.code()),
+    );
     let corrections = corrections
         .into_iter()
         .filter(|c| c.resolved_at.is_none())
         .map(|c| CorrectionView {
-            label: part_label(&case.definition, &c.part_key),
+            label: part_label(&shown, &c.part_key),
             comment: c.comment,
             open: true,
         })
@@ -586,9 +640,11 @@ async fn render_correction(
         Ok(CorrectionPage {
             csrf,
             signed_in: true,
+            t,
+            here: format!("/mypage/applications/{}/correction", case.sub.id),
             id: case.sub.id,
             receipt: case.sub.receipt_number.clone(),
-            title: case.definition.title.clone(),
+            title: shown.title.clone(),
             corrections,
             errors,
             fields,
@@ -643,12 +699,14 @@ pub async fn correction_post(
     let (csrf, draft, uploads) = (posted.csrf, posted.draft, posted.uploads);
     let posted = posted.raw;
     verify_csrf(&headers, &csrf)?;
+    let t = crate::words::chosen(&headers);
+    let lang = form_lang(&case.definition, t.lang);
     if case.sub.status != Status::Returned {
-        return Err(AppError::Conflict(
-            "差戻し中の申請だけを再提出できます。".into(),
-        ));
+        return Err(AppError::Conflict(CaseRefusal::NotReturned.text(t.lang)));
     }
     let def = &case.definition;
+    // Refusals of uploads name the parts as the resident reads them.
+    let shown = shown_definition(def, lang);
     let corrections = applicant_cases::corrections(&ctx.db, &case).await?;
     let keys = applicant_cases::editable_parts(&case, &corrections);
     let mut raw = raw_from_answers(def, &case.sub.answers);
@@ -689,7 +747,13 @@ pub async fn correction_post(
             .flat_map(|(_, files)| files)
             .map(|f| f.size)
             .sum();
-        match store_upload(&ctx, &def.attachments, kept, upload, false, &part.label).await {
+        let label = shown
+            .parts
+            .iter()
+            .find(|p| p.key == part.key)
+            .map(|p| p.label.as_str())
+            .unwrap_or(&part.label);
+        match store_upload(&ctx, &def.attachments, kept, upload, false, (label, lang)).await {
             Ok(file) => {
                 // New files replace the earlier ones of that part.
                 let list = raw.files.entry(field.clone()).or_default();
@@ -718,14 +782,25 @@ pub async fn correction_post(
     let admitted = madoguchi_applications::submissions::policy::admit_for_version(
         def,
         case.sub.form_version_id,
-        madoguchi_kernel::Lang::Ja,
+        lang,
         &mut raw,
         &applicant,
     );
     match admitted {
         Ok(admitted) if errors.is_empty() => {
-            applicant_cases::resubmit(&ctx.db, &applicant, &case, admitted, &ctx.config.public_url)
-                .await?;
+            match applicant_cases::resubmit(
+                &ctx.db,
+                &applicant,
+                &case,
+                admitted,
+                &ctx.config.public_url,
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(CaseError::Refused(r)) => return Err(AppError::Conflict(r.text(t.lang))),
+                Err(CaseError::App(e)) => return Err(e),
+            }
             sqlx::query("DELETE FROM drafts WHERE token_hash = $1")
                 .bind(madoguchi_kernel::ids::token_hash(&token))
                 .execute(&ctx.db.write)
@@ -739,7 +814,7 @@ pub async fn correction_post(
         result => {
             match result {
                 Err(Refusal::Invalid(mut e)) => errors.append(&mut e),
-                Err(other) => return Err(AppError::Conflict(other.message())),
+                Err(other) => return Err(AppError::Conflict(other.message_in(t.lang))),
                 Ok(_) => {}
             }
             render_correction(
@@ -794,6 +869,8 @@ pub async fn delete_draft(
 struct ProfilePage<'a> {
     csrf: String,
     signed_in: bool,
+    t: &'static MyWords,
+    here: &'static str,
     notice: &'static str,
     a: &'a Applicant,
     rows: Vec<(&'static str, &'static str, String, &'static str)>,
@@ -801,20 +878,27 @@ struct ProfilePage<'a> {
 }
 
 /// The profile's inputs: (field, label, value, autocomplete).
-fn profile_rows(p: &ProfileForm) -> Vec<(&'static str, &'static str, String, &'static str)> {
+fn profile_rows(
+    p: &ProfileForm,
+    t: &MyWords,
+) -> Vec<(&'static str, &'static str, String, &'static str)> {
+    let [name, furigana, postal_code, address, phone] = t.profile_labels;
     vec![
-        ("name", "氏名", p.name.clone(), "name"),
-        ("furigana", "フリガナ", p.furigana.clone(), "off"),
+        ("name", name, p.name.clone(), "name"),
+        ("furigana", furigana, p.furigana.clone(), "off"),
         (
             "postal_code",
-            "郵便番号",
+            postal_code,
             p.postal_code.clone(),
             "postal-code",
         ),
-        ("address", "住所", p.address.clone(), "street-address"),
-        ("phone", "電話番号", p.phone.clone(), "tel"),
+        ("address", address, p.address.clone(), "street-address"),
+        ("phone", phone, p.phone.clone(), "tel"),
     ]
 }
+
+/// Longest profile item, in characters.
+const PROFILE_MAX_CHARS: usize = 200;
 
 impl ProfilePage<'_> {
     fn error(&self, field: &str) -> &str {
@@ -850,6 +934,7 @@ pub async fn profile_page(
     Query(q): Query<NoticeQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    let t = crate::words::chosen(&headers);
     let p = ProfileForm {
         csrf: String::new(),
         name: applicant.profile_name.clone(),
@@ -862,9 +947,11 @@ pub async fn profile_page(
         Ok(ProfilePage {
             csrf,
             signed_in: true,
-            notice: notice_text(&q.notice),
+            t,
+            here: "/mypage/profile",
+            notice: t.notice(&q.notice),
             a: &applicant,
-            rows: profile_rows(&p),
+            rows: profile_rows(&p, t),
             errors: Vec::new(),
         }
         .render()?)
@@ -879,29 +966,37 @@ pub async fn profile_post(
     axum::Form(f): axum::Form<ProfileForm>,
 ) -> AppResult<Response> {
     verify_csrf(&headers, &f.csrf)?;
+    let t = crate::words::chosen(&headers);
     let mut errors = Vec::new();
-    for (field, label, value) in [
-        ("name", "氏名", &f.name),
-        ("furigana", "フリガナ", &f.furigana),
-        ("postal_code", "郵便番号", &f.postal_code),
-        ("address", "住所", &f.address),
-        ("phone", "電話番号", &f.phone),
-    ] {
-        if value.chars().count() > 200 {
+    for (field, label, value, _) in profile_rows(&f, t) {
+        if value.chars().count() > PROFILE_MAX_CHARS {
             errors.push((
                 field.to_string(),
-                format!("{label}は200文字以内で入力してください。"),
+                t.too_long_message(label, PROFILE_MAX_CHARS),
             ));
         }
     }
     if !errors.is_empty() {
+        // What was typed is shown again, up to what fits (a huge value is not echoed whole).
+        let mut shown = f.clone();
+        for v in [
+            &mut shown.name,
+            &mut shown.furigana,
+            &mut shown.postal_code,
+            &mut shown.address,
+            &mut shown.phone,
+        ] {
+            *v = v.chars().take(PROFILE_MAX_CHARS * 2).collect();
+        }
         return render_page(&ctx, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
             Ok(ProfilePage {
                 csrf,
                 signed_in: true,
+                t,
+                here: "/mypage/profile",
                 notice: "",
                 a: &applicant,
-                rows: profile_rows(&f),
+                rows: profile_rows(&shown, t),
                 errors,
             }
             .render()?)
@@ -927,6 +1022,8 @@ pub async fn profile_post(
 struct NotificationsPage {
     csrf: String,
     signed_in: bool,
+    t: &'static MyWords,
+    here: &'static str,
     notice: &'static str,
     email: String,
     receipt: bool,
@@ -942,11 +1039,14 @@ pub async fn notifications_page(
     Query(q): Query<NoticeQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
+    let t = crate::words::chosen(&headers);
     render_page(&ctx, &headers, StatusCode::OK, |csrf| {
         Ok(NotificationsPage {
             csrf,
             signed_in: true,
-            notice: notice_text(&q.notice),
+            t,
+            here: "/mypage/notifications",
+            notice: t.notice(&q.notice),
             email: applicant.notify_email.clone(),
             receipt: applicant.notify_receipt,
             status: applicant.notify_status,
@@ -986,16 +1086,19 @@ pub async fn notifications_post(
         madoguchi_forms::validate::normalize_email(&f.email)
     };
     let Some(email) = email else {
+        let t = crate::words::chosen(&headers);
         return render_page(&ctx, &headers, StatusCode::UNPROCESSABLE_ENTITY, |csrf| {
             Ok(NotificationsPage {
                 csrf,
                 signed_in: true,
+                t,
+                here: "/mypage/notifications",
                 notice: "",
-                email: f.email.clone(),
+                email: f.email.chars().take(320).collect(),
                 receipt: f.receipt.is_some(),
                 status: f.status.is_some(),
                 message: f.message.is_some(),
-                error: "お知らせを受け取るメールアドレスを正しい形式で入力してください（例: taro@example.jp）。".into(),
+                error: t.notify_bad_email.into(),
             }
             .render()?)
         });

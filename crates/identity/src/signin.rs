@@ -51,11 +51,11 @@ pub fn notice(
     ctx: &Ctx,
     headers: &HeaderMap,
     status: StatusCode,
-    heading: &str,
-    message: &str,
-    link: (&str, &str),
+    [heading, message, link_text]: [&str; 3],
+    link: &str,
 ) -> AppResult<Response> {
-    notice_in(ctx, headers, status, &words::JA, heading, message, link)
+    let t = words::chosen(headers);
+    notice_in(ctx, headers, status, t, heading, message, (link, link_text))
 }
 
 /// [`notice`] in the language of `t` (the heading and message are given in it).
@@ -293,20 +293,18 @@ struct ConfirmLinkPage<'a> {
 }
 
 fn link_gone(ctx: &Ctx, headers: &HeaderMap, login: bool) -> AppResult<Response> {
-    let (heading, message, link) = if login {
-        (
-            "このリンクは使えません",
-            "ログイン用のリンクは有効期限が切れたか、すでに使われています。もう一度ログイン用のリンクを送ってください。",
-            ("/mypage/login", "ログイン画面へ"),
+    let t = words::chosen(headers);
+    if login {
+        notice(
+            ctx,
+            headers,
+            StatusCode::GONE,
+            t.link_gone_login,
+            "/mypage/login",
         )
     } else {
-        (
-            "このリンクは使えません",
-            "続きを入力するためのリンクは有効期限が切れたか、すでに使われています。入力途中の内容が削除された可能性もあります。",
-            ("/", "トップページへ"),
-        )
-    };
-    notice(ctx, headers, StatusCode::GONE, heading, message, link)
+        notice(ctx, headers, StatusCode::GONE, t.link_gone_resume, "/")
+    }
 }
 
 /// The confirmation page of a live sign-in link: names the account (masked address), and in a browser that did
@@ -444,9 +442,8 @@ pub async fn use_link(
             &ctx,
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "メールアドレスが一致しません",
-            "入力されたメールアドレスは、このリンクの送り先と一致しません。安全のため、このリンクは使えなくなりました。ご自身のメールアドレスで、もう一度ログイン用のリンクを送ってください。",
-            ("/mypage/login", "ログイン画面へ"),
+            words::chosen(&headers).wrong_address,
+            "/mypage/login",
         ),
         LoginAttempt::Gone => link_gone(&ctx, &headers, true),
     }
@@ -525,9 +522,8 @@ pub async fn oidc_callback(
             ctx,
             &headers,
             StatusCode::BAD_REQUEST,
-            "ログインできませんでした",
-            "認証が取り消されたか、完了しませんでした。もう一度お試しください。",
-            ("/mypage/login", "ログイン画面へ"),
+            words::chosen(&headers).oidc_failed,
+            "/mypage/login",
         );
     }
     let identity = oidc::finish(
@@ -572,24 +568,24 @@ pub async fn request_resume_link(
         return link_gone(&ctx, &headers, false);
     }
     let back = format!("{form_path}?d={}", f.draft);
+    let t = words::chosen(&headers);
     let Some(email) = MailAddress::parse(&f.email) else {
+        let [heading, message] = t.resume_bad_email;
         return notice(
             &ctx,
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "メールアドレスを確認してください",
-            "続きを入力するためのリンクを送るメールアドレスを、正しい形式で入力してください（例: taro@example.jp）。",
-            (&back, "入力画面に戻る"),
+            [heading, message, t.back_to_form],
+            &back,
         );
     };
-    if let Some(message) = mail_quota_exceeded(&ctx, &client).await? {
+    if mail_quota_exceeded(&ctx, &client).await?.is_some() {
         return notice(
             &ctx,
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
-            "しばらくお待ちください",
-            &message,
-            (&back, "入力画面に戻る"),
+            [t.wait, t.too_many_links, t.back_to_form],
+            &back,
         );
     }
     let kept = drafts::keep(&ctx.db, &f.draft, None).await?;
@@ -606,26 +602,26 @@ pub async fn request_resume_link(
     {
         Ok(()) => {
             ctx.jobs_wake.notify_one();
+            let [heading, a, b, c, d] = t.resume_sent;
+            let message = format!(
+                "{a}{email}{b}{}{c}{}{d}",
+                links::RESUME_LINK_HOURS,
+                t.datetime(kept.expires_at)
+            );
             notice(
                 &ctx,
                 &headers,
                 StatusCode::OK,
-                "メールを送信しました",
-                &format!(
-                    "{email} に、続きを入力するためのリンクを送りました。リンクは1回だけ、{}時間有効です。入力途中の内容は{}まで保存されます。",
-                    links::RESUME_LINK_HOURS,
-                    madoguchi_kernel::time::display_datetime(kept.expires_at)
-                ),
-                (&back, "入力画面に戻る"),
+                [heading, &message, t.back_to_form],
+                &back,
             )
         }
         Err(SendError::RateLimited) => notice(
             &ctx,
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
-            "しばらくお待ちください",
-            "短い間に何度もリンクを送ったため、しばらく送信できません。15分ほど待ってからお試しください。",
-            (&back, "入力画面に戻る"),
+            [t.wait, t.too_many_links, t.back_to_form],
+            &back,
         ),
         Err(SendError::Db(e)) => Err(e),
     }
@@ -640,27 +636,28 @@ pub async fn resume_page(
     if !links::is_live(&ctx.db, Purpose::Resume, &token).await? {
         return link_gone(&ctx, &headers, false);
     }
+    let t = words::chosen(&headers);
+    let [heading, message, button] = t.resume_confirm;
     page_with_csrf(
         &headers,
         ctx.config.secure_cookies(),
         StatusCode::OK,
         |csrf| {
             Ok(ConfirmLinkPage {
-            heading: "入力の続きを行う",
-            message: "下のボタンを押すと、一時保存した内容（添付ファイルを含む）を開きます。このリンクは1回だけ使えます。",
-            action: format!("/resume/{token}"),
-            button: "続きを入力する",
-            next: "",
-            csrf,
-            signed_in: false,
-            ask_email: false,
-            email: "",
-            error: "",
-            // Still Japanese only: the resume page is reached from a Japanese mail.
-            t: &words::JA,
-            here: "/mypage/login",
-        }
-        .render()?)
+                heading,
+                message,
+                action: format!("/resume/{token}"),
+                button,
+                next: "",
+                csrf,
+                signed_in: false,
+                ask_email: false,
+                email: "",
+                error: "",
+                t,
+                here: "/mypage/login",
+            }
+            .render()?)
         },
     )
 }

@@ -25,6 +25,12 @@ pub struct ApplicantDocument {
     pub note: String,
     /// The public verification page of this document.
     pub verify_path: String,
+    /// `valid`, `revoked` or `superseded` (my page says it in the resident's language).
+    pub state: String,
+    /// Whether it was released to the applicant (after the fee, where one is charged).
+    pub released: bool,
+    /// Why it was revoked, as staff wrote it.
+    pub revoked_reason: String,
 }
 
 /// The issued documents of a submission, oldest first. The caller (my page) must have checked that the
@@ -54,6 +60,9 @@ pub async fn documents_for_submission(
                 downloadable,
                 note,
                 verify_path: format!("/verify/{}", d.verify_code),
+                state: d.status.clone(),
+                released: d.released_at.is_some(),
+                revoked_reason: d.revoked_reason.clone(),
             }
         })
         .collect())

@@ -26,6 +26,37 @@ pub fn display_datetime(ms: i64) -> String {
     )
 }
 
+/// A date and time as a resident reads it in `lang`: Japanese as [`display_datetime`]; English `3 Dec 2026,
+/// 16:39`; やさしい日本語 with the 和暦 in hiragana, `2026ねん 12がつ 3にち（れいわ 8ねん） 16:39` (the home
+/// screen's lists keep the neutral [`short_datetime`] in every language).
+pub fn display_datetime_in(ms: i64, lang: crate::Lang) -> String {
+    use madoguchi_japanese::wareki::Era;
+    let t = jst(ms);
+    match lang {
+        crate::Lang::Ja => display_datetime(ms),
+        crate::Lang::En => t.format("%-d %b %Y, %H:%M").to_string(),
+        crate::Lang::Easy => {
+            let era = madoguchi_japanese::wareki::to_wareki(t.date_naive())
+                .map(|w| {
+                    let name = match w.era {
+                        Era::Meiji => "めいじ",
+                        Era::Taisho => "たいしょう",
+                        Era::Showa => "しょうわ",
+                        Era::Heisei => "へいせい",
+                        Era::Reiwa => "れいわ",
+                    };
+                    format!("（{name} {}ねん）", w.year)
+                })
+                .unwrap_or_default();
+            format!(
+                "{}{era} {}",
+                t.format("%Yねん %-mがつ %-dにち"),
+                t.format("%H:%M")
+            )
+        }
+    }
+}
+
 /// `2026-11-23 10:05` for tables and CSV.
 pub fn short_datetime(ms: i64) -> String {
     jst(ms).format("%Y-%m-%d %H:%M").to_string()
@@ -89,5 +120,25 @@ mod tests {
         assert_eq!(file_stamp(AT), "R8-12-03_1639");
         // Just before midnight UTC is the next morning in Japan.
         assert_eq!(file_stamp(1_767_225_540_000), "R8-01-01_0859");
+    }
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::display_datetime_in;
+    use crate::Lang;
+
+    #[test]
+    fn dates_in_each_language() {
+        // 2026-12-03 16:39 JST.
+        let ms = chrono::DateTime::parse_from_rfc3339("2026-12-03T16:39:00+09:00")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(display_datetime_in(ms, Lang::En), "3 Dec 2026, 16:39");
+        assert_eq!(
+            display_datetime_in(ms, Lang::Easy),
+            "2026ねん 12がつ 3にち（れいわ 8ねん） 16:39"
+        );
+        assert!(display_datetime_in(ms, Lang::Ja).starts_with("2026年12月3日"));
     }
 }

@@ -149,7 +149,7 @@
       changed(target);
       say(status, '住所を入力しました: ' + data.address + office);
     } else {
-      say(status, '該当する住所: ' + data.address + office + '（入力済みの住所は変更していません）');
+      say(status, '該当する住所（入力済みの住所は変更していません）: ' + data.address + office);
     }
   }
 
@@ -167,7 +167,7 @@
           lon.value = pos.coords.longitude.toFixed(6);
           if (source) source.value = 'browser';
           changed(lat);
-          say(id + '-geo-status', `現在地を入力しました（緯度 ${lat.value}、経度 ${lon.value}）。`);
+          say(id + '-geo-status', `現在地を入力しました: ${lat.value}, ${lon.value}`);
         }, failed, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
       });
       // Typing over the coordinates makes them the user's own again.

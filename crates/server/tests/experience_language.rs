@@ -1,6 +1,8 @@
 //! Issue 24, item 7: a resident who chooses English or やさしい日本語 reads it end to end — validation messages
-//! (web form and API), confirmation, completion, the receipt and later mails, my page, sign-in and the FAQ —
-//! and an unknown language, or one the form is not translated into, falls back to Japanese.
+//! (web form and API), confirmation, completion, the receipt and later mails, my page (every screen: an
+//! application, its correction, the print view, the profile, notification settings, adding an application by
+//! its receipt number), sign-in and the FAQ, the form's closed / full / sign-in pages and its fixed words — and
+//! an unknown language, or one the form is not translated into, falls back to Japanese.
 
 mod common;
 
@@ -440,6 +442,655 @@ async fn sign_in_my_page_and_the_faq_follow_the_chosen_language(app: &TestApp) {
     assert!(home.contains("<html lang=\"ja\">") && home.contains("まだ申請はありません。"));
 }
 
+/// Proper nouns of the demo data that stay Japanese on every page, and the language switch's own names.
+const PROPER_NOUNS: &[&str] = &[
+    "高知県 商工労働部 商工政策課",
+    "高知県 商工政策課",
+    "高知県",
+    "高知市",
+    "やさしい にほんご",
+    "日本語",
+];
+
+/// The words a person reads or hears on a page: its text outside scripts and styles, and the `aria-label`,
+/// `title`, `placeholder` and `alt` attributes.
+fn page_words(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        let text = rest[..lt].trim();
+        if !text.is_empty() {
+            out.push(text.to_string());
+        }
+        let Some(gt) = rest[lt..].find('>') else {
+            break;
+        };
+        let tag = &rest[lt..lt + gt + 1];
+        for attr in ["aria-label=\"", "title=\"", "placeholder=\"", "alt=\""] {
+            if let Some(i) = tag.find(&format!(" {attr}")) {
+                let v = &tag[i + attr.len() + 1..];
+                out.push(v.split('"').next().unwrap_or("").to_string());
+            }
+        }
+        rest = &rest[lt + gt + 1..];
+        for closing in ["script", "style"] {
+            if tag.starts_with(&format!("<{closing}")) {
+                let end = rest.find(&format!("</{closing}>")).unwrap_or(rest.len());
+                rest = &rest[end..];
+            }
+        }
+    }
+    out
+}
+
+/// Fails when a page in `lang` says anything in another script (kana or kanji for English, kanji for
+/// やさしい日本語), once the resident's own answers, staff's words (`content`) and proper nouns are removed.
+fn assert_one_language(html: &str, lang: Lang, content: &[&str], what: &str) {
+    let expected = match lang {
+        Lang::En => "<html lang=\"en\">",
+        _ => "<html lang=\"ja\">",
+    };
+    assert!(html.contains(expected), "{what}: {expected}");
+    let mut remove: Vec<&str> = content.iter().chain(PROPER_NOUNS).copied().collect();
+    remove.sort_by_key(|r| std::cmp::Reverse(r.len()));
+    let offending: Vec<String> = page_words(html)
+        .into_iter()
+        .map(|w| remove.iter().fold(w, |w, r| w.replace(r, "")))
+        .filter(|w| match lang {
+            Lang::En => japanese(w),
+            _ => kanji(w),
+        })
+        .collect();
+    assert!(
+        offending.is_empty(),
+        "{what} in {lang:?} says in another script: {offending:?}"
+    );
+}
+
+/// Chooses a language for this browser with the switch of my page.
+async fn choose(b: &common::Browser<'_>, lang: Lang) {
+    let r = b
+        .client
+        .get(b.app.url(&format!("/lang/{}?next=/mypage", lang.code())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+}
+
+/// The seminar sent through the web form by a signed-in resident who reads English; its submission id.
+async fn seminar_sent_in_english(app: &TestApp, b: &common::Browser<'_>) -> i64 {
+    let path = "/t/390003/forms/dx-seminar";
+    let (status, page) = b.get_page(&format!("{path}?lang=en")).await;
+    assert_eq!(status, 200);
+    let form = Form::new()
+        .text("_csrf", csrf_of(&page))
+        .text("_draft", "")
+        .text("_action", "confirm")
+        .text("name.name", "Maria Santos")
+        .text("name.furigana", "マリア サントス")
+        .text("email", "maria@example.com")
+        .text("attendance", "online")
+        .text("consent", "yes");
+    let r = b
+        .client
+        .post(app.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    let (_, confirm) = b.get_page(r.headers()["location"].to_str().unwrap()).await;
+    let r = b
+        .post_form_with(
+            &csrf_of(&confirm),
+            &format!("{path}/submit"),
+            &[("_draft", &hidden_value(&confirm, "_draft").unwrap())],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let receipt = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    app.drain_jobs().await;
+    sqlx::query_scalar("SELECT id FROM submissions WHERE receipt_number = $1")
+        .bind(&receipt)
+        .fetch_one(&app.ctx.db.read)
+        .await
+        .unwrap()
+}
+
+/// Every my page screen in English and in やさしい日本語, with its refusals: the application (history, the
+/// return for changes), the correction with a bad answer named in the language, the print view, the profile
+/// with an over-long item, the notification settings with a bad address, adding an application by receipt
+/// number with a malformed one, and a message left empty. Staff's words stay as written; Japanese is as before.
+async fn every_my_page_screen_speaks_the_chosen_language(app: &TestApp) {
+    let b = app.as_applicant("maria@example.com").await;
+    choose(&b, Lang::En).await;
+    let id = seminar_sent_in_english(app, &b).await;
+    let staff = app.as_staff("shoko-reviewer").await;
+    let comment = "会場に空きが出ました。会場での参加に変更できます。";
+    for fields in [
+        vec![("to", "in_review"), ("message", "")],
+        vec![
+            ("to", "returned"),
+            ("message", "参加方法をご確認ください。"),
+            ("fix.attendance", comment),
+        ],
+    ] {
+        let r = staff
+            .post_form_from(
+                &format!("/staff/submissions/{id}"),
+                &format!("/staff/submissions/{id}/status"),
+                &fields,
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+    }
+    app.drain_jobs().await;
+    let staff_words = [comment, "参加方法をご確認ください。"];
+    let answers = [
+        "Maria Santos",
+        "マリア サントス",
+        "マリア\u{3000}サントス",
+        "maria@example.com",
+    ];
+    let content: Vec<&str> = staff_words.iter().chain(&answers).copied().collect();
+    let detail = format!("/mypage/applications/{id}");
+    let correction = format!("{detail}/correction");
+
+    // English.
+    let (status, html) = b.get_page(&detail).await;
+    assert_eq!(status, 200);
+    for words in [
+        "Back to your applications",
+        "Please make changes (returned to you)",
+        "How you will attend",
+        "Make changes and send again",
+        "Your answers",
+        "Status history and messages",
+        "We received your application",
+        "Returned for changes",
+        "The office: Received → Under review",
+        "Send a message to the office",
+        "Print your application",
+    ] {
+        assert!(html.contains(words), "{words}");
+    }
+    // Dates as English writes them.
+    assert!(
+        html.contains(" Dec ") || html.contains(" Jan ") || html.contains(" 20"),
+        "an English date"
+    );
+    assert!(html.contains(&format!(
+        "<span class=\"staff-text\" lang=\"ja\">{comment}</span>"
+    )));
+    assert_one_language(&html, Lang::En, &content, "application");
+
+    let (status, html) = b.get_page(&correction).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Change your application") && html.contains("How you will attend"));
+    assert!(html.contains("Online"), "the choices in English");
+    assert_one_language(&html, Lang::En, &content, "correction");
+    // A bad answer: the English message names the field.
+    let r = b
+        .client
+        .post(app.url(&correction))
+        .multipart(
+            Form::new()
+                .text("_csrf", csrf_of(&html))
+                .text("_draft", "")
+                .text("attendance", "nowhere"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    let errors = summary(&html);
+    assert_eq!(
+        errors,
+        vec!["Select How you will attend from the choices shown.".to_string()]
+    );
+    assert!(html.contains("There are 1 problems with your answers"));
+    assert_one_language(&html, Lang::En, &content, "correction with an error");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM submission_revisions")
+            .await,
+        0
+    );
+
+    let (status, html) = b.get_page(&format!("{detail}/print")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Your application, receipt number") && html.contains("Version 1"));
+    assert_one_language(&html, Lang::En, &content, "print view");
+
+    let (_, html) = b.get_page("/mypage/profile").await;
+    assert!(html.contains("Details to fill in on application forms"));
+    assert_one_language(&html, Lang::En, &content, "profile");
+    let long = "x".repeat(201);
+    let r = b
+        .post_form_with(
+            &csrf_of(&html),
+            "/mypage/profile",
+            &[("name", long.as_str()), ("address", "Kochi")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        summary(&html),
+        vec!["Full name must be 200 characters or fewer.".to_string()]
+    );
+    assert_one_language(&html, Lang::En, &[&long, "Kochi"], "profile with an error");
+    let r = b
+        .post_form_with(&csrf_of(&html), "/mypage/profile", &[("address", "Kochi")])
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, html) = b.get_page(r.headers()["location"].to_str().unwrap()).await;
+    assert!(html.contains("Your profile has been saved."));
+
+    let (_, html) = b.get_page("/mypage/notifications").await;
+    assert!(html.contains("Notifications to receive"));
+    assert_one_language(&html, Lang::En, &content, "notification settings");
+    let r = b
+        .post_form_with(
+            &csrf_of(&html),
+            "/mypage/notifications",
+            &[("email", "nope")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        summary(&html),
+        vec![
+            "Enter the e-mail address for notifications in the correct format, like taro@example.jp."
+                .to_string()
+        ]
+    );
+    assert_one_language(
+        &html,
+        Lang::En,
+        &["nope"],
+        "notification settings with an error",
+    );
+
+    let (_, html) = b.get_page("/mypage/claim").await;
+    assert!(html.contains("Add an application by its receipt number"));
+    assert_one_language(&html, Lang::En, &[], "claim");
+    let r = b
+        .post_form_with(&csrf_of(&html), "/mypage/claim", &[("receipt", "abc")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Enter the receipt number as 8 digits"));
+    assert_one_language(&html, Lang::En, &["abc"], "claim with an error");
+
+    // A message left empty: refused in English on the application page.
+    let (_, html) = b.get_page(&detail).await;
+    let r = b
+        .post_form_with(
+            &csrf_of(&html),
+            &format!("{detail}/messages"),
+            &[("body", "  ")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert_eq!(summary(&html), vec!["Enter your message.".to_string()]);
+    assert_one_language(&html, Lang::En, &content, "application with an error");
+
+    // やさしい日本語: no kanji outside names and what people wrote.
+    choose(&b, Lang::Easy).await;
+    let print = format!("{detail}/print");
+    for (path, words) in [
+        (detail.as_str(), "なおして ください"),
+        (correction.as_str(), "もうしこみを なおす"),
+        (print.as_str(), "もうしこんだ こと"),
+        ("/mypage/profile", "じぶんの じょうほう"),
+        ("/mypage/notifications", "おしらせの せってい"),
+        ("/mypage/claim", "うけつけ ばんごうで もうしこみを いれる"),
+    ] {
+        let (status, html) = b.get_page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(html.contains(words), "{path}: {words}");
+        assert_one_language(&html, Lang::Easy, &content, path);
+    }
+    let (_, html) = b.get_page(&correction).await;
+    let r = b
+        .client
+        .post(app.url(&correction))
+        .multipart(
+            Form::new()
+                .text("_csrf", csrf_of(&html))
+                .text("_draft", "")
+                .text("attendance", "nowhere"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    let errors = summary(&html);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("どうやって でるか"), "{errors:?}");
+    assert_one_language(&html, Lang::Easy, &content, "correction with an error");
+
+    // Japanese, as before.
+    choose(&b, Lang::Ja).await;
+    let (_, html) = b.get_page(&detail).await;
+    assert!(html.contains("<html lang=\"ja\">"));
+    assert!(html.contains("修正をお願いします（差戻し）") && html.contains("申請一覧に戻る"));
+    assert!(html.contains("担当者: 受付 → 審査中"));
+    let (_, html) = b.get_page(&correction).await;
+    assert!(html.contains("申請内容の修正") && html.contains("参加方法"));
+    // Fixed in Japanese: resubmitted under the same receipt number, with the Japanese notice.
+    let r = b
+        .client
+        .post(app.url(&correction))
+        .multipart(
+            Form::new()
+                .text("_csrf", csrf_of(&html))
+                .text("_draft", "")
+                .text("attendance", "venue"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, html) = b.get_page(r.headers()["location"].to_str().unwrap()).await;
+    assert!(html.contains("修正した内容で再提出しました。受付番号は変わりません。"));
+    app.drain_jobs().await;
+}
+
+/// A test form with the parts whose fixed words the page sets (a repeating group, a photo), an English
+/// translation, and the rule given.
+fn test_form(title: &str, extra: &str) -> String {
+    format!(
+        r#"{{"title": "{title}", "department": "shoko", {extra}
+        "parts": [
+          {{"key": "members", "type": "group", "label": "参加者", "min_items": 1, "max_items": 3,
+            "parts": [{{"key": "who", "type": "text", "label": "氏名"}}]}},
+          {{"key": "photo", "type": "photo", "label": "写真"}}
+        ],
+        "translations": {{"en": {{"title": "Test form", "parts": {{
+          "members": {{"label": "Participants"}}, "members.who": {{"label": "Name"}},
+          "photo": {{"label": "Photo"}}}}}},
+          "ja-easy": {{"title": "ためしの もうしこみ", "parts": {{
+          "members": {{"label": "さんかする ひと"}}, "members.who": {{"label": "なまえ"}},
+          "photo": {{"label": "しゃしん"}}}}}}}}}}"#
+    )
+}
+
+/// The public form's own pages in the language: closed, not yet open, full and sign-in required, and the
+/// fixed words of a group item and a photo's place.
+async fn the_form_pages_closed_full_and_sign_in_speak_the_chosen_language(app: &TestApp) {
+    app.import_form("pref-editor", "lang-open", &test_form("開いている手続", ""))
+        .await;
+    app.import_form(
+        "pref-editor",
+        "lang-closed",
+        &test_form(
+            "終わった手続",
+            r#""closes_at": "2020-04-01T00:00:00+09:00","#,
+        ),
+    )
+    .await;
+    app.import_form(
+        "pref-editor",
+        "lang-later",
+        &test_form(
+            "これからの手続",
+            r#""opens_at": "2099-04-01T09:00:00+09:00","#,
+        ),
+    )
+    .await;
+    app.import_form(
+        "pref-editor",
+        "lang-signin",
+        &test_form("ログインが要る手続", r#""identity": "signed_in","#),
+    )
+    .await;
+    app.import_form(
+        "pref-editor",
+        "lang-full",
+        &test_form("満員の手続", r#""capacity": 1,"#),
+    )
+    .await;
+    // One place, taken.
+    let (status, _) = api(
+        app,
+        "/api/v1/t/390003/forms/lang-full/submissions",
+        json!({"answers": {"members": [{"who": "A"}]}}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let b = app.anonymous();
+    let base = "/t/390003/forms";
+    for (lang, slug, status, expected) in [
+        (Lang::En, "lang-closed", 200, "Applications have closed"),
+        (
+            Lang::En,
+            "lang-later",
+            200,
+            "Applications for this procedure open on 1 Apr 2099, 09:00.",
+        ),
+        (
+            Lang::En,
+            "lang-signin",
+            401,
+            "You need to sign in to apply for this procedure.",
+        ),
+        (Lang::Easy, "lang-closed", 200, "もう おわりました"),
+        (
+            Lang::Easy,
+            "lang-later",
+            200,
+            "2099ねん 4がつ 1にち（れいわ 81ねん） 09:00 から もうしこめます。",
+        ),
+        (Lang::Easy, "lang-signin", 401, "ログインして ください"),
+    ] {
+        let (s, html) = b
+            .get_page(&format!("{base}/{slug}?lang={}", lang.code()))
+            .await;
+        assert_eq!(s, status, "{slug}");
+        assert!(html.contains(expected), "{slug} {lang:?}: {expected}");
+        assert_one_language(&html, lang, &[], slug);
+    }
+    // Full: said when the answers are posted (the page itself may be shown from a recent copy of the form).
+    for (lang, expected) in [
+        (Lang::En, "All 1 places have been taken"),
+        (Lang::Easy, "1にんで いっぱいに なったので"),
+    ] {
+        let (_, page) = b
+            .get_page(&format!("{base}/lang-full?lang={}", lang.code()))
+            .await;
+        let r = b
+            .client
+            .post(app.url(&format!("{base}/lang-full")))
+            .multipart(
+                Form::new()
+                    .text("_csrf", csrf_of(&page))
+                    .text("_draft", "")
+                    .text("_action", "confirm")
+                    .text("members.items", "1")
+                    .text("members[0].who", "B"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 409);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(expected), "{lang:?}: {expected}");
+        assert_one_language(&html, lang, &[], "full");
+    }
+    // Japanese, as before.
+    let (_, html) = b.get_page(&format!("{base}/lang-closed?lang=ja")).await;
+    assert!(html.contains("受付期間外です") && html.contains("この手続の受付は 2020年4月1日"));
+    let (_, html) = b.get_page(&format!("{base}/lang-signin?lang=ja")).await;
+    assert!(html.contains("ログインが必要です"));
+
+    // The group item's legend and remove button, and the photo's place, in the language.
+    let (_, html) = b.get_page(&format!("{base}/lang-open?lang=en")).await;
+    assert!(
+        html.contains("<legend>Participants (Item 1)</legend>"),
+        "group legend"
+    );
+    for words in [
+        "Where the photo was taken",
+        "Use my current location",
+        "Latitude",
+        "Longitude",
+    ] {
+        assert!(html.contains(words), "{words}");
+    }
+    assert_one_language(&html, Lang::En, &[], "form with a group and a photo");
+    let r = b
+        .client
+        .post(app.url(&format!("{base}/lang-open")))
+        .multipart(
+            Form::new()
+                .text("_csrf", csrf_of(&html))
+                .text("_draft", "")
+                .text("_action", "add:members")
+                .text("members.items", "1"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("A new item has been added."));
+    assert!(html.contains("Remove Item 2") && html.contains("Participants (Item 2)"));
+    assert_one_language(&html, Lang::En, &[], "form after adding an item");
+    let (_, html) = b.get_page(&format!("{base}/lang-open?lang=ja-easy")).await;
+    assert!(html.contains("<legend>さんかする ひと（1ばんめ）</legend>"));
+    assert!(html.contains("しゃしんを とった ところ"));
+    assert_one_language(&html, Lang::Easy, &[], "easy form with a group and a photo");
+    let (_, html) = b.get_page(&format!("{base}/lang-open?lang=ja")).await;
+    assert!(html.contains("<legend>参加者（1件目）</legend>") && html.contains("撮影場所"));
+}
+
+/// The builder translates a number part's unit: stored with the translations, bounded (a long one is refused
+/// naming the part, nothing saved), and shown on the public form in the language.
+async fn the_builder_translates_a_numbers_unit(app: &TestApp) {
+    let editor = app.as_staff("pref-editor").await;
+    let (_, page) = editor.get_page("/staff/builder/new").await;
+    let r = editor
+        .post_form_with(
+            &csrf_of(&page),
+            "/staff/builder/new",
+            &[
+                ("title", "寄付の申出"),
+                ("slug", "kifu"),
+                ("department", "shoko"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let id: i64 = app
+        .location(&r)
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let builder = format!("/staff/builder/{id}");
+    let change = |fields: Vec<(&'static str, &'static str)>| {
+        let editor = &editor;
+        let builder = builder.clone();
+        async move {
+            let (_, page) = editor.get_page(&builder).await;
+            let rev = hidden_value(&page, "rev").unwrap();
+            let mut all = vec![("rev", rev.as_str())];
+            all.extend(fields);
+            let r = editor.post_form_with(&csrf_of(&page), &builder, &all).await;
+            assert_eq!(r.status().as_u16(), 303);
+        }
+    };
+    change(vec![("op", "add"), ("type", "number")]).await;
+    change(vec![
+        ("op", "update"),
+        ("path", "0"),
+        ("label", "寄付額"),
+        ("key", "amount"),
+        ("help", ""),
+        ("unit", "円"),
+        ("cond_mode", "none"),
+    ])
+    .await;
+    let translations = format!("{builder}/translations?lang=en");
+    let (_, page) = editor.get_page(&translations).await;
+    assert!(page.contains("「寄付額」の単位"), "a row for the unit");
+    assert!(page.contains("name=\"p:amount:unit\""));
+    let long = "y".repeat(21);
+    let r = editor
+        .post_form_with(
+            &csrf_of(&page),
+            &translations,
+            &[
+                ("rev", &hidden_value(&page, "rev").unwrap()),
+                ("p:amount:label", "Donation"),
+                ("p:amount:unit", &long),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("「寄付額」の単位のEnglish訳は20文字以内で入力してください（いま21文字）。"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Donation\""),
+        "what was typed is kept"
+    );
+    let (_, page) = editor.get_page(&translations).await;
+    assert!(!page.contains("Donation"), "nothing was saved");
+    let r = editor
+        .post_form_with(
+            &csrf_of(&page),
+            &translations,
+            &[
+                ("rev", &hidden_value(&page, "rev").unwrap()),
+                ("p:amount:label", "Donation"),
+                ("p:amount:unit", "yen"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, page) = editor.get_page(&translations).await;
+    assert!(page.contains("value=\"yen\""));
+    change(vec![("op", "publish")]).await;
+    let b = app.anonymous();
+    let (_, html) = b.get_page("/t/390003/forms/kifu?lang=en").await;
+    assert!(html.contains("<span class=\"unit\">yen</span>"), "{html}");
+    let (_, html) = b.get_page("/t/390003/forms/kifu?lang=ja").await;
+    assert!(html.contains("<span class=\"unit\">円</span>"));
+    // An import with a unit translation longer than the bound, or on a part without a unit, is refused.
+    let staff = app.as_staff("pref-editor").await;
+    for bad in [
+        r#"{"title": "t", "department": "shoko", "parts": [{"key": "n", "type": "number", "label": "数", "unit": "個"}],
+            "translations": {"en": {"parts": {"n": {"unit": "aaaaaaaaaaaaaaaaaaaaa"}}}}}"#,
+        r#"{"title": "t", "department": "shoko", "parts": [{"key": "n", "type": "text", "label": "数"}],
+            "translations": {"en": {"parts": {"n": {"unit": "pieces"}}}}}"#,
+    ] {
+        let r = staff
+            .post_form_from(
+                "/staff/forms",
+                "/staff/forms/import",
+                &[("slug", "unit-bad"), ("definition", bad)],
+            )
+            .await;
+        assert_ne!(r.status().as_u16(), 303, "{bad}");
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
@@ -449,6 +1100,9 @@ both!(
     the_api_answers_in_the_language_it_is_given,
     a_language_the_form_lacks_falls_back_to_japanese,
     sign_in_my_page_and_the_faq_follow_the_chosen_language,
+    every_my_page_screen_speaks_the_chosen_language,
+    the_form_pages_closed_full_and_sign_in_speak_the_chosen_language,
+    the_builder_translates_a_numbers_unit,
 );
 
 /// The catalogue: every message kind has a text in every language; English carries no Japanese script and

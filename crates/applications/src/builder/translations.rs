@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use madoguchi_forms::limits::MAX_UNIT_CHARS;
 use madoguchi_forms::{FormDefinition, LANGUAGES, Part, PartKind, PartTexts, Translation};
 use madoguchi_kernel::web::{CSRF_FIELD, page_with_csrf, verify_csrf};
 use madoguchi_kernel::{AppError, AppResult, Ctx, StaffScope};
@@ -25,6 +26,10 @@ pub struct Row {
     pub value: String,
     /// Whether the text is long (a text area).
     pub long: bool,
+    /// Longest translation taken, in characters (`maxlength`); 0 for no bound beyond the request's.
+    pub max_chars: usize,
+    /// Why the translation typed here was refused (empty when it was not).
+    pub error: String,
 }
 
 fn rows(def: &FormDefinition, t: &Translation) -> Vec<Row> {
@@ -34,6 +39,8 @@ fn rows(def: &FormDefinition, t: &Translation) -> Vec<Row> {
         source: def.title.clone(),
         value: t.title.clone(),
         long: false,
+        max_chars: 0,
+        error: String::new(),
     }];
     if !def.description.is_empty() {
         out.push(Row {
@@ -42,6 +49,8 @@ fn rows(def: &FormDefinition, t: &Translation) -> Vec<Row> {
             source: def.description.clone(),
             value: t.description.clone(),
             long: true,
+            max_chars: 0,
+            error: String::new(),
         });
     }
     part_rows(&def.parts, "", t, &mut out);
@@ -60,6 +69,8 @@ fn part_rows(parts: &[Part], prefix: &str, t: &Translation, out: &mut Vec<Row>) 
                     source: source.to_string(),
                     value: value.to_string(),
                     long,
+                    max_chars: if field == "unit" { MAX_UNIT_CHARS } else { 0 },
+                    error: String::new(),
                 });
             }
         };
@@ -92,6 +103,15 @@ fn part_rows(parts: &[Part], prefix: &str, t: &Translation, out: &mut Vec<Row>) 
                 &have.item_label,
                 false,
             ),
+            PartKind::Number {
+                unit: Some(unit), ..
+            } => push(
+                "unit",
+                format!("「{}」の単位", p.label),
+                unit,
+                &have.unit,
+                false,
+            ),
             _ => {}
         }
         for c in p.kind.choices().unwrap_or(&[]) {
@@ -120,6 +140,13 @@ struct TranslationsPage<'a> {
     languages: &'static [(&'static str, &'static str)],
     rows: Vec<Row>,
     notice: String,
+}
+
+impl TranslationsPage<'_> {
+    /// Whether a translation typed here was refused.
+    fn refused(&self) -> bool {
+        self.rows.iter().any(|r| !r.error.is_empty())
+    }
 }
 
 /// Which language to edit.
@@ -221,12 +248,49 @@ pub async fn save(
             "help" => texts.help = value.into(),
             "text" => texts.text = value.into(),
             "item_label" => texts.item_label = value.into(),
+            "unit" => texts.unit = value.into(),
             other => {
                 if let Some(v) = other.strip_prefix("c:") {
                     texts.choices.insert(v.to_string(), value.into());
                 }
             }
         }
+    }
+    // Bounded before it is stored: a unit longer than any unit is refused on the page, naming the part, with
+    // everything typed kept (nothing is saved until it passes).
+    let mut rows = rows(&copy.definition, &t);
+    let mut refused = false;
+    for r in rows.iter_mut() {
+        if r.max_chars > 0 && r.value.chars().count() > r.max_chars {
+            r.error = format!(
+                "{}の{lang_name}訳は{}文字以内で入力してください（いま{}文字）。",
+                r.place,
+                r.max_chars,
+                r.value.chars().count()
+            );
+            r.value = r.value.chars().take(r.max_chars * 4).collect();
+            refused = true;
+        }
+    }
+    if refused {
+        return page_with_csrf(
+            &headers,
+            ctx.config.secure_cookies(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            |csrf| {
+                Ok(TranslationsPage {
+                    scope: &scope,
+                    csrf,
+                    copy: &copy,
+                    lang,
+                    lang_name,
+                    languages: LANGUAGES,
+                    rows,
+                    notice: String::new(),
+                }
+                .render()?)
+            },
+        );
     }
     let mut def = copy.definition.clone();
     def.translations.insert(lang.to_string(), t);

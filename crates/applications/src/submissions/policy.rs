@@ -4,7 +4,8 @@
 //! [`admit`] is the only way to obtain [`Admitted`] answers, and the writer ([`super::Committer`]) and
 //! resubmission take nothing else, so a channel cannot skip a rule: it would not compile.
 
-use crate::applicant_forms;
+use crate::applicant_forms::{self, Requirement};
+use crate::forms_store::Closed;
 use crate::forms_store::PublishedForm;
 use madoguchi_forms::{Answers, FieldError, FormDefinition, Lang, RawInput, validate_in};
 use madoguchi_kernel::Applicant;
@@ -23,10 +24,10 @@ pub enum Channel {
 /// Why a submission was refused, before anything was stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
-    /// Outside the application period (受付期間外); the reason in Japanese.
-    Closed(String),
+    /// Outside the application period (受付期間外) or full.
+    Closed(Closed),
     /// The form requires sign-in or a verified identity (マイナンバーカード) that this applicant does not have.
-    SignInRequired(String),
+    SignInRequired(Requirement),
     /// The answers do not pass the form's rules.
     Invalid(Vec<FieldError>),
     /// Files were referenced through a channel that cannot carry them (the API).
@@ -36,10 +37,22 @@ pub enum Refusal {
 impl Refusal {
     /// The refusal as one sentence in Japanese, for channels without field-level display.
     pub fn message(&self) -> String {
-        match self {
-            Refusal::Closed(reason) | Refusal::SignInRequired(reason) => reason.clone(),
-            Refusal::Invalid(_) => "入力内容に誤りがあります。".into(),
-            Refusal::FilesNotAccepted => "APIでは添付ファイルを受け付けません。".into(),
+        self.message_in(Lang::Ja)
+    }
+
+    /// The refusal as one sentence in `lang`.
+    pub fn message_in(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Refusal::Closed(reason), _) => reason.text(lang),
+            (Refusal::SignInRequired(reason), _) => reason.text(lang).to_string(),
+            (Refusal::Invalid(_), Lang::Ja) => "入力内容に誤りがあります。".into(),
+            (Refusal::Invalid(_), Lang::En) => "There are problems with your answers.".into(),
+            (Refusal::Invalid(_), Lang::Easy) => "かいた ことに まちがいが あります。".into(),
+            (Refusal::FilesNotAccepted, Lang::Ja) => "APIでは添付ファイルを受け付けません。".into(),
+            (Refusal::FilesNotAccepted, Lang::En) => "The API does not take attached files.".into(),
+            (Refusal::FilesNotAccepted, Lang::Easy) => {
+                "API では ファイルを うけつけません。".into()
+            }
         }
     }
 }
