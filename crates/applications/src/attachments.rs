@@ -3,17 +3,18 @@
 
 use bytes::Bytes;
 use madoguchi_forms::{AttachmentLimits, FileRef, Lang};
-use madoguchi_kernel::ids::sha256_hex;
+use madoguchi_kernel::storage::{Spooled, StorageError};
 use madoguchi_kernel::{AppError, Ctx, now_ms};
 
-/// A file as received from the browser.
+/// A file as received from the browser, spooled (in memory when small, in a temporary file otherwise) so
+/// that a large upload is never held whole in memory.
 pub struct Upload {
     /// Field name.
     pub field: String,
     /// File name given by the browser.
     pub file_name: String,
     /// Content.
-    pub bytes: Bytes,
+    pub body: Spooled,
 }
 
 /// Why an upload was refused, said in the resident's language by [`UploadRefusal::text`].
@@ -81,7 +82,7 @@ pub async fn store_upload(
     photo: bool,
     (label, lang): (&str, Lang),
 ) -> Result<FileRef, AppError> {
-    let size = upload.bytes.len() as u64;
+    let size = upload.body.len();
     if size == 0 {
         return Err(AppError::BadRequest(
             UploadRefusal::Empty.text(label, "", lang),
@@ -94,7 +95,7 @@ pub async fn store_upload(
             lang,
         )));
     }
-    let detected = infer::get(&upload.bytes).map(|t| t.mime_type().to_string());
+    let detected = infer::get(upload.body.head()).map(|t| t.mime_type().to_string());
     let Some(content_type) = detected else {
         return Err(AppError::BadRequest(UploadRefusal::Unknown.text(
             label,
@@ -114,17 +115,29 @@ pub async fn store_upload(
             lang,
         )));
     }
-    let (bytes, gps) = if photo {
-        clean_photo(upload.bytes, &content_type)
+    // Photos are rewritten in memory (their size is bounded by the form's limit, already checked); other
+    // files stream from the spool to the store.
+    let (body, gps) = if photo {
+        let bytes = upload
+            .body
+            .to_bytes()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let (cleaned, gps) = clean_photo(bytes, &content_type);
+        (Spooled::from_bytes(cleaned), gps)
     } else {
-        (upload.bytes, None)
+        (upload.body, None)
     };
     let id = madoguchi_kernel::ids::new_token();
     let name = sanitize_file_name(&upload.file_name);
-    let sha = sha256_hex(&bytes);
-    let stored_size = bytes.len() as u64;
-    ctx.storage.put(&format!("attachments/{id}"), bytes).await?;
-    sqlx::query(
+    let sha = body.sha256().to_string();
+    let stored_size = body.len();
+    let key = format!("attachments/{id}");
+    ctx.storage
+        .put_spooled(&key, &body)
+        .await
+        .map_err(|e| unavailable(label, e))?;
+    let registered = sqlx::query(
         "INSERT INTO attachments (id, file_name, content_type, size, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
@@ -134,7 +147,12 @@ pub async fn store_upload(
     .bind(sha)
     .bind(now_ms())
     .execute(&ctx.db.write)
-    .await?;
+    .await;
+    if let Err(e) = registered {
+        // No row names the object: remove it rather than leave it for no sweep to find.
+        let _ = ctx.storage.delete(&key).await;
+        return Err(e.into());
+    }
     Ok(FileRef {
         id,
         name,
@@ -142,6 +160,14 @@ pub async fn store_upload(
         content_type,
         gps,
     })
+}
+
+/// A store failure while attaching, named by the field so the page shows it beside the file input.
+fn unavailable(label: &str, e: StorageError) -> AppError {
+    match AppError::from(e) {
+        AppError::Unavailable(m) => AppError::Unavailable(format!("{label}: {m}")),
+        other => other,
+    }
 }
 
 /// Reads the GPS position and strips every other piece of metadata (camera, time, owner) from a photo.
@@ -223,13 +249,13 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// Loads an attachment of a submission the caller may read.
+/// Loads an attachment of a submission the caller may read: its name, type and a streamed body.
 pub async fn load_for_staff(
     ctx: &Ctx,
     scope: &madoguchi_kernel::StaffScope,
     submission_id: i64,
     attachment_id: &str,
-) -> Result<(String, String, Bytes), AppError> {
+) -> Result<(String, String, axum::body::Body), AppError> {
     use sqlx::Row;
     let sub = crate::submissions::find_for_staff(&ctx.db, scope, submission_id).await?;
     let row = sqlx::query(
@@ -240,15 +266,24 @@ pub async fn load_for_staff(
     .fetch_optional(&ctx.db.read)
     .await?
     .ok_or(AppError::NotFound)?;
-    let bytes = ctx
-        .storage
-        .get(&format!("attachments/{attachment_id}"))
-        .await?;
+    let body = stream_attachment(ctx, attachment_id).await?;
     Ok((
         row.try_get("file_name")?,
         row.try_get("content_type")?,
-        bytes,
+        body,
     ))
+}
+
+/// The stored bytes of an attachment as a streamed response body (the caller has checked who may read it).
+pub async fn stream_attachment(
+    ctx: &Ctx,
+    attachment_id: &str,
+) -> Result<axum::body::Body, AppError> {
+    let (_, stream) = ctx
+        .storage
+        .get_stream(&format!("attachments/{attachment_id}"))
+        .await?;
+    Ok(axum::body::Body::from_stream(stream))
 }
 
 #[cfg(test)]

@@ -58,10 +58,7 @@ pub async fn charge_uploads(
     uploads: &[crate::attachments::Upload],
 ) -> Result<(), AppError> {
     const MB: u64 = 1024 * 1024;
-    let megabytes: u64 = uploads
-        .iter()
-        .map(|u| (u.bytes.len() as u64).div_ceil(MB))
-        .sum();
+    let megabytes: u64 = uploads.iter().map(|u| u.body.len().div_ceil(MB)).sum();
     let weight = u32::try_from(megabytes).unwrap_or(u32::MAX);
     ratelimit::enforce_weighted(
         ctx,

@@ -367,7 +367,9 @@ pub async fn read_multipart(mut mp: Multipart, max_file_bytes: u64) -> AppResult
     while let Some(mut field) = mp.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or("").to_string();
         if let Some(file_name) = field.file_name().map(String::from) {
-            let mut bytes = bytes::BytesMut::new();
+            // Spooled (a temporary file past a few hundred KB), so eight residents sending 10 MB each do
+            // not hold 80 MB of memory.
+            let mut spool = madoguchi_kernel::storage::Spooler::new();
             while let Some(chunk) = field.chunk().await.map_err(too_large)? {
                 file_bytes += chunk.len() as u64;
                 if file_bytes > max_file_bytes {
@@ -376,14 +378,20 @@ pub async fn read_multipart(mut mp: Multipart, max_file_bytes: u64) -> AppResult
                         crate::attachments::human_size(max_file_bytes)
                     )));
                 }
-                bytes.extend_from_slice(&chunk);
+                spool
+                    .push(&chunk)
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?;
             }
-            if !file_name.is_empty() && !bytes.is_empty() {
+            if !file_name.is_empty() && !spool.is_empty() {
                 budget.file().map_err(|e| AppError::TooLarge(e.0))?;
                 p.uploads.push(Upload {
                     field: name,
                     file_name,
-                    bytes: bytes.freeze(),
+                    body: spool
+                        .finish()
+                        .await
+                        .map_err(|e| AppError::Internal(e.into()))?,
                 });
             }
             continue;
@@ -569,7 +577,7 @@ pub async fn post_form(
                 }
                 list.push(file);
             }
-            Err(AppError::BadRequest(m) | AppError::TooLarge(m)) => {
+            Err(AppError::BadRequest(m) | AppError::TooLarge(m) | AppError::Unavailable(m)) => {
                 upload_errors.push(FieldError {
                     anchor: field_id(&field),
                     field,

@@ -516,11 +516,11 @@ pub async fn attachment(
     .ok_or(AppError::NotFound)?;
     let name: String = row.try_get("file_name")?;
     let content_type: String = row.try_get("content_type")?;
-    let bytes = ctx.storage.get(&format!("attachments/{file}")).await?;
+    let body = madoguchi_applications::attachments::stream_attachment(&ctx, &file).await?;
     Ok(madoguchi_kernel::web::file_response(
         &content_type,
         &name,
-        bytes,
+        body,
         false,
     ))
 }
@@ -762,11 +762,13 @@ pub async fn correction_post(
                 }
                 list.push(file);
             }
-            Err(AppError::BadRequest(m) | AppError::TooLarge(m)) => errors.push(FieldError {
-                anchor: field_id(&field),
-                field,
-                message: m,
-            }),
+            Err(AppError::BadRequest(m) | AppError::TooLarge(m) | AppError::Unavailable(m)) => {
+                errors.push(FieldError {
+                    anchor: field_id(&field),
+                    field,
+                    message: m,
+                })
+            }
             Err(e) => return Err(e),
         }
     }

@@ -11,8 +11,14 @@ pub struct Config {
     pub listen: String,
     /// `sqlite://data/madoguchi.sqlite?mode=rwc` (default) or `postgres://user@host/db`.
     pub database_url: String,
-    /// Directory for local files: attachments (object store), mail sink, postal data.
+    /// Directory for local files: mail sink, postal data, and the object store when `storage_url` is empty.
     pub data_dir: PathBuf,
+    /// Where attachments, issued documents and open data files are stored: `file:///var/lib/madoguchi/objects`
+    /// (a local directory; empty means `data_dir/objects`) or `s3://bucket/prefix` (S3-compatible, shared by
+    /// every instance; see `[s3]`). ADR 0026.
+    pub storage_url: String,
+    /// The S3-compatible store of an `s3://` `storage_url` (`[s3]`); empty values come from `AWS_*`.
+    pub s3: S3Config,
     /// The URL residents use, for links in mail and QR codes; HTTPS turns on `Secure` cookies.
     pub public_url: String,
     /// Mail settings.
@@ -23,6 +29,9 @@ pub struct Config {
     pub draft_hours: i64,
     /// Run the background job worker in this process.
     pub run_worker: bool,
+    /// Seconds a claimed job stays with its worker before another instance may take it (the worker extends
+    /// it every fifth of that while the job runs); an instance that dies loses its jobs after this.
+    pub job_lease_secs: u64,
     /// Electronic issuance: seal key, certificates, timestamp authority, fonts.
     pub issuance: IssuanceConfig,
     /// OpenID Connect providers applicants may sign in with (`[[oidc]]` tables).
@@ -33,6 +42,53 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// How long personal data that has served its purpose is kept before the periodic sweep deletes it.
     pub retention: RetentionConfig,
+}
+
+/// The S3-compatible object store (`[s3]`). Every value left empty is read by the `object_store` crate from
+/// the standard environment variables (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_VIRTUAL_HOSTED_STYLE_REQUEST`, `AWS_ALLOW_HTTP`) or
+/// the instance role; secrets are better kept there than in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint of an S3-compatible service (`https://s3.example.lg.jp`); empty: AWS.
+    pub endpoint: String,
+    /// Region (`ap-northeast-1`).
+    pub region: String,
+    /// Path-style requests (`endpoint/bucket/key`), which most S3-compatible services need; unset: the
+    /// environment, else virtual-hosted style.
+    pub path_style: Option<bool>,
+    /// Allow plain HTTP (tests, a store on the same host); implied by an `http://` endpoint.
+    pub allow_http: bool,
+    /// Access key id (prefer `AWS_ACCESS_KEY_ID` or the instance role).
+    pub access_key_id: String,
+    /// Secret access key (prefer `AWS_SECRET_ACCESS_KEY` or the instance role).
+    pub secret_access_key: String,
+    /// Seconds to wait for a connection to the store.
+    pub connect_timeout_secs: u64,
+    /// Seconds one request to the store may take (a 5 MiB part of a multipart upload included).
+    pub request_timeout_secs: u64,
+    /// Retries of a failed request.
+    pub max_retries: usize,
+    /// Seconds after which a request is not retried any more.
+    pub retry_timeout_secs: u64,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            endpoint: String::new(),
+            region: String::new(),
+            path_style: None,
+            allow_http: false,
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            connect_timeout_secs: 5,
+            request_timeout_secs: 60,
+            max_retries: 2,
+            retry_timeout_secs: 15,
+        }
+    }
 }
 
 /// Retention (`[retention]`): how long personal data that has served its purpose is kept. The job worker of
@@ -171,11 +227,14 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://data/madoguchi.sqlite?mode=rwc".into(),
             data_dir: PathBuf::from("data"),
+            storage_url: String::new(),
+            s3: S3Config::default(),
             public_url: "http://127.0.0.1:8080".into(),
             mail: MailConfig::default(),
             session_minutes: 8 * 60,
             draft_hours: 72,
             run_worker: true,
+            job_lease_secs: 300,
             issuance: IssuanceConfig::default(),
             oidc: Vec::new(),
             retention: RetentionConfig::default(),
@@ -218,6 +277,9 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<String>,
     /// The header a trusted proxy puts the client address in (`X-Forwarded-For`, the proxy appends to it).
     pub client_ip_header: String,
+    /// Seconds open requests and running jobs get to finish after SIGTERM before the process exits; jobs
+    /// still running then have their leases released, so another instance takes them at once.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for HttpConfig {
@@ -229,6 +291,7 @@ impl Default for HttpConfig {
             idle_timeout_secs: 60,
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
+            shutdown_grace_secs: 20,
         }
     }
 }

@@ -106,6 +106,27 @@ impl Db {
         .context("running database migrations")
     }
 
+    /// How many of this binary's migrations the database has not applied (0 when current; a database that
+    /// a newer release already migrated further is current for this one too — migrations only expand).
+    pub async fn pending_migrations(&self) -> Result<usize, sqlx::Error> {
+        use sqlx::Row;
+        let migrator = match self.backend {
+            Backend::Sqlite => &MIGRATE_SQLITE,
+            Backend::Postgres => &MIGRATE_POSTGRES,
+        };
+        let applied: std::collections::HashSet<i64> =
+            sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.read)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64, _>("version"))
+                .collect::<Result<_, _>>()?;
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+            .count())
+    }
+
     /// Closes both pools.
     pub async fn close(&self) {
         self.write.close().await;

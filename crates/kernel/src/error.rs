@@ -32,6 +32,9 @@ pub enum AppError {
     /// Too large an upload.
     #[error("{0}")]
     TooLarge(String),
+    /// A service we depend on (the object store) does not answer; the message says what to do (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Anything unexpected.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -55,6 +58,21 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<crate::storage::StorageError> for AppError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        match e {
+            // A row names an object the store does not hold: not the user's doing.
+            crate::storage::StorageError::NotFound(_) => AppError::Internal(e.into()),
+            crate::storage::StorageError::Unavailable(ref detail) => {
+                tracing::error!(error = %detail, "object store unavailable");
+                AppError::Unavailable(
+                    "ファイルの保管場所に接続できないため、ファイルを保存・表示できませんでした。しばらくしてからもう一度お試しください。".into(),
+                )
+            }
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(e.into())
@@ -73,6 +91,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
@@ -119,6 +138,7 @@ impl IntoResponse for AppError {
             StatusCode::FORBIDDEN => "アクセスできません",
             StatusCode::INTERNAL_SERVER_ERROR => "エラーが発生しました",
             StatusCode::TOO_MANY_REQUESTS => "しばらくお待ちください",
+            StatusCode::SERVICE_UNAVAILABLE => "ただいま処理できません",
             _ => "処理できませんでした",
         };
         let retry_after = self.retry_after();
@@ -161,6 +181,7 @@ impl IntoResponse for ApiError {
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::Internal(_) => "internal",
+            AppError::Unavailable(_) => "unavailable",
             AppError::TooManyRequests { .. } => "rate_limited",
         };
         let body = serde_json::json!({"error": {"code": code, "message": self.0.public_message()}});

@@ -340,11 +340,35 @@ pub async fn run_batch_with<R: Runner>(
     runner: &R,
     opts: &WorkerOptions,
 ) -> anyhow::Result<usize> {
-    use futures::StreamExt;
     let jobs = claim_batch_for(db, opts.claim_batch, opts.lease).await?;
     let n = jobs.len();
+    run_claimed(db, runner, opts, jobs).await?;
+    Ok(n)
+}
+
+/// Gives back every job a claim still holds, as if it had never been claimed (the attempt is not counted):
+/// an instance shutting down releases what it could not finish, so another takes it at once instead of
+/// after the lease. Returns how many were released.
+pub async fn release(db: &Db, lease: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET locked_until = NULL, lease_token = NULL, attempts = attempts - 1 WHERE lease_token = $1",
+    )
+    .bind(lease)
+    .execute(&db.write)
+    .await?
+    .rows_affected())
+}
+
+/// Runs the jobs of one claim (see [`run_batch_with`]).
+async fn run_claimed<R: Runner>(
+    db: &Db,
+    runner: &R,
+    opts: &WorkerOptions,
+    jobs: Vec<ClaimedJob>,
+) -> anyhow::Result<()> {
+    use futures::StreamExt;
     let Some(lease) = jobs.first().map(|j| j.lease.clone()) else {
-        return Ok(0);
+        return Ok(());
     };
     let heartbeat = async {
         let mut tick = tokio::time::interval(opts.heartbeat);
@@ -408,7 +432,7 @@ pub async fn run_batch_with<R: Runner>(
         r = work => r?,
         _ = heartbeat => {}
     }
-    Ok(n)
+    Ok(())
 }
 
 /// How long the worker lets new jobs gather after a claim that was not full. Under load this turns "claim one
@@ -428,8 +452,64 @@ pub async fn work_with<R: Runner>(
     wake: std::sync::Arc<tokio::sync::Notify>,
     opts: WorkerOptions,
 ) {
+    // The sender lives as long as the loop, so the worker never sees a stop.
+    let (_keep, stop) = tokio::sync::watch::channel(false);
+    work_until(db, runner, wake, opts, stop, Duration::ZERO).await
+}
+
+/// [`work_with`] until `stop` turns true: then no new job is claimed, the jobs being run get `grace` to
+/// finish, and those still running after it are released ([`release`]) for another instance.
+pub async fn work_until<R: Runner>(
+    db: Db,
+    runner: R,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    opts: WorkerOptions,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let stopped = |stop: &tokio::sync::watch::Receiver<bool>| *stop.borrow();
     loop {
-        match run_batch_with(&db, &runner, &opts).await {
+        if stopped(&stop) {
+            return;
+        }
+        let claimed = match claim_batch_for(&db, opts.claim_batch, opts.lease).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::error!(error = %e, "job worker: claiming failed");
+                Vec::new()
+            }
+        };
+        let n = claimed.len();
+        let lease = claimed.first().map(|j| j.lease.clone());
+        let result = if let Some(lease) = lease {
+            let run = run_claimed(&db, &runner, &opts, claimed);
+            tokio::pin!(run);
+            let early = tokio::select! {
+                r = &mut run => Some(r),
+                _ = stop.wait_for(|s| *s) => None,
+            };
+            match early {
+                Some(r) => r.map(|()| n),
+                None => match tokio::time::timeout(grace, &mut run).await {
+                    Ok(r) => r.map(|()| n),
+                    Err(_) => {
+                        match release(&db, &lease).await {
+                            Ok(k) => tracing::warn!(
+                                released = k,
+                                "shutting down: unfinished jobs released"
+                            ),
+                            Err(e) => {
+                                tracing::error!(error = %e, "shutting down: releasing jobs failed; their lease will expire")
+                            }
+                        }
+                        return;
+                    }
+                },
+            }
+        } else {
+            Ok(0)
+        };
+        match result {
             // A full claim: more are probably waiting.
             Ok(n) if n as i64 == opts.claim_batch => continue,
             Ok(0) => {}
@@ -439,6 +519,7 @@ pub async fn work_with<R: Runner>(
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.wait_for(|s| *s) => {}
         }
     }
 }

@@ -192,7 +192,10 @@ pub async fn ingest(
         id,
         key_name(&up.file_name)
     );
-    ctx.storage.put(&key, up.bytes.clone()).await?;
+    ctx.storage
+        .put(&key, up.bytes.clone())
+        .await
+        .map_err(anyhow::Error::from)?;
     let original = ResourceInput {
         name: if encoding == "Shift_JIS" {
             format!("{}（Shift_JIS 原本）", up.name)
@@ -232,7 +235,10 @@ pub async fn ingest(
             key_name(&file_name)
         );
         let bytes = Bytes::from(text.into_bytes());
-        ctx.storage.put(&key, bytes.clone()).await?;
+        ctx.storage
+            .put(&key, bytes.clone())
+            .await
+            .map_err(anyhow::Error::from)?;
         inputs.push((
             cid.clone(),
             ResourceInput {

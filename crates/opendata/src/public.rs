@@ -591,7 +591,7 @@ pub async fn download(
             .find(|r| r.id == rid)
             .ok_or(AppError::NotFound)?;
     let key = r.storage_key.as_deref().ok_or(AppError::NotFound)?;
-    let bytes = state.ctx.storage.get(key).await?;
+    let (_, stream) = state.ctx.storage.get_stream(key).await?;
     let ctype = if r.format.eq_ignore_ascii_case("csv") {
         if r.encoding == "Shift_JIS" {
             "text/csv; charset=Shift_JIS".to_string()
@@ -620,7 +620,7 @@ pub async fn download(
             (header::CONTENT_DISPOSITION, disposition),
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*".to_string()),
         ],
-        bytes,
+        axum::body::Body::from_stream(stream),
     )
         .into_response())
 }

@@ -70,7 +70,7 @@ pub async fn load(state: &OdState, r: &Resource) -> Result<Table, CkanError> {
         .storage
         .get(key)
         .await
-        .map_err(CkanError::Internal)?;
+        .map_err(|e| CkanError::Internal(e.into()))?;
     tokio::task::spawn_blocking(move || parse(&bytes))
         .await
         .map_err(|e| CkanError::Internal(e.into()))?

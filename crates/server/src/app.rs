@@ -37,8 +37,10 @@ pub fn router_with(
     faq: FaqState,
 ) -> Router {
     let home_ctx = ctx.clone();
+    let ready_ctx = ctx.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(move || readyz(ready_ctx.clone())))
         .route("/", get(move || home(home_ctx.clone())))
         .route(
             "/static/site.css",
@@ -213,6 +215,68 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
         ],
         body,
     )
+}
+
+/// GET `/readyz`: whether this instance should get traffic — the database answers, the object store
+/// answers, every migration of this binary is applied, and the process is not shutting down. 200 or 503 with
+/// one word per check (details go to the log, not to whoever asks).
+async fn readyz(ctx: Ctx) -> Response {
+    use serde_json::json;
+    let timeout = std::time::Duration::from_secs(3);
+    let db = async {
+        sqlx::query("SELECT 1").execute(&ctx.db.read).await?;
+        sqlx::query("SELECT 1").execute(&ctx.db.write).await?;
+        Ok::<_, sqlx::Error>(())
+    };
+    let (db, storage, migrations) = tokio::join!(
+        tokio::time::timeout(timeout, db),
+        tokio::time::timeout(timeout, ctx.storage.check_reachable()),
+        tokio::time::timeout(timeout, ctx.db.pending_migrations()),
+    );
+    let database = match db {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readyz: database");
+            "unavailable"
+        }
+        Err(_) => "timeout",
+    };
+    let store = match storage {
+        Ok(Ok(())) => "ok",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readyz: object store");
+            "unavailable"
+        }
+        Err(_) => "timeout",
+    };
+    let migrated = match migrations {
+        Ok(Ok(0)) => "ok",
+        Ok(Ok(_)) => "pending",
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readyz: migrations");
+            "unknown"
+        }
+        Err(_) => "timeout",
+    };
+    let stopping = ctx.shutting_down();
+    let ready = database == "ok" && store == "ok" && migrated == "ok" && !stopping;
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({
+            "ready": ready,
+            "database": database,
+            "object_store": store,
+            "migrations": migrated,
+            "shutting_down": stopping,
+        })),
+    )
+        .into_response()
 }
 
 #[derive(askama::Template)]

@@ -46,12 +46,22 @@ impl Runner for Jobs {
 /// Starts this instance's background work: the job worker, and the periodic sweep of personal data past its
 /// retention (`[retention]`). Every instance runs both; both are safe to run on several at once. Returns the
 /// tasks (a test aborts them).
+///
+/// When the context begins to shut down ([`Ctx::begin_shutdown`]) the worker claims nothing more, lets the
+/// jobs it runs finish within `[http] shutdown_grace_secs` and releases the others; the first task then ends.
 pub fn spawn_worker(ctx: &Ctx) -> [tokio::task::JoinHandle<()>; 2] {
     [
-        tokio::spawn(madoguchi_kernel::jobs::work(
+        tokio::spawn(madoguchi_kernel::jobs::work_until(
             ctx.db.clone(),
             Jobs::new(ctx),
             ctx.jobs_wake.clone(),
+            madoguchi_kernel::jobs::WorkerOptions {
+                lease: std::time::Duration::from_secs(ctx.config.job_lease_secs.max(2)),
+                heartbeat: std::time::Duration::from_secs(ctx.config.job_lease_secs.max(2)) / 5,
+                ..Default::default()
+            },
+            ctx.shutdown.subscribe(),
+            std::time::Duration::from_secs(ctx.config.http.shutdown_grace_secs),
         )),
         tokio::spawn(madoguchi_applications::maintenance::run_periodically(
             ctx.clone(),

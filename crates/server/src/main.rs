@@ -241,10 +241,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let postal =
         madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
             .await?;
-    if ctx.config.run_worker {
-        // Runs for the life of the process.
-        let _ = jobs::spawn_worker(&ctx);
-    }
+    // Runs until shutdown; the sweep task is simply dropped with the process (its deletes are idempotent).
+    let worker = ctx.config.run_worker.then(|| jobs::spawn_worker(&ctx));
     let listener = tokio::net::TcpListener::bind(&ctx.config.listen).await?;
     let addr = listener.local_addr()?;
     if demo {
@@ -264,8 +262,51 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, "listening");
     let http = ctx.config.http.clone();
-    madoguchi::serve::run(listener, app::router(ctx, postal), &http, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    let signals = ctx.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections or jobs; finishing what is in flight");
+        signals.begin_shutdown();
+    });
+    let mut stopping = ctx.shutdown.subscribe();
+    madoguchi::serve::run(
+        listener,
+        app::router(ctx.clone(), postal),
+        &http,
+        async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        },
+    )
+    .await?;
+    if let Some([work, sweep]) = worker {
+        sweep.abort();
+        // The worker finishes or releases its jobs within the grace period on its own.
+        let limit = std::time::Duration::from_secs(http.shutdown_grace_secs + 5);
+        if tokio::time::timeout(limit, work).await.is_err() {
+            tracing::warn!("the job worker did not stop in time");
+        }
+    }
+    ctx.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM (systemd, Kubernetes, a rolling upgrade) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async {
+                match term.as_mut() {
+                    Some(t) => { t.recv().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -31,11 +31,8 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-/// How long open connections get to finish after the shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
 /// Serves `router` on `listener` with the timeouts of `config` until `shutdown` resolves; then stops
-/// accepting and lets open requests finish (at most [`SHUTDOWN_GRACE`]). Fails at once when
+/// accepting and lets open requests finish (at most `shutdown_grace_secs`). Fails at once when
 /// `trusted_proxies` holds an entry that is not an address or CIDR block.
 pub async fn run(
     listener: TcpListener,
@@ -117,7 +114,7 @@ pub async fn run(
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    if tokio::time::timeout(secs(config.shutdown_grace_secs), graceful.shutdown())
         .await
         .is_err()
     {

@@ -16,6 +16,118 @@ pub enum Backend {
     Postgres,
 }
 
+/// Where a test's objects are stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Store {
+    /// A directory under the test's data directory.
+    Files,
+    /// A bucket on a `moto_server` (PyPI `moto`, installed by `scripts/s3-setup`) started for the test.
+    S3,
+}
+
+impl Store {
+    /// `MADOGUCHI_TEST_STORAGE=s3` runs every test on S3 (`scripts/test` runs the object-storage test files
+    /// that way a second time); files otherwise.
+    pub fn from_env() -> Store {
+        match std::env::var("MADOGUCHI_TEST_STORAGE").as_deref() {
+            Ok("s3") => Store::S3,
+            _ => Store::Files,
+        }
+    }
+}
+
+/// An in-memory S3-compatible server (`moto_server`) on a free port, stopped when dropped.
+pub struct S3Server {
+    pub endpoint: String,
+    child: tokio::process::Child,
+}
+
+impl S3Server {
+    /// The `moto_server` program: `MADOGUCHI_MOTO_SERVER`, or the one `scripts/s3-setup` installs.
+    pub fn program() -> PathBuf {
+        std::env::var_os("MADOGUCHI_MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                    .join(".cache/madoguchi-moto/bin/moto_server")
+            })
+    }
+
+    /// Starts `moto_server` on a free port and waits until it answers.
+    pub async fn start() -> S3Server {
+        let program = Self::program();
+        assert!(
+            program.exists(),
+            "{} is missing: run scripts/s3-setup",
+            program.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = tokio::process::Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(format!("{endpoint}/moto-api/")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not answer on {endpoint}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        S3Server { endpoint, child }
+    }
+
+    /// Creates a bucket (moto accepts unsigned requests).
+    pub async fn create_bucket(&self, bucket: &str) {
+        let r = reqwest::Client::new()
+            .put(format!("{}/{bucket}", self.endpoint))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "create bucket: {}", r.status());
+    }
+
+    /// Points a configuration at a new bucket of this server (path style, dummy credentials).
+    pub async fn configure(&self, config: &mut Config) {
+        let bucket = format!("madoguchi-{}", unique());
+        self.create_bucket(&bucket).await;
+        config.storage_url = format!("s3://{bucket}/objects");
+        config.s3 = self.s3_config();
+    }
+
+    /// `[s3]` for this server.
+    pub fn s3_config(&self) -> madoguchi_kernel::config::S3Config {
+        madoguchi_kernel::config::S3Config {
+            endpoint: self.endpoint.clone(),
+            region: "us-east-1".into(),
+            path_style: Some(true),
+            allow_http: true,
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Stops the server (the store becomes unreachable).
+    pub async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
 /// Base URL of the PostgreSQL server used by the tests (`MADOGUCHI_TEST_POSTGRES` overrides it).
 fn pg_base() -> String {
     std::env::var("MADOGUCHI_TEST_POSTGRES")
@@ -30,6 +142,8 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     /// The job runner (one per test, as a server process has one).
     pub jobs: madoguchi::jobs::Jobs,
+    /// The S3 server of a test on [`Store::S3`].
+    pub s3: Option<S3Server>,
     pg_db: Option<String>,
 }
 
@@ -104,6 +218,16 @@ impl TestApp {
         faq: bool,
         configure: impl FnOnce(&mut Config),
     ) -> TestApp {
+        Self::spawn_on(backend, Store::from_env(), faq, configure).await
+    }
+
+    /// A server on the given database and object store.
+    pub async fn spawn_on(
+        backend: Backend,
+        store: Store,
+        faq: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let id = unique();
         let data_dir = std::env::temp_dir().join(format!("madoguchi-test-{id}"));
         std::fs::create_dir_all(&data_dir).unwrap();
@@ -126,6 +250,14 @@ impl TestApp {
             // Scenarios are not throttled; `trust_frontdoor` turns the limits on where it tests them.
             rate_limits: madoguchi_kernel::config::RateLimitConfig::off(),
             ..Config::default()
+        };
+        let s3 = match store {
+            Store::Files => None,
+            Store::S3 => {
+                let server = S3Server::start().await;
+                server.configure(&mut config).await;
+                Some(server)
+            }
         };
         configure(&mut config);
         let ctx = Ctx::open(config).await.expect("open context");
@@ -161,6 +293,7 @@ impl TestApp {
             ctx,
             client: new_client(),
             data_dir,
+            s3,
             pg_db,
         }
     }
