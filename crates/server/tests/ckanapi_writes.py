@@ -8,7 +8,6 @@ READONLY_TOKEN to a 高知県 viewer.
 
 import json
 import sys
-import urllib.error
 import urllib.request
 
 import ckanapi
@@ -34,7 +33,13 @@ def urls(pkg):
     return [r["url"] for r in pkg["resources"]]
 
 
+# The test server's public URL is the configured default; its files are fetched from the server itself.
+PUBLIC_URL = "http://127.0.0.1:8080"
+
+
 def get(url):
+    if url.startswith(PUBLIC_URL):
+        url = site + url[len(PUBLIC_URL):]
     with urllib.request.urlopen(url) as r:
         return r.status, r.read()
 
