@@ -962,7 +962,7 @@ fn resource_specs(p: &Params, d: &Doc) -> Result<Option<Vec<store::ResourceSpec>
                 let url = text("url").unwrap_or_default();
                 specs.push(store::ResourceSpec::New(
                     store::new_uuid(),
-                    store::ResourceInput {
+                    Box::new(store::ResourceInput {
                         name: text("name")
                             .filter(|n| !n.is_empty())
                             .unwrap_or_else(|| url.clone()),
@@ -971,7 +971,7 @@ fn resource_specs(p: &Params, d: &Doc) -> Result<Option<Vec<store::ResourceSpec>
                         url,
                         state: "active".into(),
                         ..Default::default()
-                    },
+                    }),
                 ));
             }
         }

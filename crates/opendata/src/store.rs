@@ -812,8 +812,8 @@ pub enum ResourceSpec {
         /// New external URL (ignored for an uploaded file).
         url: String,
     },
-    /// A new link resource `(id, input)`.
-    New(String, ResourceInput),
+    /// A new link resource `(id, input)` (boxed: the input is large).
+    New(String, Box<ResourceInput>),
 }
 
 fn check_specs(specs: &[ResourceSpec]) -> Result<(), OdError> {
@@ -916,7 +916,7 @@ async fn write_resource_list(
                 kept.insert(id);
             }
             ResourceSpec::New(id, r) => {
-                insert_resource(tx, dataset_id, position, &id, &r, now).await?;
+                insert_resource(tx, dataset_id, position, &id, r.as_ref(), now).await?;
                 kept.insert(id);
             }
         }
