@@ -41,8 +41,8 @@ for (const [device, options] of [['phone', PHONE], ['desktop', DESKTOP]]) {
       await axeClean(page, 'dataset page');
       if (device === 'desktop') await screenshot(page, 'opendata-dataset.png');
 
-      // The Shift_JIS original previews without mojibake, with the map of its points.
-      await page.getByRole('link', { name: /表で見る.*Shift_JIS 原本/ }).click();
+      // A Shift_JIS file is one resource: its UTF-8 copy previews, with the map of its points.
+      await page.getByRole('link', { name: /^表で見る/ }).first().click();
       const table = page.getByRole('table', { name: /プレビュー/ });
       await table.waitFor();
       assert.equal(await table.getByRole('columnheader', { name: '名称', exact: true }).count(), 1);
@@ -53,7 +53,7 @@ for (const [device, options] of [['phone', PHONE], ['desktop', DESKTOP]]) {
 
       // Download of the UTF-8 copy.
       await page.goBack();
-      const href = await page.getByRole('link', { name: /ダウンロード.*（UTF-8）/ }).getAttribute('href');
+      const href = await page.getByRole('link', { name: /^ダウンロード/ }).first().getAttribute('href');
       const res = await page.request.get(href);
       assert.equal(res.status(), 200);
       assert.match(await res.text(), /^都道府県コード又は市区町村コード,NO/);

@@ -71,6 +71,17 @@ pub async fn insert_tenant(
     Ok(tenant_from(&row)?)
 }
 
+/// Renames a tenant (高知市 → its new official name); returns whether it existed.
+pub async fn rename_tenant(db: &Db, id: i64, name: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("UPDATE tenants SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(&db.write)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
 /// Finds a tenant by its code.
 pub async fn find_tenant_by_code(db: &Db, code: &str) -> Result<Option<Tenant>, sqlx::Error> {
     sqlx::query("SELECT id, code, name, kind, parent_id FROM tenants WHERE code = $1")

@@ -125,13 +125,21 @@ const READ_ACTIONS: [&str; 16] = [
     "organization_list_for_user",
     "help_show",
 ];
-const WRITE_ACTIONS: [&str; 6] = [
+const WRITE_ACTIONS: [&str; 14] = [
     "package_create",
     "package_update",
     "package_patch",
+    "package_revise",
     "package_delete",
+    "package_resource_reorder",
     "resource_create",
+    "resource_update",
+    "resource_patch",
     "resource_delete",
+    "group_create",
+    "organization_create",
+    "organization_patch",
+    "member_create",
 ];
 
 /// The raw API token of a request, from `Authorization` (raw or `Bearer`) or `X-CKAN-API-Key`.
@@ -146,6 +154,11 @@ pub fn request_token(headers: &HeaderMap) -> Option<String> {
     get("authorization")
         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_string())
         .or_else(|| get("x-ckan-api-key").map(str::to_string))
+}
+
+/// GET `/api/3`: the API version, as CKAN answers it (`{"version": 3}`).
+pub async fn api_version() -> Response {
+    json_response(StatusCode::OK, &json!({"version": 3}))
 }
 
 /// GET/POST `/api/3/action/{name}`.
@@ -384,8 +397,28 @@ async fn run(
         "package_search" => package_search(&cat, site, &p, viewer),
         "package_show" => {
             let id = required(&p, "id")?;
-            let d = visible(&cat, &id, viewer)?;
-            Ok(package_dict(&cat, d, site, viewer))
+            if let Some(d) = cat.dataset(&id) {
+                if d.ds.private && viewer != Some(d.ds.tenant_id) {
+                    return Err(CkanError::Auth(format!(
+                        "User not authorized to read package {id}"
+                    )));
+                }
+                return Ok(package_dict(&cat, d, site, viewer));
+            }
+            // CKAN shows a deleted dataset to its organisation, with `state: "deleted"`; to anyone else it
+            // stays gone.
+            if let Some(tenant) = viewer
+                && let Some(ds) = store::find_deleted(&state.ctx.db, tenant, &id).await?
+            {
+                let org = cat.org_of(ds.tenant_id);
+                let doc = Doc::new(
+                    ds,
+                    org.map(|o| o.code.clone()).unwrap_or_default(),
+                    org.map(|o| o.title.clone()).unwrap_or_default(),
+                );
+                return Ok(package_dict(&cat, &doc, site, viewer));
+            }
+            Err(CkanError::NotFound("Dataset not found".into()))
         }
         "package_list" => {
             let limit = int(&p, "limit", -1)?;
@@ -554,9 +587,190 @@ async fn run(
                     "User not authorized to move the dataset".into(),
                 ));
             }
+            // CKAN replaces the resource list when `resources` is given (an empty list empties it), and
+            // keeps it when the key is absent.
+            let specs = resource_specs(&p, d)?;
             let ds_id = d.ds.id.clone();
-            store::update_dataset(&state.ctx.db, owner.tenant_id, &ds_id, input).await?;
+            store::update_dataset(&state.ctx.db, owner.tenant_id, &ds_id, input, specs).await?;
             show_after_write(state, &ds_id, site, viewer).await
+        }
+        "package_revise" => {
+            let owner = writer(&owner, name)?;
+            let (d, revised) = revise(&cat, &p, owner, site)?;
+            // The revised dict is complete: a key the filter removed is cleared.
+            let input = dataset_input(&revised, None)?;
+            let specs = resource_specs(&revised, d)?;
+            let ds_id = d.ds.id.clone();
+            store::update_dataset(&state.ctx.db, owner.tenant_id, &ds_id, input, specs).await?;
+            Ok(json!({"package": show_after_write(state, &ds_id, site, viewer).await?}))
+        }
+        "package_resource_reorder" => {
+            let owner = writer(&owner, name)?;
+            let id = required(&p, "id")?;
+            let d = owned(&cat, &id, owner)?;
+            let order = list(&p, "order");
+            if order.len() > store::MAX_RESOURCES {
+                return Err(field_error("order", "Too many resources"));
+            }
+            let mut current = current_specs(d);
+            let mut specs = Vec::with_capacity(current.len());
+            for rid in &order {
+                let at = current
+                    .iter()
+                    .position(|s| spec_id(s) == rid)
+                    .ok_or_else(|| field_error("order", &format!("Invalid resource id: {rid}")))?;
+                specs.push(current.remove(at));
+            }
+            specs.extend(current);
+            let ds_id = d.ds.id.clone();
+            store::set_resources(&state.ctx.db, owner.tenant_id, &ds_id, specs).await?;
+            let cat = state.index.get(&state.ctx.db).await?;
+            let d = cat
+                .dataset(&ds_id)
+                .ok_or_else(|| CkanError::Internal(anyhow::anyhow!("written dataset not found")))?;
+            Ok(
+                json!({"id": ds_id, "order": d.ds.listed_resources(true).map(|r| r.id.clone()).collect::<Vec<_>>()}),
+            )
+        }
+        "resource_update" | "resource_patch" => {
+            let owner = writer(&owner, name)?;
+            let id = required(&p, "id")?;
+            let (d, r) = cat
+                .resource(&id)
+                .filter(|(d, r)| !r.copied && visible(&cat, &d.ds.id, viewer).is_ok())
+                .ok_or_else(|| CkanError::NotFound("Resource was not found.".into()))?;
+            if d.ds.tenant_id != owner.tenant_id {
+                return Err(CkanError::Auth(format!(
+                    "User not authorized to edit resource {id}"
+                )));
+            }
+            if upload.is_some() {
+                return Err(field_error(
+                    "upload",
+                    "ファイルの差し替えは resource_create で新しいリソースとして登録してください",
+                ));
+            }
+            let patch = name == "resource_patch";
+            let mut specs = current_specs(d);
+            for spec in &mut specs {
+                if let store::ResourceSpec::Keep {
+                    id: sid,
+                    name: n,
+                    description,
+                    format,
+                    url,
+                } = spec
+                    && *sid == r.id
+                {
+                    let field = |k: &str, current: &str| match s(&p, k) {
+                        Some(v) => v,
+                        None if patch => current.to_string(),
+                        None => String::new(),
+                    };
+                    *n = field("name", n);
+                    *description = field("description", description);
+                    *format = field("format", format);
+                    if r.storage_key.is_none() {
+                        *url = if patch {
+                            field("url", url)
+                        } else {
+                            required(&p, "url")?
+                        };
+                    }
+                    if n.trim().is_empty() {
+                        n.clone_from(if r.storage_key.is_some() {
+                            &r.file_name
+                        } else {
+                            url
+                        });
+                    }
+                }
+            }
+            let (ds_id, rid) = (d.ds.id.clone(), r.id.clone());
+            store::set_resources(&state.ctx.db, owner.tenant_id, &ds_id, specs).await?;
+            let cat = state.index.get(&state.ctx.db).await?;
+            let (d, r) = cat.resource(&rid).ok_or_else(|| {
+                CkanError::Internal(anyhow::anyhow!("updated resource not found"))
+            })?;
+            Ok(resource_dict(d, r, site))
+        }
+        "group_create" => {
+            let owner = writer(&owner, name)?;
+            prefecture_admin(&cat, owner, name)?;
+            let gname = required(&p, "name")?;
+            let title = s(&p, "title")
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| gname.clone());
+            store::create_group(
+                &state.ctx.db,
+                &gname,
+                &title,
+                &s(&p, "description").unwrap_or_default(),
+            )
+            .await?;
+            let cat = state.index.get(&state.ctx.db).await?;
+            let g = cat
+                .group(&gname)
+                .ok_or_else(|| CkanError::Internal(anyhow::anyhow!("created group not found")))?;
+            Ok(group_dict(&cat, g))
+        }
+        "organization_create" => {
+            let owner = writer(&owner, name)?;
+            let by = org_manager(&cat, owner, name)?;
+            let pref = cat
+                .org_of(owner.tenant_id)
+                .map(|o| o.code.clone())
+                .unwrap_or_default();
+            let code = required(&p, "name")?;
+            let title = required(&p, "title")?;
+            store::create_organization(&state.ctx.db, by, &pref, &code, &title).await?;
+            let cat = state.index.get(&state.ctx.db).await?;
+            let o = cat.org(code.trim()).ok_or_else(|| {
+                CkanError::Internal(anyhow::anyhow!("created organization not found"))
+            })?;
+            Ok(org_dict(&cat, o, site))
+        }
+        "organization_patch" => {
+            let owner = writer(&owner, name)?;
+            let by = org_manager(&cat, owner, name)?;
+            let id = required(&p, "id")?;
+            let org = cat
+                .org(&id)
+                .ok_or_else(|| CkanError::NotFound("Organization was not found".into()))?;
+            let title = s(&p, "title").unwrap_or_else(|| org.title.clone());
+            let code = org.code.clone();
+            store::rename_organization(&state.ctx.db, by, org, &title).await?;
+            let cat = state.index.get(&state.ctx.db).await?;
+            let o = cat
+                .org(&code)
+                .ok_or_else(|| CkanError::Internal(anyhow::anyhow!("organization not found")))?;
+            Ok(org_dict(&cat, o, site))
+        }
+        "member_create" => {
+            let owner = writer(&owner, name)?;
+            let group = required(&p, "id")?;
+            let object = required(&p, "object")?;
+            let object_type = required(&p, "object_type")?;
+            if object_type != "package" {
+                return Err(field_error(
+                    "object_type",
+                    "object_type は package のみ指定できます（利用者の管理は職員画面で行います）",
+                ));
+            }
+            let d = owned(&cat, &object, owner)?;
+            let ds_id = d.ds.id.clone();
+            store::add_to_group(&state.ctx.db, owner.tenant_id, &group, &ds_id).await?;
+            let cat = state.index.get(&state.ctx.db).await?;
+            let g = cat
+                .group(&group)
+                .ok_or_else(|| CkanError::Internal(anyhow::anyhow!("group not found")))?;
+            Ok(json!({
+                "table_name": "package",
+                "table_id": ds_id,
+                "group_id": g.id,
+                "capacity": s(&p, "capacity").unwrap_or_else(|| "public".into()),
+                "state": "active",
+            }))
         }
         "package_delete" => {
             let owner = writer(&owner, name)?;
@@ -588,7 +802,9 @@ async fn run(
                                 msgs,
                             )])))
                         }
-                        Ingested::Stored { id, .. } => {
+                        Ingested::Stored { id, copy_id, .. } => {
+                            // A Shift_JIS file is one resource: its UTF-8 copy, linking the original.
+                            let id = copy_id.unwrap_or(id);
                             let cat = state.index.get(&state.ctx.db).await?;
                             let (d, r) = cat.resource(&id).ok_or_else(|| {
                                 CkanError::Internal(anyhow::anyhow!("stored resource not found"))
@@ -655,6 +871,241 @@ fn writer<'a>(owner: &'a Option<TokenOwner>, action: &str) -> Result<&'a TokenOw
             "User not authorized to call {action}"
         ))),
         Some(o) => Ok(o),
+    }
+}
+
+fn field_error(field: &str, message: &str) -> CkanError {
+    CkanError::Validation(BTreeMap::from([(field.into(), vec![message.into()])]))
+}
+
+/// The prefecture's administrator, whom CKAN's sysadmin-only actions (`group_create`) are open to.
+fn prefecture_admin(cat: &Catalog, owner: &TokenOwner, action: &str) -> Result<(), CkanError> {
+    let by = org_manager(cat, owner, action)?;
+    if by.is_prefecture {
+        Ok(())
+    } else {
+        Err(CkanError::Auth(format!(
+            "User not authorized to call {action}"
+        )))
+    }
+}
+
+/// An administrator's organisation rights (other roles are refused).
+fn org_manager(
+    cat: &Catalog,
+    owner: &TokenOwner,
+    action: &str,
+) -> Result<store::OrgManager, CkanError> {
+    if !owner.is_admin {
+        return Err(CkanError::Auth(format!(
+            "User not authorized to call {action}"
+        )));
+    }
+    Ok(store::OrgManager {
+        tenant_id: owner.tenant_id,
+        is_prefecture: cat
+            .org_of(owner.tenant_id)
+            .is_some_and(|o| o.parent_id.is_none()),
+    })
+}
+
+fn spec_id(s: &store::ResourceSpec) -> &str {
+    match s {
+        store::ResourceSpec::Keep { id, .. } | store::ResourceSpec::New(id, _) => id,
+    }
+}
+
+/// A dataset's listed resources (drafts included: only its organisation writes) as they stand.
+fn current_specs(d: &Doc) -> Vec<store::ResourceSpec> {
+    d.ds.listed_resources(true)
+        .map(|r| store::ResourceSpec::Keep {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            format: r.format.clone(),
+            url: r.url.clone(),
+        })
+        .collect()
+}
+
+/// The new resource list of a `package_update`/`package_patch`/`package_revise`: `None` when `resources`
+/// is absent. An entry with the id of one of the dataset's resources keeps it (fields it omits keep their
+/// value); any other entry is a new link.
+fn resource_specs(p: &Params, d: &Doc) -> Result<Option<Vec<store::ResourceSpec>>, CkanError> {
+    let Some(v) = p.get("resources") else {
+        return Ok(None);
+    };
+    let items: Vec<Map<String, Value>> = parse_json_field(v, "resources")?;
+    if items.len() > store::MAX_RESOURCES {
+        return Err(field_error("resources", "Too many resources"));
+    }
+    let current = current_specs(d);
+    let mut specs = Vec::with_capacity(items.len());
+    for item in &items {
+        let text = |k: &str| s(item, k);
+        let existing = text("id").and_then(|id| current.iter().find(|c| spec_id(c) == id));
+        match existing {
+            Some(store::ResourceSpec::Keep {
+                id,
+                name,
+                description,
+                format,
+                url,
+            }) => specs.push(store::ResourceSpec::Keep {
+                id: id.clone(),
+                name: text("name").unwrap_or_else(|| name.clone()),
+                description: text("description").unwrap_or_else(|| description.clone()),
+                format: text("format").unwrap_or_else(|| format.clone()),
+                url: text("url").unwrap_or_else(|| url.clone()),
+            }),
+            _ => {
+                let url = text("url").unwrap_or_default();
+                specs.push(store::ResourceSpec::New(
+                    store::new_uuid(),
+                    Box::new(store::ResourceInput {
+                        name: text("name")
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| url.clone()),
+                        description: text("description").unwrap_or_default(),
+                        format: text("format").unwrap_or_default().to_uppercase(),
+                        url,
+                        state: "active".into(),
+                        ..Default::default()
+                    }),
+                ));
+            }
+        }
+    }
+    Ok(Some(specs))
+}
+
+/// `package_revise`: finds the dataset by `match` (every other key of `match` must equal the current
+/// value), removes the `filter` paths (`-notes`, `-resources__1__description`), then merges `update` (objects
+/// merge, other values replace; `resources__extend` appends, `resources__N` or `resources__<id prefix>`
+/// merges into one resource). Returns the dataset and its revised dict.
+fn revise<'a>(
+    cat: &'a Catalog,
+    p: &Params,
+    owner: &TokenOwner,
+    site: &str,
+) -> Result<(&'a Doc, Params), CkanError> {
+    let obj = |k: &str| -> Result<Map<String, Value>, CkanError> {
+        match p.get(k) {
+            None | Some(Value::Null) => Ok(Map::new()),
+            Some(v) => parse_json_field(v, k),
+        }
+    };
+    let matching = obj("match")?;
+    let update = obj("update")?;
+    let filters = list(p, "filter");
+    if update.len() > 200 || filters.len() > 200 {
+        return Err(field_error("update", "Too many changes"));
+    }
+    let key = s(&matching, "id")
+        .or_else(|| s(&matching, "name"))
+        .ok_or_else(|| field_error("match", "id または name を指定してください"))?;
+    let d = owned(cat, &key, owner)?;
+    let Value::Object(mut dict) = package_dict(cat, d, site, Some(owner.tenant_id)) else {
+        return Err(CkanError::Internal(anyhow::anyhow!(
+            "dataset dict is an object"
+        )));
+    };
+    for (k, v) in &matching {
+        if dict.get(k) != Some(v) {
+            return Err(field_error(
+                "message",
+                &format!("There is no package matching {k}"),
+            ));
+        }
+    }
+    for f in filters {
+        if let Some(path) = f.strip_prefix('-') {
+            remove_path(&mut dict, path);
+        }
+    }
+    for (k, v) in update {
+        if let Some(rest) = k.strip_prefix("resources__") {
+            let Some(Value::Array(res)) = dict.get_mut("resources") else {
+                continue;
+            };
+            if rest == "extend" {
+                match v {
+                    Value::Array(more) => res.extend(more),
+                    _ => {
+                        return Err(field_error(
+                            "update",
+                            "resources__extend はリストで指定してください",
+                        ));
+                    }
+                }
+                continue;
+            }
+            let at = match rest.parse::<i64>() {
+                Ok(i) if i < 0 => usize::try_from(res.len() as i64 + i).ok(),
+                Ok(i) => usize::try_from(i).ok(),
+                Err(_) => res.iter().position(|r| {
+                    r.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| id.starts_with(rest))
+                }),
+            }
+            .filter(|i| *i < res.len())
+            .ok_or_else(|| field_error("update", &format!("リソース {rest} がありません")))?;
+            merge(&mut res[at], v);
+        } else {
+            merge(dict.entry(k).or_insert(Value::Null), v);
+        }
+    }
+    Ok((d, dict))
+}
+
+fn merge(target: &mut Value, v: Value) {
+    match (target, v) {
+        (Value::Object(t), Value::Object(v)) => {
+            for (k, x) in v {
+                merge(t.entry(k).or_insert(Value::Null), x);
+            }
+        }
+        (t, v) => *t = v,
+    }
+}
+
+fn remove_path(dict: &mut Map<String, Value>, path: &str) {
+    let parts: Vec<&str> = path.split("__").collect();
+    let mut cur: Option<&mut Value> = None;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let next: Option<&mut Value> = match cur.take() {
+            None => {
+                if last {
+                    dict.remove(*part);
+                    return;
+                }
+                dict.get_mut(*part)
+            }
+            Some(Value::Object(m)) => {
+                if last {
+                    m.remove(*part);
+                    return;
+                }
+                m.get_mut(*part)
+            }
+            Some(Value::Array(a)) => match part.parse::<usize>() {
+                Ok(n) if n < a.len() => {
+                    if last {
+                        a.remove(n);
+                        return;
+                    }
+                    a.get_mut(n)
+                }
+                _ => return,
+            },
+            Some(_) => return,
+        };
+        match next {
+            Some(v) => cur = Some(v),
+            None => return,
+        }
     }
 }
 
@@ -972,6 +1423,7 @@ pub fn resource_url(d: &Doc, r: &store::Resource, site: &str) -> String {
 
 /// A resource dict.
 pub fn resource_dict(d: &Doc, r: &store::Resource, site: &str) -> Value {
+    let original = d.ds.original_of(r);
     json!({
         "id": r.id,
         "package_id": d.ds.id,
@@ -990,7 +1442,11 @@ pub fn resource_dict(d: &Doc, r: &store::Resource, site: &str) -> Value {
         "state": r.state,
         "datastore_active": r.is_csv(),
         "character_encoding": r.encoding,
+        // The Shift_JIS original of a UTF-8 copy, linked as CKAN clients expect one resource per file.
         "original_resource_id": r.original_id,
+        "original_url": original.map(|o| resource_url(d, o, site)),
+        "original_character_encoding": original.map(|o| o.encoding.clone()),
+        "original_size": original.and_then(|o| o.size),
         "validation_errors": r.errors,
         "validation_warnings": r.warnings,
     })
@@ -1001,9 +1457,7 @@ pub fn package_dict(cat: &Catalog, d: &Doc, site: &str, viewer: Option<i64>) -> 
     let ds = &d.ds;
     let org = cat.org_of(ds.tenant_id);
     let resources: Vec<Value> = ds
-        .resources
-        .iter()
-        .filter(|r| r.state == "active" || viewer == Some(ds.tenant_id))
+        .listed_resources(viewer == Some(ds.tenant_id))
         .map(|r| resource_dict(d, r, site))
         .collect();
     json!({
@@ -1011,7 +1465,7 @@ pub fn package_dict(cat: &Catalog, d: &Doc, site: &str, viewer: Option<i64>) -> 
         "name": ds.name,
         "title": ds.title,
         "type": "dataset",
-        "state": "active",
+        "state": ds.state,
         "private": ds.private,
         "owner_org": d.org_code,
         "organization": org.map(|o| org_dict(cat, o, site)),

@@ -94,6 +94,52 @@ impl Index {
     }
 }
 
+impl Doc {
+    /// A dataset with its search keys (computed here, once per change).
+    pub fn new(ds: Dataset, org_code: String, org_title: String) -> Doc {
+        let public: Vec<&Resource> = ds.public_resources().collect();
+        let res_names: String = public
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let res_descs: String = public
+            .iter()
+            .map(|r| r.description.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut formats: Vec<String> = public
+            .iter()
+            .filter(|r| !r.format.is_empty())
+            .map(|r| r.format.to_uppercase())
+            .collect();
+        formats.sort();
+        formats.dedup();
+        let text_key = search_key(&format!(
+            "{} {} {} {} {} {} {}",
+            ds.title,
+            ds.notes,
+            ds.tags.join(" "),
+            org_title,
+            res_names,
+            res_descs,
+            ds.name
+        ));
+        Doc {
+            title_key: search_key(&ds.title),
+            notes_key: search_key(&ds.notes),
+            tags_key: search_key(&ds.tags.join("\u{1}")),
+            res_name_key: search_key(&res_names),
+            res_desc_key: search_key(&res_descs),
+            text_key,
+            formats,
+            org_code,
+            org_title,
+            ds,
+        }
+    }
+}
+
 impl Catalog {
     /// Builds the snapshot and its keys from a full load.
     pub fn build(loaded: store::Loaded) -> Catalog {
@@ -133,46 +179,7 @@ impl Catalog {
                 .map_or((String::new(), String::new()), |o| {
                     (o.code.clone(), o.title.clone())
                 });
-            let public: Vec<&Resource> = ds.public_resources().collect();
-            let res_names: String = public
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let res_descs: String = public
-                .iter()
-                .map(|r| r.description.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let mut formats: Vec<String> = public
-                .iter()
-                .filter(|r| !r.format.is_empty())
-                .map(|r| r.format.to_uppercase())
-                .collect();
-            formats.sort();
-            formats.dedup();
-            let text_key = search_key(&format!(
-                "{} {} {} {} {} {} {}",
-                ds.title,
-                ds.notes,
-                ds.tags.join(" "),
-                org_title,
-                res_names,
-                res_descs,
-                ds.name
-            ));
-            fresh.push(Arc::new(Doc {
-                title_key: search_key(&ds.title),
-                notes_key: search_key(&ds.notes),
-                tags_key: search_key(&ds.tags.join("\u{1}")),
-                res_name_key: search_key(&res_names),
-                res_desc_key: search_key(&res_descs),
-                text_key,
-                formats,
-                org_code,
-                org_title,
-                ds,
-            }));
+            fresh.push(Arc::new(Doc::new(ds, org_code, org_title)));
         }
         fresh.sort_by(|a, b| a.ds.id.cmp(&b.ds.id));
         let mut docs = Vec::with_capacity(kept.len() + fresh.len());

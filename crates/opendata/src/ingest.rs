@@ -1,17 +1,15 @@
 //! Uploading a resource file: one path for the staff pages and the API's `resource_create`.
 //!
 //! A CSV of a standard dataset is validated against its layout first: errors refuse the upload (nothing is
-//! stored), warnings are allowed. A CP932 (Shift_JIS) file is kept as the original and a UTF-8 copy is
-//! published beside it, so that data users and programs get UTF-8 while nothing of the original is lost.
+//! stored), warnings are allowed. A CP932 (Shift_JIS) file is kept as the original and published as ONE
+//! resource whose file is a UTF-8 copy, linking the original (`original_url` in the API, a link on the
+//! resource page; ADR 0025), so that data users and programs get UTF-8 while nothing of the original is lost.
 
 use crate::index::Doc;
 use crate::store::{self, OdError, ResourceInput};
 use crate::validate::{Report, validate_bytes};
 use bytes::Bytes;
 use madoguchi_kernel::Ctx;
-
-/// Description of the UTF-8 copy of a CP932 original.
-pub const COPY_NOTE: &str = "Shift_JIS（CP932）の原本から UTF-8 に変換した写しです";
 
 /// Largest upload accepted.
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
@@ -197,11 +195,7 @@ pub async fn ingest(
         .await
         .map_err(anyhow::Error::from)?;
     let original = ResourceInput {
-        name: if encoding == "Shift_JIS" {
-            format!("{}（Shift_JIS 原本）", up.name)
-        } else {
-            up.name.clone()
-        },
+        name: up.name.clone(),
         description: up.description.clone(),
         format: up.format.to_uppercase(),
         mimetype: mimetype_of(&up.format).into(),
@@ -242,12 +236,8 @@ pub async fn ingest(
         inputs.push((
             cid.clone(),
             ResourceInput {
-                name: format!("{}（UTF-8）", up.name),
-                description: if up.description.is_empty() {
-                    COPY_NOTE.to_string()
-                } else {
-                    format!("{} — {COPY_NOTE}", up.description)
-                },
+                name: up.name.clone(),
+                description: up.description.clone(),
                 format: "CSV".into(),
                 mimetype: "text/csv".into(),
                 url: String::new(),

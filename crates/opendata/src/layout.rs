@@ -137,6 +137,8 @@ pub struct Expected {
     pub required: bool,
     /// Type.
     pub kind: ColumnType,
+    /// One of the 正式版's split address columns, which a file with one 住所 column does not have.
+    pub address_part: bool,
 }
 
 fn expected(name: &str, required: bool, kind: ColumnType, aliases: &[String]) -> Expected {
@@ -147,6 +149,15 @@ fn expected(name: &str, required: bool, kind: ColumnType, aliases: &[String]) ->
         keys,
         required,
         kind,
+        address_part: false,
+    }
+}
+
+/// A split address column of the 正式版 (a single-住所 file lacks it without a warning).
+fn address_part(name: &str, required: bool, kind: ColumnType, aliases: &[String]) -> Expected {
+    Expected {
+        address_part: true,
+        ..expected(name, required, kind, aliases)
     }
 }
 
@@ -200,28 +211,33 @@ impl Layout {
                 _ => {}
             }
             if c.address && variant == Variant::Official {
-                out.push(expected(
+                out.push(address_part(
                     "所在地_全国地方公共団体コード",
                     false,
                     ColumnType::Code,
                     &[],
                 ));
-                out.push(expected("町字ID", false, ColumnType::Text, &[]));
+                out.push(address_part("町字ID", false, ColumnType::Text, &[]));
+                // Files made before the address was split have one 住所 column: it is the 連結表記.
                 out.push(expected(
                     "所在地_連結表記",
                     c.required,
                     ColumnType::Text,
-                    &[],
+                    &["住所".into(), "所在地".into()],
                 ));
-                out.push(expected("所在地_都道府県", false, ColumnType::Text, &[]));
-                out.push(expected("所在地_市区町村", false, ColumnType::Text, &[]));
-                out.push(expected("所在地_町字", false, ColumnType::Text, &[]));
-                out.push(expected("所在地_番地以下", false, ColumnType::Text, &[]));
+                for part in [
+                    "所在地_都道府県",
+                    "所在地_市区町村",
+                    "所在地_町字",
+                    "所在地_番地以下",
+                ] {
+                    out.push(address_part(part, false, ColumnType::Text, &[]));
+                }
                 out.push(expected(
                     "建物名等(方書)",
                     false,
                     ColumnType::Text,
-                    &["建物名等".into()],
+                    &["建物名等".into(), "方書".into()],
                 ));
             } else {
                 out.push(expected(&c.name, c.required, c.kind, &c.aliases));

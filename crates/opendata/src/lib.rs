@@ -49,6 +49,8 @@ pub fn router(ctx: Ctx) -> Router {
     };
     let upload_limit = DefaultBodyLimit::max(ingest::MAX_UPLOAD + 1024 * 1024);
     Router::new()
+        .route("/api/3", get(ckan::api_version))
+        .route("/api/3/", get(ckan::api_version))
         .route(
             "/api/3/action/{name}",
             get(ckan::action).post(ckan::action).layer(upload_limit),
@@ -61,6 +63,8 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/catalog.ttl", get(dcat::catalog_ttl))
         .route("/opendata", get(public::search))
         .route("/opendata/dataset/{name}", get(public::dataset))
+        .route("/opendata/organization/{code}", get(public::organization))
+        .route("/opendata/standards/{slug}", get(public::standard))
         .route(
             "/opendata/dataset/{name}/resource/{rid}",
             get(public::resource),

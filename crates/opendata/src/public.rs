@@ -293,6 +293,8 @@ pub struct ResourceRow {
     pub previewable: bool,
     /// Validation summary.
     pub validation: String,
+    /// The Shift_JIS original's download link, for a UTF-8 copy.
+    pub original_url: String,
 }
 
 #[derive(Template)]
@@ -382,6 +384,12 @@ pub async fn dataset(
                 description: r.description.clone(),
                 previewable: r.is_csv(),
                 validation: validation_label(r),
+                original_url: d
+                    .ds
+                    .original_of(r)
+                    .filter(|o| o.state == "active")
+                    .map(|o| resource_url(d, o, ""))
+                    .unwrap_or_default(),
             })
             .collect();
     let page = DatasetPage {
@@ -520,9 +528,11 @@ pub async fn resource(
 ) -> AppResult<Html<String>> {
     let cat = state.index.get(&state.ctx.db).await?;
     let d = public_doc(&cat, &name)?;
+    // A Shift_JIS original is not listed, but stays reachable from its UTF-8 copy.
     let r =
-        d.ds.public_resources()
-            .find(|r| r.id == rid)
+        d.ds.resources
+            .iter()
+            .find(|r| r.id == rid && r.state == "active")
             .ok_or(AppError::NotFound)?;
     let (mut columns, mut rows, mut total_rows, mut map, mut error, mut encoding) =
         (vec![], vec![], 0, None, String::new(), r.encoding.clone());
@@ -542,14 +552,10 @@ pub async fn resource(
             }
         }
     }
-    let original = r.original_id.as_ref().and_then(|o| {
-        d.ds.public_resources().find(|x| &x.id == o).map(|x| {
-            (
-                x.name.clone(),
-                format!("/opendata/dataset/{}/resource/{}", d.ds.name, x.id),
-            )
-        })
-    });
+    let original =
+        d.ds.original_of(r)
+            .filter(|o| o.state == "active")
+            .map(|o| (o.file_name.clone(), resource_url(d, o, "")));
     let row = ResourceRow {
         id: r.id.clone(),
         name: r.name.clone(),
@@ -559,6 +565,7 @@ pub async fn resource(
         description: r.description.clone(),
         previewable: r.is_csv(),
         validation: validation_label(r),
+        original_url: String::new(),
     };
     Ok(Html(
         ResourcePage {
@@ -586,9 +593,11 @@ pub async fn download(
 ) -> AppResult<Response> {
     let cat = state.index.get(&state.ctx.db).await?;
     let d = public_doc(&cat, &name)?;
+    // A Shift_JIS original is not listed, but stays reachable from its UTF-8 copy.
     let r =
-        d.ds.public_resources()
-            .find(|r| r.id == rid)
+        d.ds.resources
+            .iter()
+            .find(|r| r.id == rid && r.state == "active")
             .ok_or(AppError::NotFound)?;
     let key = r.storage_key.as_deref().ok_or(AppError::NotFound)?;
     let (_, stream) = state.ctx.storage.get_stream(key).await?;
@@ -623,4 +632,65 @@ pub async fn download(
         axum::body::Body::from_stream(stream),
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "od_organization.html")]
+struct OrganizationPage {
+    code: String,
+    title: String,
+    parent: String,
+    count: usize,
+}
+
+/// GET `/opendata/organization/{code}`: the organisation (the DCAT publisher IRI resolves here).
+pub async fn organization(
+    State(state): State<OdState>,
+    Path(code): Path<String>,
+) -> AppResult<Html<String>> {
+    let cat = state.index.get(&state.ctx.db).await?;
+    let org = cat.org(&code).ok_or(AppError::NotFound)?;
+    let parent = org
+        .parent_id
+        .and_then(|p| cat.org_of(p))
+        .map(|p| p.title.clone())
+        .unwrap_or_default();
+    Ok(Html(
+        OrganizationPage {
+            code: org.code.clone(),
+            title: org.title.clone(),
+            parent,
+            count: cat.org_package_count(org.tenant_id),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "od_standard.html")]
+struct StandardPage {
+    id: String,
+    title: String,
+    type_tag: String,
+    columns: Vec<(String, bool, &'static str)>,
+}
+
+/// GET `/opendata/standards/{slug}`: a standard dataset layout's columns (the DCAT `dct:conformsTo` IRI
+/// resolves here).
+pub async fn standard(Path(id): Path<String>) -> AppResult<Html<String>> {
+    let layout = crate::layout::find(&id).ok_or(AppError::NotFound)?;
+    let columns = layout
+        .columns(crate::layout::Variant::Old)
+        .into_iter()
+        .map(|c| (c.name, c.required, c.kind.label()))
+        .collect();
+    Ok(Html(
+        StandardPage {
+            id: layout.id.clone(),
+            title: layout.title.clone(),
+            type_tag: layout.type_tag.clone(),
+            columns,
+        }
+        .render()?,
+    ))
 }

@@ -103,13 +103,12 @@ pub async fn list(
                 .and_then(crate::layout::find)
                 .map(|l| l.title)
                 .unwrap_or_default(),
-            resources: d
+            resources: d.ds.public_resources().count(),
+            drafts: d
                 .ds
-                .resources
-                .iter()
-                .filter(|r| r.state == "active")
+                .listed_resources(true)
+                .filter(|r| r.state == "draft")
                 .count(),
-            drafts: d.ds.resources.iter().filter(|r| r.state == "draft").count(),
             private: d.ds.private,
             modified: madoguchi_kernel::time::short_datetime(d.ds.modified_at),
         })
@@ -278,8 +277,7 @@ fn render_edit(
 ) -> AppResult<Response> {
     let resources = doc
         .map(|d| {
-            d.ds.resources
-                .iter()
+            d.ds.listed_resources(true)
                 .map(|r| StaffResource {
                     id: r.id.clone(),
                     name: r.name.clone(),
@@ -475,7 +473,8 @@ pub async fn update(
     require_manager(&scope)?;
     let cat = state.index.get(&state.ctx.db).await?;
     let d = own_doc(&cat, &scope, &id)?;
-    match store::update_dataset(&state.ctx.db, scope.tenant_id, &d.ds.id, form.input()).await {
+    match store::update_dataset(&state.ctx.db, scope.tenant_id, &d.ds.id, form.input(), None).await
+    {
         Ok(()) => {
             madoguchi_kernel::audit::record(
                 &state.ctx.db,

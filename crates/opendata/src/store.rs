@@ -169,6 +169,8 @@ pub struct Resource {
     pub created_at: i64,
     /// Modified (ms).
     pub modified_at: i64,
+    /// A Shift_JIS original that has a UTF-8 copy: it is not listed on its own; the copy links to it.
+    pub copied: bool,
 }
 
 impl Resource {
@@ -211,18 +213,35 @@ pub struct Dataset {
     pub tags: Vec<String>,
     /// Group names.
     pub groups: Vec<String>,
-    /// Resources (drafts included; public views filter them).
+    /// Resources (drafts and Shift_JIS originals included; views list [`Dataset::listed_resources`]).
     pub resources: Vec<Resource>,
     /// Created (ms).
     pub created_at: i64,
     /// Modified (ms).
     pub modified_at: i64,
+    /// active | deleted (a deleted dataset is only ever shown to its organisation).
+    pub state: String,
 }
 
 impl Dataset {
-    /// Resources the public may see.
+    /// Resources the public may see, one per file: a Shift_JIS original is reached through its UTF-8 copy.
     pub fn public_resources(&self) -> impl Iterator<Item = &Resource> {
-        self.resources.iter().filter(|r| r.state == "active")
+        self.resources
+            .iter()
+            .filter(|r| r.state == "active" && !r.copied)
+    }
+
+    /// Resources listed to a viewer: the public ones, and drafts too for the owning organisation.
+    pub fn listed_resources(&self, owner: bool) -> impl Iterator<Item = &Resource> {
+        self.resources
+            .iter()
+            .filter(move |r| !r.copied && (r.state == "active" || owner))
+    }
+
+    /// The Shift_JIS original a UTF-8 copy was made from.
+    pub fn original_of(&self, r: &Resource) -> Option<&Resource> {
+        let oid = r.original_id.as_deref()?;
+        self.resources.iter().find(|x| x.id == oid)
     }
 }
 
@@ -278,12 +297,34 @@ pub async fn load(db: &Db, since: Option<i64>) -> Result<Loaded, sqlx::Error> {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let mut removed = Vec::new();
+    let mut datasets = Vec::new();
+    for d in load_datasets(db, since, "").await? {
+        if d.state == "active" {
+            datasets.push(d);
+        } else {
+            removed.push(d.id);
+        }
+    }
+    Ok(Loaded {
+        version,
+        orgs,
+        groups,
+        datasets,
+        removed,
+    })
+}
+
+/// Datasets changed after version `since` (all states), or only the one with id `only_id` when it is not
+/// empty; tags, groups and resources are read for active datasets and for `only_id`.
+async fn load_datasets(db: &Db, since: i64, only_id: &str) -> Result<Vec<Dataset>, sqlx::Error> {
     let mut tags: HashMap<String, Vec<String>> = HashMap::new();
     for r in sqlx::query(
         "SELECT dataset_id, name FROM od_tags
-         WHERE dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1) ORDER BY dataset_id, name",
+         WHERE dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1 AND (($2 = '' AND state = 'active') OR id = $2)) ORDER BY dataset_id, name",
     )
     .bind(since)
+    .bind(only_id)
     .fetch_all(&db.read)
     .await?
     {
@@ -294,9 +335,10 @@ pub async fn load(db: &Db, since: Option<i64>) -> Result<Loaded, sqlx::Error> {
     let mut in_groups: HashMap<String, Vec<String>> = HashMap::new();
     for r in sqlx::query(
         "SELECT dg.dataset_id, g.name FROM od_dataset_groups dg JOIN od_groups g ON g.id = dg.group_id
-         WHERE dg.dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1) ORDER BY dg.dataset_id, g.name",
+         WHERE dg.dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1 AND (($2 = '' AND state = 'active') OR id = $2)) ORDER BY dg.dataset_id, g.name",
     )
     .bind(since)
+    .bind(only_id)
     .fetch_all(&db.read)
     .await?
     {
@@ -308,9 +350,10 @@ pub async fn load(db: &Db, since: Option<i64>) -> Result<Loaded, sqlx::Error> {
     let mut resources: HashMap<String, Vec<Resource>> = HashMap::new();
     for r in sqlx::query(&format!(
         "SELECT {RESOURCE_COLUMNS} FROM od_resources WHERE state <> 'deleted'
-         AND dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1) ORDER BY dataset_id, position"
+         AND dataset_id IN (SELECT id FROM od_datasets WHERE seq > $1 AND (($2 = '' AND state = 'active') OR id = $2)) ORDER BY dataset_id, position"
     ))
     .bind(since)
+    .bind(only_id)
     .fetch_all(&db.read)
     .await?
     {
@@ -320,22 +363,19 @@ pub async fn load(db: &Db, since: Option<i64>) -> Result<Loaded, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, tenant_id, name, title, notes, url, version, author, maintainer, license_id, standard_type,
                 private, extras, created_at, modified_at, state
-         FROM od_datasets WHERE seq > $1 ORDER BY id",
+         FROM od_datasets WHERE seq > $1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(since)
+    .bind(only_id)
     .fetch_all(&db.read)
     .await?;
-    let mut removed = Vec::new();
-    let mut active = Vec::with_capacity(rows.len());
-    for r in rows {
-        if r.try_get::<String, _>("state")? == "active" {
-            active.push(r);
-        } else {
-            removed.push(r.try_get("id")?);
+    for list in resources.values_mut() {
+        let copied: Vec<String> = list.iter().filter_map(|r| r.original_id.clone()).collect();
+        for r in list.iter_mut() {
+            r.copied = copied.contains(&r.id);
         }
     }
-    let datasets = active
-        .iter()
+    rows.iter()
         .map(|r| {
             let id: String = r.try_get("id")?;
             let extras: String = r.try_get("extras")?;
@@ -358,17 +398,30 @@ pub async fn load(db: &Db, since: Option<i64>) -> Result<Loaded, sqlx::Error> {
                 resources: resources.remove(&id).unwrap_or_default(),
                 created_at: r.try_get("created_at")?,
                 modified_at: r.try_get("modified_at")?,
+                state: r.try_get("state")?,
                 id,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Loaded {
-        version,
-        orgs,
-        groups,
-        datasets,
-        removed,
-    })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+}
+
+/// A deleted dataset of a tenant, by id or name, for its organisation's `package_show` (CKAN shows the
+/// owner a deleted dataset with `state: "deleted"`).
+pub async fn find_deleted(
+    db: &Db,
+    tenant_id: i64,
+    id_or_name: &str,
+) -> Result<Option<Dataset>, sqlx::Error> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM od_datasets WHERE (id = $1 OR name = $1) AND tenant_id = $2 AND state = 'deleted'
+         ORDER BY modified_at DESC LIMIT 1",
+    )
+    .bind(id_or_name)
+    .bind(tenant_id)
+    .fetch_optional(&db.read)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    Ok(load_datasets(db, -1, &id).await?.into_iter().next())
 }
 
 const RESOURCE_COLUMNS: &str = "id, dataset_id, position, name, description, format, mimetype, url, storage_key, \
@@ -396,6 +449,7 @@ fn resource_from(r: &sqlx::any::AnyRow) -> Result<Resource, sqlx::Error> {
         warnings: r.try_get("warnings")?,
         created_at: r.try_get("created_at")?,
         modified_at: r.try_get("modified_at")?,
+        copied: false,
     })
 }
 
@@ -633,14 +687,19 @@ pub async fn create_dataset(
     Ok(id)
 }
 
-/// Replaces a dataset's fields (resources are kept).
+/// Replaces a dataset's fields, and its resource list when `resources` is given (CKAN's `package_update`:
+/// listed resources are kept or added in that order, the others deleted), in one transaction.
 pub async fn update_dataset(
     db: &Db,
     tenant_id: i64,
     id: &str,
     mut input: DatasetInput,
+    resources: Option<Vec<ResourceSpec>>,
 ) -> Result<(), OdError> {
     check_input(&mut input)?;
+    if let Some(specs) = &resources {
+        check_specs(specs)?;
+    }
     let mut tx = db.write.begin().await?;
     if name_taken(&mut tx, &input.name, id).await? {
         return Err(OdError::field("name", "このURL名はすでに使われています"));
@@ -671,6 +730,9 @@ pub async fn update_dataset(
         return Err(OdError::NotFound(id.into()));
     }
     write_tags_and_groups(&mut tx, id, &input).await?;
+    if let Some(specs) = resources {
+        write_resource_list(&mut tx, id, specs, now_ms()).await?;
+    }
     bump(&mut tx, Some(id)).await?;
     tx.commit().await?;
     Ok(())
@@ -731,6 +793,217 @@ pub struct ResourceInput {
     pub warnings: i64,
 }
 
+/// The most resources a dataset may list (bounds `package_update`, `package_revise` and reordering).
+pub const MAX_RESOURCES: usize = 500;
+
+/// One entry of a dataset's new resource list.
+#[derive(Debug, Clone)]
+pub enum ResourceSpec {
+    /// An existing resource (by id) with its new metadata; `url` only changes a link, never an upload.
+    Keep {
+        /// Resource id.
+        id: String,
+        /// Name.
+        name: String,
+        /// Description.
+        description: String,
+        /// Format.
+        format: String,
+        /// New external URL (ignored for an uploaded file).
+        url: String,
+    },
+    /// A new link resource `(id, input)` (boxed: the input is large).
+    New(String, Box<ResourceInput>),
+}
+
+fn check_specs(specs: &[ResourceSpec]) -> Result<(), OdError> {
+    if specs.len() > MAX_RESOURCES {
+        return Err(OdError::field(
+            "resources",
+            format!("リソースは{MAX_RESOURCES}件までです"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for s in specs {
+        let (id, url, name) = match s {
+            ResourceSpec::Keep { id, url, name, .. } => (id, url, name),
+            ResourceSpec::New(id, r) => (id, &r.url, &r.name),
+        };
+        if !seen.insert(id.clone()) {
+            return Err(OdError::field(
+                "resources",
+                format!("リソース {id} が重複しています"),
+            ));
+        }
+        if !url.is_empty() && !madoguchi_kernel::safe_url::is_safe_link(url) {
+            return Err(OdError::field(
+                "url",
+                madoguchi_kernel::safe_url::UNSAFE_LINK_MESSAGE,
+            ));
+        }
+        if name.chars().count() > 200 {
+            return Err(OdError::field(
+                "name",
+                "リソース名は200文字以内で入力してください",
+            ));
+        }
+    }
+    if specs
+        .iter()
+        .any(|s| matches!(s, ResourceSpec::New(_, r) if r.url.is_empty()))
+    {
+        return Err(OdError::field("url", "リンク先のURLを入力してください"));
+    }
+    Ok(())
+}
+
+/// Writes a dataset's resource list inside a transaction: kept resources get their metadata and position,
+/// new ones are inserted, and every listed resource missing from `specs` is deleted with its Shift_JIS
+/// original. A kept id that is not a resource of this dataset is refused (404).
+async fn write_resource_list(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    dataset_id: &str,
+    specs: Vec<ResourceSpec>,
+    now: i64,
+) -> Result<(), OdError> {
+    let rows = sqlx::query(
+        "SELECT id, storage_key, original_id FROM od_resources WHERE dataset_id = $1 AND state <> 'deleted'",
+    )
+    .bind(dataset_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut existing: HashMap<String, bool> = HashMap::new();
+    let mut originals: HashMap<String, String> = HashMap::new();
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let key: Option<String> = r.try_get("storage_key")?;
+        if let Some(o) = r.try_get::<Option<String>, _>("original_id")? {
+            originals.insert(id.clone(), o);
+        }
+        existing.insert(id, key.is_some());
+    }
+    let hidden: std::collections::HashSet<&String> = originals.values().collect();
+    let mut kept = std::collections::HashSet::new();
+    for (position, spec) in specs.into_iter().enumerate() {
+        let position = position as i64;
+        match spec {
+            ResourceSpec::Keep {
+                id,
+                name,
+                description,
+                format,
+                url,
+            } => {
+                let Some(&uploaded) = existing.get(&id).filter(|_| !hidden.contains(&id)) else {
+                    return Err(OdError::NotFound(format!("Resource {id}")));
+                };
+                sqlx::query(
+                    "UPDATE od_resources SET name = $1, description = $2, format = $3,
+                         url = CASE WHEN $4 = 1 THEN url ELSE $5 END, position = $6, modified_at = $7
+                     WHERE id = $8 AND dataset_id = $9",
+                )
+                .bind(&name)
+                .bind(&description)
+                .bind(format.to_uppercase())
+                .bind(i64::from(uploaded))
+                .bind(&url)
+                .bind(position)
+                .bind(now)
+                .bind(&id)
+                .bind(dataset_id)
+                .execute(&mut **tx)
+                .await?;
+                kept.insert(id);
+            }
+            ResourceSpec::New(id, r) => {
+                insert_resource(tx, dataset_id, position, &id, r.as_ref(), now).await?;
+                kept.insert(id);
+            }
+        }
+    }
+    for id in existing.keys() {
+        if kept.contains(id) || hidden.contains(id) {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE od_resources SET state = 'deleted', modified_at = $1
+             WHERE dataset_id = $2 AND (id = $3 OR id = $4)",
+        )
+        .bind(now)
+        .bind(dataset_id)
+        .bind(id)
+        .bind(originals.get(id).map_or("", String::as_str))
+        .execute(&mut **tx)
+        .await?;
+    }
+    touch(tx, dataset_id, now).await?;
+    Ok(())
+}
+
+/// Replaces one tenant's dataset's resource list (`resource_update`, `resource_patch`,
+/// `package_resource_reorder`): see [`ResourceSpec`].
+pub async fn set_resources(
+    db: &Db,
+    tenant_id: i64,
+    dataset_id: &str,
+    specs: Vec<ResourceSpec>,
+) -> Result<(), OdError> {
+    check_specs(&specs)?;
+    let mut tx = db.write.begin().await?;
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM od_datasets WHERE id = $1 AND tenant_id = $2 AND state = 'active'",
+    )
+    .bind(dataset_id)
+    .bind(tenant_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if owned == 0 {
+        return Err(OdError::NotFound(dataset_id.into()));
+    }
+    write_resource_list(&mut tx, dataset_id, specs, now_ms()).await?;
+    bump(&mut tx, Some(dataset_id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_resource(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    dataset_id: &str,
+    position: i64,
+    id: &str,
+    r: &ResourceInput,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO od_resources (id, dataset_id, position, name, description, format, mimetype, url,
+             storage_key, file_name, size, hash, encoding, original_id, state, report, errors, warnings,
+             created_at, modified_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+    )
+    .bind(id)
+    .bind(dataset_id)
+    .bind(position)
+    .bind(&r.name)
+    .bind(&r.description)
+    .bind(&r.format)
+    .bind(&r.mimetype)
+    .bind(&r.url)
+    .bind(&r.storage_key)
+    .bind(&r.file_name)
+    .bind(r.size)
+    .bind(&r.hash)
+    .bind(&r.encoding)
+    .bind(&r.original_id)
+    .bind(&r.state)
+    .bind(&r.report)
+    .bind(r.errors)
+    .bind(r.warnings)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Checks the external links of resources before anything is written: only http(s) URLs and paths of this
 /// site (`kernel::safe_url`), so a `javascript:` link never becomes a dataset's download link.
 pub fn check_resource_links(inputs: &[(String, ResourceInput)]) -> Result<(), OdError> {
@@ -775,33 +1048,7 @@ pub async fn add_resources(
     .fetch_one(&mut *tx)
     .await?;
     for (id, r) in inputs {
-        sqlx::query(
-            "INSERT INTO od_resources (id, dataset_id, position, name, description, format, mimetype, url,
-                 storage_key, file_name, size, hash, encoding, original_id, state, report, errors, warnings,
-                 created_at, modified_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
-        )
-        .bind(&id)
-        .bind(dataset_id)
-        .bind(position)
-        .bind(&r.name)
-        .bind(&r.description)
-        .bind(&r.format)
-        .bind(&r.mimetype)
-        .bind(&r.url)
-        .bind(&r.storage_key)
-        .bind(&r.file_name)
-        .bind(r.size)
-        .bind(&r.hash)
-        .bind(&r.encoding)
-        .bind(&r.original_id)
-        .bind(&r.state)
-        .bind(&r.report)
-        .bind(r.errors)
-        .bind(r.warnings)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_resource(&mut tx, dataset_id, position, &id, &r, now).await?;
         position += 1;
     }
     touch(&mut tx, dataset_id, now).await?;
@@ -847,7 +1094,8 @@ pub async fn publish_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Res
     // The UTF-8 copy of a CP932 original goes public with it.
     sqlx::query(
         "UPDATE od_resources SET state = 'active', modified_at = $1
-         WHERE (id = $2 OR original_id = $2) AND dataset_id = $3 AND state = 'draft'",
+         WHERE (id = $2 OR original_id = $2 OR id IN (SELECT original_id FROM od_resources WHERE id = $2))
+           AND dataset_id = $3 AND state = 'draft'",
     )
     .bind(now)
     .bind(resource_id)
@@ -874,7 +1122,9 @@ pub async fn delete_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Resu
     .await?
     .ok_or_else(|| OdError::NotFound(resource_id.into()))?;
     sqlx::query(
-        "UPDATE od_resources SET state = 'deleted', modified_at = $1 WHERE (id = $2 OR original_id = $2) AND dataset_id = $3",
+        "UPDATE od_resources SET state = 'deleted', modified_at = $1
+         WHERE (id = $2 OR original_id = $2 OR id IN (SELECT original_id FROM od_resources WHERE id = $2))
+           AND dataset_id = $3",
     )
     .bind(now)
     .bind(resource_id)
@@ -887,15 +1137,59 @@ pub async fn delete_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Resu
     Ok(())
 }
 
-/// Creates a group (used by demo data and `group_create`-like setup).
+/// Checks a group's or organisation's title and description (CKAN field names).
+fn check_title(title: &str, description: &str) -> Result<(), OdError> {
+    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if title.trim().is_empty() || title.chars().count() > 100 {
+        errors
+            .entry("title".into())
+            .or_default()
+            .push("名称を100文字以内で入力してください".into());
+    }
+    if description.chars().count() > 2000 {
+        errors
+            .entry("description".into())
+            .or_default()
+            .push("説明は2000文字以内で入力してください".into());
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OdError::Validation(errors))
+    }
+}
+
+/// Creates a group (theme) of the whole catalog: only the prefecture's administrator (`prefecture_admin`,
+/// decided by the caller from the signed-in staff) may, as CKAN lets only sysadmins by default.
 pub async fn create_group(
     db: &Db,
     name: &str,
     title: &str,
     description: &str,
 ) -> Result<String, OdError> {
+    let valid_name = (2..=100).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !valid_name {
+        return Err(OdError::field(
+            "name",
+            "URL名は2〜100文字の半角英小文字・数字・「-」「_」で入力してください",
+        ));
+    }
+    check_title(title, description)?;
     let id = new_uuid();
     let mut tx = db.write.begin().await?;
+    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM od_groups WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await?;
+    if taken > 0 {
+        return Err(OdError::field(
+            "name",
+            "Group name already exists in database",
+        ));
+    }
     sqlx::query("INSERT INTO od_groups (id, name, title, description, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(name)
@@ -907,6 +1201,127 @@ pub async fn create_group(
     bump(&mut tx, None).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Adds a tenant's dataset to a group (`member_create` with `object_type: package`).
+pub async fn add_to_group(
+    db: &Db,
+    tenant_id: i64,
+    group: &str,
+    dataset_id: &str,
+) -> Result<(), OdError> {
+    let mut tx = db.write.begin().await?;
+    let gid: String = sqlx::query_scalar("SELECT id FROM od_groups WHERE name = $1 OR id = $1")
+        .bind(group)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| OdError::NotFound(format!("Group {group}")))?;
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM od_datasets WHERE id = $1 AND tenant_id = $2 AND state = 'active'",
+    )
+    .bind(dataset_id)
+    .bind(tenant_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if owned == 0 {
+        return Err(OdError::NotFound(dataset_id.into()));
+    }
+    let there: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM od_dataset_groups WHERE dataset_id = $1 AND group_id = $2",
+    )
+    .bind(dataset_id)
+    .bind(&gid)
+    .fetch_one(&mut *tx)
+    .await?;
+    if there == 0 {
+        sqlx::query("INSERT INTO od_dataset_groups (dataset_id, group_id) VALUES ($1, $2)")
+            .bind(dataset_id)
+            .bind(&gid)
+            .execute(&mut *tx)
+            .await?;
+    }
+    touch(&mut tx, dataset_id, now_ms()).await?;
+    bump(&mut tx, Some(dataset_id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Who may manage organisations: the prefecture's administrator (for itself and its municipalities), or a
+/// municipality's administrator for its own organisation only.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgManager {
+    /// The administrator's tenant.
+    pub tenant_id: i64,
+    /// Whether that tenant is the prefecture (it has no parent).
+    pub is_prefecture: bool,
+}
+
+/// Registers a municipality of the administrator's prefecture as an organisation (`organization_create`);
+/// `code` is its 全国地方公共団体コード, which must belong to the prefecture. Returns the new tenant id.
+pub async fn create_organization(
+    db: &Db,
+    by: OrgManager,
+    prefecture_code: &str,
+    code: &str,
+    title: &str,
+) -> Result<i64, OdError> {
+    if !by.is_prefecture {
+        return Err(OdError::Forbidden(
+            "only the prefecture's administrator may create organizations".into(),
+        ));
+    }
+    let code = madoguchi_japanese::local_gov::LocalGovCode::parse(code.trim()).map_err(|_| {
+        OdError::field(
+            "name",
+            "全国地方公共団体コード（6桁、検査数字つき）を入力してください",
+        )
+    })?;
+    if code.is_prefecture() || !prefecture_code.starts_with(code.prefecture_code()) {
+        return Err(OdError::field(
+            "name",
+            "この都道府県の市区町村のコードを入力してください",
+        ));
+    }
+    check_title(title, "")?;
+    if madoguchi_kernel::tenants::find_tenant_by_code(db, code.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(OdError::field(
+            "name",
+            "Group name already exists in database",
+        ));
+    }
+    let t = madoguchi_kernel::tenants::insert_tenant(db, &code, title.trim(), Some(by.tenant_id))
+        .await?;
+    let mut tx = db.write.begin().await?;
+    bump(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(t.id)
+}
+
+/// Renames an organisation (`organization_patch`): its own administrator, or the prefecture's for one of
+/// its municipalities.
+pub async fn rename_organization(
+    db: &Db,
+    by: OrgManager,
+    org: &Org,
+    title: &str,
+) -> Result<(), OdError> {
+    let allowed =
+        org.tenant_id == by.tenant_id || (by.is_prefecture && org.parent_id == Some(by.tenant_id));
+    if !allowed {
+        return Err(OdError::Forbidden(format!(
+            "User not authorized to edit organization {}",
+            org.code
+        )));
+    }
+    check_title(title, "")?;
+    madoguchi_kernel::tenants::rename_tenant(db, org.tenant_id, title.trim()).await?;
+    let mut tx = db.write.begin().await?;
+    bump(&mut tx, None).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// An API token as listed to its owner.
@@ -997,6 +1412,8 @@ pub struct TokenOwner {
     pub tenant_id: i64,
     /// Whether the staff role may write (not a viewer).
     pub can_write: bool,
+    /// Whether the staff member is an administrator of the tenant.
+    pub is_admin: bool,
 }
 
 /// Resolves a raw API token.
@@ -1014,6 +1431,7 @@ pub async fn token_owner(db: &Db, token: &str) -> Result<Option<TokenOwner>, sql
         staff_id: r.try_get("staff_id")?,
         tenant_id: r.try_get("tenant_id")?,
         can_write: role == "admin" || role == "editor",
+        is_admin: role == "admin",
     }))
 }
 

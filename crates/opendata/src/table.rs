@@ -9,6 +9,7 @@ use crate::ckan::CkanError;
 use crate::index::{Catalog, Doc};
 use crate::store::Resource;
 use madoguchi_japanese::search::search_key;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -99,7 +100,9 @@ pub fn points(t: &Table) -> Vec<(f64, f64, String)> {
 }
 
 /// `datastore_search`: `resource_id`, `filters` (JSON object column → value or list), `q` (text in any
-/// column), `sort` (`列 asc, 列 desc`), `limit` (default 100, at most 32000), `offset`, `fields`.
+/// column), `sort` (`列 asc, 列 desc`, or a JSON list of those, as ckanapi sends it), `limit` (default 100,
+/// capped at 32000 as CKAN's `rows_max`), `offset`, `fields` (comma-separated or a JSON list). The answer
+/// echoes `filters`, `q` and `sort`, and `_links.next` keeps them.
 pub async fn datastore_search(
     state: &OdState,
     cat: &Catalog,
@@ -143,9 +146,18 @@ pub async fn datastore_search(
         conds.push((i, vals));
     }
     let q = get("q").map(|q| search_key(&q)).filter(|q| !q.is_empty());
+    let q_text = get("q").unwrap_or_default();
+    let sort_parts = names(p.get("sort"));
     let mut sort: Vec<(usize, bool)> = Vec::new();
-    if let Some(s) = get("sort") {
-        for part in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+    if sort_parts.len() > 20 {
+        return Err(bad("sort", "並べ替えの列は20列までです"));
+    }
+    {
+        for part in sort_parts
+            .iter()
+            .map(|x| x.trim())
+            .filter(|x| !x.is_empty())
+        {
             let (name, dir) = match part.rsplit_once(' ') {
                 Some((n, d)) if d.eq_ignore_ascii_case("desc") || d.eq_ignore_ascii_case("asc") => {
                     (n.trim().trim_matches('"'), d)
@@ -156,22 +168,24 @@ pub async fn datastore_search(
             sort.push((i, dir.eq_ignore_ascii_case("desc")));
         }
     }
+    // Parsed as u64 then capped, so a billion-row `limit` is bounded before any work (CKAN's rows_max).
     let limit = get("limit")
-        .map_or(Ok(100), |v| v.parse::<usize>())
-        .map_err(|_| bad("limit", "整数で指定してください"))?
-        .min(32000);
+        .map_or(Ok(100), |v| v.trim().parse::<u64>())
+        .map_err(|_| bad("limit", "0以上の整数で指定してください"))?
+        .min(MAX_LIMIT as u64) as usize;
     let offset = get("offset")
-        .map_or(Ok(0), |v| v.parse::<usize>())
-        .map_err(|_| bad("offset", "整数で指定してください"))?;
-    let fields: Vec<usize> = match get("fields") {
-        Some(f) => f
-            .split(',')
+        .map_or(Ok(0), |v| v.trim().parse::<usize>())
+        .map_err(|_| bad("offset", "0以上の整数で指定してください"))?;
+    let field_names = names(p.get("fields"));
+    let fields: Vec<usize> = match field_names.is_empty() {
+        false => field_names
+            .iter()
             .map(|n| {
                 col(n.trim())
                     .ok_or_else(|| bad("fields", &format!("列「{}」はありません", n.trim())))
             })
             .collect::<Result<_, _>>()?,
-        None => (0..table.columns.len()).collect(),
+        true => (0..table.columns.len()).collect(),
     };
     let mut hits: Vec<(usize, &Vec<String>)> = table
         .rows
@@ -233,7 +247,25 @@ pub async fn datastore_search(
             .iter()
             .map(|i| json!({"id": table.columns[*i], "type": "text"})),
     );
-    Ok(json!({
+    // The links repeat the query (filters, q, sort, fields) so that following `next` pages the same rows.
+    let enc = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
+    let mut query = format!("resource_id={}&limit={limit}", enc(&rid));
+    if !filters.is_empty() {
+        query.push_str(&format!(
+            "&filters={}",
+            enc(&Value::Object(filters.clone()).to_string())
+        ));
+    }
+    if !q_text.is_empty() {
+        query.push_str(&format!("&q={}", enc(&q_text)));
+    }
+    if !sort_parts.is_empty() {
+        query.push_str(&format!("&sort={}", enc(&sort_parts.join(", "))));
+    }
+    if !field_names.is_empty() {
+        query.push_str(&format!("&fields={}", enc(&field_names.join(","))));
+    }
+    let mut out = json!({
         "resource_id": rid,
         "fields": fields_out,
         "records": records,
@@ -241,10 +273,48 @@ pub async fn datastore_search(
         "limit": limit,
         "offset": offset,
         "_links": {
-            "start": format!("/api/3/action/datastore_search?resource_id={rid}&limit={limit}"),
-            "next": format!("/api/3/action/datastore_search?resource_id={rid}&limit={limit}&offset={}", offset + limit),
+            "start": format!("/api/3/action/datastore_search?{query}"),
+            "next": format!("/api/3/action/datastore_search?{query}&offset={}", offset + limit),
         },
-    }))
+    });
+    if !filters.is_empty() {
+        out["filters"] = Value::Object(filters);
+    }
+    if !q_text.is_empty() {
+        out["q"] = json!(q_text);
+    }
+    if !sort_parts.is_empty() {
+        out["sort"] = json!(sort_parts.join(", "));
+    }
+    Ok(out)
+}
+
+/// The most rows one `datastore_search` answers (CKAN's `ckan.datastore.search.rows_max` default).
+pub const MAX_LIMIT: usize = 32000;
+
+/// Column names given as a JSON list (how ckanapi sends `fields` and `sort`), a JSON list in a string, or
+/// a comma-separated string.
+fn names(v: Option<&Value>) -> Vec<String> {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    match v {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a.iter().map(text).collect(),
+        Some(Value::String(s)) if s.trim_start().starts_with('[') => {
+            match serde_json::from_str::<Vec<Value>>(s) {
+                Ok(a) => a.iter().map(text).collect(),
+                Err(_) => vec![s.clone()],
+            }
+        }
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        Some(v) => vec![text(v)],
+    }
 }
 
 fn value_text(v: &Value) -> String {

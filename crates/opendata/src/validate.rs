@@ -252,8 +252,9 @@ pub fn validate_text(text: &str, layout: &Layout) -> Report {
                 ),
             );
         }
-        let mut lat: Option<(f64, &str)> = None;
-        let mut lon: Option<(f64, &str)> = None;
+        // Which of 緯度/経度 the row fills in (valid or not: a bad value is reported on its own).
+        let mut lat: Option<&str> = None;
+        let mut lon: Option<&str> = None;
         for (i, value) in rec.iter().enumerate() {
             let column = header.get(i).unwrap_or("");
             let spec = mapping.get(i).and_then(|m| m.map(|e| &expected[e]));
@@ -272,16 +273,15 @@ pub fn validate_text(text: &str, layout: &Layout) -> Report {
                 }
                 continue;
             }
-            if let Some(n) = check_typed(&mut report, row, column, spec.kind, v) {
-                match spec.kind {
-                    ColumnType::Latitude => lat = Some((n, column)),
-                    ColumnType::Longitude => lon = Some((n, column)),
-                    _ => {}
-                }
+            match spec.kind {
+                ColumnType::Latitude => lat = Some(column),
+                ColumnType::Longitude => lon = Some(column),
+                _ => {}
             }
+            check_typed(&mut report, row, column, spec.kind, v);
         }
         match (lat, lon) {
-            (Some((_, c)), None) | (None, Some((_, c))) => report.push(
+            (Some(c), None) | (None, Some(c)) => report.push(
                 Some(row),
                 Some(c),
                 Severity::Warning,
@@ -367,10 +367,17 @@ fn check_header(
             ),
         }
     }
+    // A file with one 住所 column (the layout before the address was split) lacks the split columns by
+    // design; only a file that has some of them is told about the others.
+    let single_address = !expected
+        .iter()
+        .enumerate()
+        .any(|(e, spec)| spec.address_part && mapping.contains(&Some(e)));
     let mut last = None;
     let mut ordered = true;
     for (e, spec) in expected.iter().enumerate() {
         match mapping.iter().position(|m| *m == Some(e)) {
+            None if spec.address_part && single_address => {}
             None if spec.required => report.push(
                 Some(row),
                 Some(&spec.name),
@@ -528,6 +535,13 @@ fn check_typed(
                 Severity::Warning,
                 format!("時刻「{v}」は2桁の hh:mm で記入してください（例: 09:00）"),
             ),
+            Err(()) if time(&half_width(v)).is_ok() => err(
+                Severity::Error,
+                format!(
+                    "時刻「{v}」に全角の数字か「：」が使われています。半角の hh:mm で記入してください（例: {}）",
+                    half_width(v)
+                ),
+            ),
             Err(()) => err(
                 Severity::Error,
                 format!("「{v}」は時刻として読めません。hh:mm で記入してください（例: 09:00）"),
@@ -634,6 +648,17 @@ fn number(v: &str) -> Result<f64, String> {
     }
 }
 
+/// Full-width digits and colon made half-width (０８：３０ → 08:30), to say what a cell was meant to be.
+fn half_width(v: &str) -> String {
+    v.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '：' => ':',
+            c => c,
+        })
+        .collect()
+}
+
 /// `Ok(true)` for hh:mm, `Ok(false)` for h:mm, `Err` otherwise.
 fn time(v: &str) -> Result<bool, ()> {
     let (h, m) = v.split_once(':').ok_or(())?;
@@ -696,6 +721,99 @@ mod tests {
         let r = validate_text(&text, &aed);
         assert_eq!(r.variant, Some(Variant::Official));
         assert_eq!(r.problems, vec![], "{}", r.to_text());
+    }
+
+    #[test]
+    fn a_row_with_both_coordinates_is_not_asked_for_both() {
+        // Row 4: both filled in, one out of range — that one is reported, not "fill in both".
+        let out_of_range = GOOD.replace("133.5311", "163.5311");
+        let only_lat = GOOD.replace(",133.5311,", ",,");
+        let r = validate_text(
+            &aed_old(&[GOOD, GOOD, &out_of_range, &only_lat]),
+            &find("aed").unwrap(),
+        );
+        let both: Vec<_> = r
+            .problems
+            .iter()
+            .filter(|p| p.message.contains("両方"))
+            .map(|p| p.row)
+            .collect();
+        assert_eq!(both, vec![Some(5)], "{}", r.to_text());
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.row == Some(4) && p.message.contains("範囲外")),
+            "{}",
+            r.to_text()
+        );
+    }
+
+    #[test]
+    fn full_width_times_are_reported_as_full_width() {
+        let row = GOOD.replace("08:30", "０８：３０");
+        let r = validate_text(&aed_old(&[&row]), &find("aed").unwrap());
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.column.as_deref() == Some("開始時間"))
+            .expect("a problem in 開始時間");
+        assert!(
+            p.message.contains("全角") && p.message.contains("08:30"),
+            "{}",
+            p.message
+        );
+        assert_eq!(half_width("０８：３０"), "08:30");
+    }
+
+    #[test]
+    fn the_single_address_column_layout_has_no_address_warnings() {
+        let aed = find("aed").unwrap();
+        // The 正式版 header, with one 住所 and 方書 where the split address columns would be.
+        let mut header: Vec<String> = Vec::new();
+        for h in aed.header(Variant::Official) {
+            match h.as_str() {
+                "所在地_全国地方公共団体コード"
+                | "町字ID"
+                | "所在地_都道府県"
+                | "所在地_市区町村"
+                | "所在地_町字"
+                | "所在地_番地以下" => {}
+                "所在地_連結表記" => header.push("住所".into()),
+                "建物名等(方書)" => header.push("方書".into()),
+                h => header.push(h.into()),
+            }
+        }
+        let mut row = vec![""; header.len()];
+        for (col, v) in [
+            ("全国地方公共団体コード", "392014"),
+            ("ID", "392014-aed-0001"),
+            ("名称", "高知市役所"),
+            ("名称_カナ", "コウチシヤクショ"),
+            ("住所", "高知県高知市本町5-1-45"),
+            ("設置位置", "1階"),
+            ("緯度", "33.5597"),
+            ("経度", "133.5311"),
+        ] {
+            row[header.iter().position(|h| h == col).unwrap()] = v;
+        }
+        let text = format!("{}\n{}\n", header.join(","), row.join(","));
+        let r = validate_text(&text, &aed);
+        assert_eq!(r.variant, Some(Variant::Official));
+        assert_eq!(r.problems, vec![], "{}", r.to_text());
+        // A file that has some of the split columns is still told about the missing ones.
+        let partial = text
+            .replacen("住所,", "所在地_連結表記,所在地_都道府県,", 1)
+            .replacen(
+                "高知県高知市本町5-1-45,",
+                "高知県高知市本町5-1-45,高知県,",
+                1,
+            );
+        let r = validate_text(&partial, &aed);
+        assert!(
+            r.problems.iter().any(|p| p.message.contains("所在地_町字")),
+            "{}",
+            r.to_text()
+        );
     }
 
     #[test]

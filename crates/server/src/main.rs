@@ -196,16 +196,29 @@ fn opendata(command: OpendataCommand) -> anyhow::Result<()> {
             };
             let bytes = std::fs::read(&file)?;
             let (report, _) = validate::validate_bytes(&bytes, &layout);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+            let text = if json {
+                format!("{}\n", serde_json::to_string_pretty(&report)?)
             } else {
-                print!("{}", report.to_text());
-            }
+                report.to_text()
+            };
+            // `println!` panics when the reader has gone (`--json | head`); a closed pipe just ends the
+            // output, and the exit code still says whether the file can be published.
+            write_stdout(&text)?;
             if !report.publishable() {
                 std::process::exit(1);
             }
             Ok(())
         }
+    }
+}
+
+/// Writes to stdout; a reader that closed the pipe early is not an error.
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
     }
 }
 

@@ -30,7 +30,8 @@ pkg = ck.action.package_create(
 assert pkg["organization"]["name"] == "392014", pkg
 with open(csv_path, "rb") as f:
     res = ck.action.resource_create(package_id=pkg["id"], name="AED一覧", format="CSV", upload=f)
-assert res["character_encoding"] == "Shift_JIS", res
+# One resource: the UTF-8 copy, with the Shift_JIS original linked.
+assert res["character_encoding"] == "UTF-8" and res["original_character_encoding"] == "Shift_JIS", res
 
 # Errors come back as ckanapi's exception classes.
 try:
@@ -73,7 +74,8 @@ back = dumped["ckanapi-aed"]
 assert back["title"] == pkg["title"] and back["notes"] == pkg["notes"]
 assert {t["name"] for t in back["tags"]} == {"防災", "自治体標準ODS", "AED設置箇所"}, back["tags"]
 assert {"key": "更新頻度", "value": "随時"} in back["extras"]
-assert [r["character_encoding"] for r in back["resources"]] == ["Shift_JIS", "UTF-8"]
+assert [r["character_encoding"] for r in back["resources"]] == ["UTF-8"], back["resources"]
+assert "/download/" in back["resources"][0]["original_url"], back["resources"]
 
 # `ckanapi search datasets` pages package_search until an empty page.
 out = subprocess.run(

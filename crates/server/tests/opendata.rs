@@ -85,6 +85,8 @@ both!(
     public_pages_preview_map_download_and_dcat,
     prefecture_dashboard_counts_standard_datasets,
     ckanapi_client_round_trip,
+    ckanapi_drives_every_write_action,
+    dcat_documents_conform_to_dcat_ap_3,
 );
 
 async fn ckan_envelopes_and_error_shapes_match_ckan(app: &TestApp) {
@@ -326,8 +328,12 @@ async fn write_actions_need_a_token_of_the_owning_organisation(app: &TestApp) {
     )
     .await;
     assert_eq!(s, 200);
-    let (s, _) = get_action(app, "package_show?id=private-one").await;
-    assert_eq!(s, 404);
+    // CKAN answers 403 (not 404) to a private dataset of another organisation.
+    let (s, v) = get_action(app, "package_show?id=private-one").await;
+    assert_eq!(
+        (s, v["error"]["__type"].as_str()),
+        (403, Some("Authorization Error"))
+    );
     let r = app
         .client
         .get(app.url("/api/3/action/package_show?id=private-one"))
@@ -456,21 +462,23 @@ async fn standard_dataset_uploads_are_validated_and_cp932_gets_a_utf8_copy(app: 
         "nothing stored: {files:?}"
     );
 
-    // A CP932 file is kept as the original and a UTF-8 copy is published beside it.
+    // A CP932 file is ONE resource: its UTF-8 copy as `url`, the original kept and linked.
     let good = aed_csv(&[AED_ROW, AED_ROW2]);
     let cp932 = madoguchi_japanese::encoding::encode_cp932(&good).unwrap();
     let (s, v) = upload(app, &token, "aed", "AED一覧.csv", cp932.clone()).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["result"]["character_encoding"], "Shift_JIS");
+    assert_eq!(v["result"]["character_encoding"], "UTF-8");
+    assert_eq!(v["result"]["original_character_encoding"], "Shift_JIS");
     let (_, v) = get_action(app, "package_show?id=aed").await;
     let res = v["result"]["resources"].as_array().unwrap();
-    assert_eq!(res.len(), 2);
-    assert_eq!(res[1]["character_encoding"], "UTF-8");
-    assert_eq!(res[1]["original_resource_id"], res[0]["id"]);
+    assert_eq!(res.len(), 1, "{res:?}");
+    assert_eq!(res[0]["character_encoding"], "UTF-8");
+    assert_eq!(res[0]["name"], "AED一覧", "the name given, not renamed");
+    let original_id = res[0]["original_resource_id"].as_str().unwrap();
     let copy = app
         .client
         .get(
-            res[1]["url"]
+            res[0]["url"]
                 .as_str()
                 .unwrap()
                 .replace("http://127.0.0.1:8080", &app.addr),
@@ -482,7 +490,7 @@ async fn standard_dataset_uploads_are_validated_and_cp932_gets_a_utf8_copy(app: 
     let orig = app
         .client
         .get(
-            res[0]["url"]
+            res[0]["original_url"]
                 .as_str()
                 .unwrap()
                 .replace("http://127.0.0.1:8080", &app.addr),
@@ -496,11 +504,8 @@ async fn standard_dataset_uploads_are_validated_and_cp932_gets_a_utf8_copy(app: 
         "the original is kept byte for byte"
     );
 
-    // The datastore-like query API: filters, q, sort, paging, on either copy.
-    for rid in [
-        res[0]["id"].as_str().unwrap(),
-        res[1]["id"].as_str().unwrap(),
-    ] {
+    // The datastore-like query API: filters, q, sort, paging, on the resource or its original.
+    for rid in [res[0]["id"].as_str().unwrap(), original_id] {
         let (s, v) = action(
             app,
             "datastore_search",
@@ -512,7 +517,7 @@ async fn standard_dataset_uploads_are_validated_and_cp932_gets_a_utf8_copy(app: 
         assert_eq!(v["result"]["total"], 1);
         assert_eq!(v["result"]["records"][0]["名称"], "高知市役所");
     }
-    let rid = res[1]["id"].as_str().unwrap();
+    let rid = res[0]["id"].as_str().unwrap();
     let (_, v) = get_action(
         app,
         &format!("datastore_search?resource_id={rid}&sort=%E7%B5%8C%E5%BA%A6%20desc&limit=1"),
@@ -907,10 +912,7 @@ async fn public_pages_preview_map_download_and_dcat(app: &TestApp) {
         .get_text("/opendata/dataset/kochi-pref-public-facility")
         .await;
     assert_eq!(s, 200);
-    assert!(
-        html.contains("Shift_JIS 原本") && html.contains("（UTF-8）"),
-        "{html}"
-    );
+    assert!(html.contains("原本（Shift_JIS）"), "{html}");
     assert!(html.contains("rel=\"alternate\" type=\"text/turtle\""));
     // The Shift_JIS original previews without mojibake.
     let (_, v) = get_action(app, "package_show?id=kochi-pref-public-facility").await;
@@ -1033,60 +1035,230 @@ async fn prefecture_dashboard_counts_standard_datasets(app: &TestApp) {
     assert!(text.contains("オープンデータの取組団体数,3"));
 }
 
-/// The real `ckanapi` client (PyPI), installed by `scripts/test` into a venv. Without it, the test says so
-/// and stops, unless `MADOGUCHI_REQUIRE_CKANAPI=1` (set by `scripts/test`) makes its absence a failure.
-async fn ckanapi_client_round_trip(app: &TestApp) {
+/// The venv python with the real `ckanapi` client (PyPI), installed by `scripts/ckanapi-setup`. Without it,
+/// the test says so and stops, unless `MADOGUCHI_REQUIRE_CKANAPI=1` (set by `scripts/test`) makes its
+/// absence a failure.
+fn ckanapi_python() -> Option<String> {
     let python = std::env::var("MADOGUCHI_CKANAPI_PYTHON").unwrap_or_else(|_| {
         format!(
             "{}/.cache/madoguchi-ckanapi/bin/python",
             std::env::var("HOME").unwrap_or_default()
         )
     });
-    if !std::path::Path::new(&python).exists() {
-        assert!(
-            std::env::var("MADOGUCHI_REQUIRE_CKANAPI").is_err(),
-            "ckanapi venv missing at {python}: run scripts/test (or scripts/ckanapi-setup)"
-        );
-        eprintln!(
-            "ckanapi is not installed ({python}); run scripts/ckanapi-setup to include this test"
-        );
-        return;
+    if std::path::Path::new(&python).exists() {
+        return Some(python);
     }
-    seed(app).await;
-    let token = token_for(app, "kochi-city-admin").await;
+    assert!(
+        std::env::var("MADOGUCHI_REQUIRE_CKANAPI").is_err(),
+        "ckanapi venv missing at {python}: run scripts/test (or scripts/ckanapi-setup)"
+    );
+    eprintln!(
+        "ckanapi is not installed ({python}); run scripts/ckanapi-setup to include this test"
+    );
+    None
+}
+
+/// Runs one of the ckanapi scripts beside this file; returns its stdout after asserting it succeeded.
+async fn run_ckanapi(python: &str, script: &str, args: &[&str]) -> String {
+    let script = format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR"));
+    // ckanapi's dump starts worker processes by the name `ckanapi`, so the venv's bin goes first on PATH.
+    let bin = std::path::Path::new(python)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    let out = tokio::process::Command::new(python)
+        .env("PATH", path)
+        .arg(&script)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed\n{stdout}\n{stderr}");
+    stdout
+}
+
+/// The CP932 AED sample file the ckanapi scripts upload.
+fn cp932_aed_file(app: &TestApp) -> String {
     let csv = app.data_dir.join("aed-upload.csv");
     std::fs::write(
         &csv,
         madoguchi_japanese::encoding::encode_cp932(&aed_csv(&[AED_ROW, AED_ROW2])).unwrap(),
     )
     .unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ckanapi_roundtrip.py");
-    // ckanapi's dump starts worker processes by the name `ckanapi`, so the venv's bin goes first on PATH.
-    let bin = std::path::Path::new(&python)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    csv.display().to_string()
+}
+
+async fn ckanapi_client_round_trip(app: &TestApp) {
+    let Some(python) = ckanapi_python() else {
+        return;
+    };
+    seed(app).await;
+    let token = token_for(app, "kochi-city-admin").await;
+    let csv = cp932_aed_file(app);
+    let dump = app.data_dir.join("dump.jsonl").display().to_string();
+    let stdout = run_ckanapi(
+        &python,
+        "ckanapi_roundtrip.py",
+        &[&app.addr, &token, &csv, &dump],
+    )
+    .await;
+    assert!(stdout.contains("ckanapi round trip ok"), "{stdout}");
+    // What the client created is in the database: the Shift_JIS original and its UTF-8 copy, one resource.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM od_resources r JOIN od_datasets d ON d.id = r.dataset_id WHERE d.name = 'ckanapi-aed'").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM od_resources r JOIN od_datasets d ON d.id = r.dataset_id WHERE d.name = 'ckanapi-aed' AND r.original_id IS NOT NULL").await, 1);
+}
+
+/// Every CKAN write action through the real ckanapi client: package_update/patch replacing resources,
+/// resource_update/patch, package_revise, package_resource_reorder, group_create, organization_create/patch,
+/// member_create, deleted and private datasets, datastore_search's lists and links, the Shift_JIS upload as
+/// one resource, and the refusals (anonymous, another organisation, a read-only token, `javascript:` links,
+/// a billion-row limit).
+async fn ckanapi_drives_every_write_action(app: &TestApp) {
+    let Some(python) = ckanapi_python() else {
+        return;
+    };
+    seed(app).await;
+    let city = token_for(app, "kochi-city-admin").await;
+    let pref = token_for(app, "pref-admin").await;
+    // A viewer cannot make a token on the page; a token of a viewer (e.g. one demoted since) reads only.
+    let viewer: (i64, i64) = {
+        use sqlx::Row;
+        let r = sqlx::query("SELECT id, tenant_id FROM staff WHERE login = 'pref-viewer'")
+            .fetch_one(&app.ctx.db.read)
+            .await
+            .unwrap();
+        (r.try_get("id").unwrap(), r.try_get("tenant_id").unwrap())
+    };
+    let readonly =
+        madoguchi_opendata::store::create_token(&app.ctx.db, viewer.1, viewer.0, "閲覧のみ")
+            .await
+            .unwrap();
+    let csv = cp932_aed_file(app);
+    let stdout = run_ckanapi(
+        &python,
+        "ckanapi_writes.py",
+        &[&app.addr, &city, &pref, &readonly, &csv],
+    )
+    .await;
+    assert!(stdout.contains("ckanapi writes ok"), "{stdout}");
+    // The refused calls left nothing behind: one new organisation, one new group, the writes-test dataset
+    // with its three links, and no dataset made by anyone but 高知市.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM tenants WHERE code = '392022'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM od_groups WHERE name = 'writes-group'")
+            .await,
+        1
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM od_resources r JOIN od_datasets d ON d.id = r.dataset_id WHERE d.name = 'writes-test' AND r.state = 'active'").await, 3);
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM od_datasets WHERE name = 'writes-private' AND state = 'deleted'"
+        )
+        .await,
+        1
+    );
+}
+
+/// `/catalog.ttl`, `/catalog.jsonld` and every dataset's `.ttl` and `.jsonld` conform to the DCAT-AP 3.0.1
+/// shapes (validated with PyPI pyshacl, `scripts/pyshacl-setup`), carry 地方公共団体コード, 推奨データセット名
+/// and 更新頻度, and their publisher and conformsTo IRIs are pages of the site.
+async fn dcat_documents_conform_to_dcat_ap_3(app: &TestApp) {
+    let python = std::env::var("MADOGUCHI_PYSHACL_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/madoguchi-pyshacl/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    if !std::path::Path::new(&python).exists() {
+        assert!(
+            std::env::var("MADOGUCHI_REQUIRE_PYSHACL").is_err(),
+            "pyshacl venv missing at {python}: run scripts/pyshacl-setup"
+        );
+        eprintln!(
+            "pyshacl is not installed ({python}); run scripts/pyshacl-setup to include this test"
+        );
+        return;
+    }
+    seed(app).await;
+    let token = token_for(app, "kochi-city-admin").await;
+    // A dataset with every optional field, a link without a name and a format without a vocabulary entry.
+    let (s, v) = action(
+        app,
+        "package_create",
+        Some(&token),
+        json!({
+            "name": "dcat-full", "title": "DCAT 確認用", "owner_org": "392014", "notes": "",
+            "maintainer": "高知市 デジタル推進課",
+            "extras": [{"key": "standard_dataset", "value": "aed"}, {"key": "更新頻度", "value": "毎月"}],
+            "resources": [
+                {"url": "https://example.jp/aed.csv", "format": "csv"},
+                {"url": "https://example.jp/aed.bin", "name": "独自形式", "format": "XYZ"}
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, list) = get_action(app, "package_list").await;
+    let dir = app.data_dir.join("dcat");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut paths: Vec<String> = vec!["/catalog.ttl".into(), "/catalog.jsonld".into()];
+    for name in list["result"].as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        paths.push(format!("/opendata/dataset/{name}.ttl"));
+        paths.push(format!("/opendata/dataset/{name}.jsonld"));
+    }
+    assert!(paths.len() > 10, "{paths:?}");
+    for (i, path) in paths.iter().enumerate() {
+        let (status, body) = app.get_text(path).await;
+        assert_eq!(status, 200, "{path}");
+        let ext = if path.ends_with(".ttl") {
+            "ttl"
+        } else {
+            "jsonld"
+        };
+        let file = dir.join(format!("{i}.{ext}"));
+        std::fs::write(&file, body).unwrap();
+        files.push(file.display().to_string());
+    }
+    let (_, ttl) = app.get_text("/opendata/dataset/dcat-full.ttl").await;
+    for needle in [
+        "Z\"^^xsd:dateTime",
+        "<http://publications.europa.eu/resource/authority/file-type/CSV>",
+        "<https://www.iana.org/assignments/media-types/text/csv>",
+        "<http://publications.europa.eu/resource/authority/frequency/MONTHLY>",
+        "a vcard:Kind, vcard:Organization",
+    ] {
+        assert!(ttl.contains(needle), "{needle} missing in\n{ttl}");
+    }
+    let (_, ttl) = app.get_text("/opendata/dataset/kochi-city-aed.ttl").await;
+    assert!(ttl.contains("\"^^xsd:nonNegativeInteger"), "{ttl}");
+    let shapes = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dcat-ap-3.0.1");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dcat_validate.py");
     let out = tokio::process::Command::new(&python)
-        .env("PATH", path)
         .arg(script)
+        .arg(shapes)
+        .arg("http://127.0.0.1:8080")
         .arg(&app.addr)
-        .arg(&token)
-        .arg(&csv)
-        .arg(app.data_dir.join("dump.jsonl"))
+        .args(&files)
         .output()
         .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "ckanapi round trip failed\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("ckanapi round trip ok"), "{stdout}");
-    // What the client created is in the database, with both resources.
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM od_resources r JOIN od_datasets d ON d.id = r.dataset_id WHERE d.name = 'ckanapi-aed'").await, 2);
+    assert!(out.status.success(), "pyshacl: {stdout}\n{stderr}");
+    assert!(stdout.contains("dcat-ap conformance ok"), "{stdout}");
+    // An unknown organisation or standard is not a page.
+    assert_eq!(app.get_text("/opendata/organization/999999").await.0, 404);
+    assert_eq!(app.get_text("/opendata/standards/nope").await.0, 404);
 }
 
 /// `madoguchi opendata validate FILE --layout aed` prints the report and exits non-zero on errors only.
@@ -1143,5 +1315,34 @@ fn the_validate_command_reports_and_sets_the_exit_code() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("レイアウト「nope」はありません"));
+
+    // `--json | head`: the reader closes the pipe after the first bytes of a report far larger than the
+    // pipe's buffer; the command ends with its exit code instead of a panic.
+    let rows: Vec<String> = (0..3000)
+        .map(|i| AED_ROW2.replace(",無,", &format!(",なし{i},")))
+        .collect();
+    let many = dir.join("many.csv");
+    std::fs::write(
+        &many,
+        aed_csv(&rows.iter().map(String::as_str).collect::<Vec<_>>()),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(bin)
+        .args(["opendata", "validate", "--json"])
+        .arg(&many)
+        .args(["--layout", "aed"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(String::from_utf8_lossy(&first).starts_with('{'));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
