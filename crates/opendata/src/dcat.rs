@@ -1,6 +1,6 @@
 //! DCAT documents (as ckanext-dcat publishes them): the catalog, paged with Hydra, and each dataset, as
 //! JSON-LD and Turtle, conforming to DCAT-AP 3.0.1 (checked with the SEMIC shapes and pyshacl in the test
-//! suite; ADR 0026). Controlled values are IRIs of the vocabularies DCAT-AP names: IANA media types, the EU
+//! suite; ADR 0029). Controlled values are IRIs of the vocabularies DCAT-AP names: IANA media types, the EU
 //! file-type, language and frequency authority tables. The Japanese fields the government's catalog expects
 //! are carried as: 地方公共団体コード → `dct:spatial` (a `dct:Location` with that `dct:identifier`) and the
 //! publisher's `dct:identifier`; 推奨データセット名 → `dct:conformsTo` (a `dct:Standard`, its title);

@@ -3,7 +3,7 @@
 //! A CSV of a standard dataset is validated against its layout first: errors refuse the upload (nothing is
 //! stored), warnings are allowed. A CP932 (Shift_JIS) file is kept as the original and published as ONE
 //! resource whose file is a UTF-8 copy, linking the original (`original_url` in the API, a link on the
-//! resource page; ADR 0025), so that data users and programs get UTF-8 while nothing of the original is lost.
+//! resource page; ADR 0028), so that data users and programs get UTF-8 while nothing of the original is lost.
 
 use crate::index::Doc;
 use crate::store::{self, OdError, ResourceInput};
