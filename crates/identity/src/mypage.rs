@@ -275,9 +275,9 @@ async fn render_application(
                 ),
             };
             // Japanese pages keep one text, as they always had; others mark what people wrote as Japanese.
-            let (text, body, after) = if ja {
-                (format!("{text}{body}{after}"), String::new(), "")
-            } else if body.is_empty() || t.event_notes.iter().any(|(_, n)| *n == body) {
+            // A body that is empty or one of the notes the service writes itself is joined to the text too.
+            let one_text = ja || body.is_empty() || t.event_notes.iter().any(|(_, n)| *n == body);
+            let (text, body, after) = if one_text {
                 (format!("{text}{body}{after}"), String::new(), "")
             } else {
                 (text, body, after)

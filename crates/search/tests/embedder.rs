@@ -192,7 +192,7 @@ fn vectors_attach_all_or_nothing() {
     assert!(!index.attach_vectors(|id| (id != 3).then_some(v.as_slice())));
     assert!(!index.has_vectors());
     // Lengths that differ: none attached.
-    let short = vec![0.1f32; 4];
+    let short = [0.1f32; 4];
     assert!(!index.attach_vectors(|id| Some(if id == 2 { &short[..] } else { &v[..] })));
     assert!(!index.has_vectors());
     assert!(index.attach_vectors(|_| Some(v.as_slice())));
