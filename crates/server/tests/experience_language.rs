@@ -430,7 +430,8 @@ async fn sign_in_my_page_and_the_faq_follow_the_chosen_language(app: &TestApp) {
         .await
         .unwrap();
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["error"]["message"], "Enter your question.");
+    // The API names the parameter, in the chosen language.
+    assert_eq!(body["error"]["message"], "q（Question）: Enter your question.");
 
     // Back to Japanese: every page as before.
     b.client
