@@ -431,7 +431,10 @@ async fn sign_in_my_page_and_the_faq_follow_the_chosen_language(app: &TestApp) {
         .unwrap();
     let body: Value = r.json().await.unwrap();
     // The API names the parameter, in the chosen language.
-    assert_eq!(body["error"]["message"], "q（Question）: Enter your question.");
+    assert_eq!(
+        body["error"]["message"],
+        "q（Question）: Enter your question."
+    );
 
     // Back to Japanese: every page as before.
     b.client
