@@ -49,16 +49,20 @@ pub async fn submit(
                 .eq_ignore_ascii_case("application/json")
         });
     if !json_type {
-        return Err(AppError::BadRequest(
-            "Content-Type は application/json にしてください。".into(),
-        )
+        // Before the body is read, the language is the request's (`?lang=`); after, the body's `lang`.
+        return Err(AppError::BadRequest(madoguchi_kernel::web::in_request_lang(
+            "Content-Type は application/json にしてください。",
+            "Send the body with Content-Type: application/json.",
+            "Content-Type は application/json に して ください。",
+        ))
         .into());
     }
     let body: ApiSubmission = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "JSONとして読めないか、形式が違います（{}行{}列）。{{\"answers\": {{…}}}} の形で送ってください。",
-            e.line(),
-            e.column()
+        let (line, column) = (e.line(), e.column());
+        AppError::BadRequest(madoguchi_kernel::web::in_request_lang(
+            &format!("JSONとして読めないか、形式が違います（{line}行{column}列）。{{\"answers\": {{…}}}} の形で送ってください。"),
+            &format!("The body is not JSON or not in the expected shape (line {line}, column {column}). Send {{\"answers\": {{…}}}}."),
+            &format!("JSON として よめません（{line}ぎょう {column}れつ）。{{\"answers\": {{…}}}} の かたちで おくって ください。"),
         ))
     })?;
     let raw = RawInput::from_answers_json(&body.answers).map_err(|e| AppError::TooLarge(e.0))?;
@@ -86,7 +90,7 @@ pub async fn submit(
                 return Ok((StatusCode::CREATED, body).into_response());
             }
             SubmitOutcome::Full => {
-                let message = "定員に達したため受け付けられませんでした。";
+                let message = api_words(lang).full;
                 return Err(AppError::Conflict(message.into()).into());
             }
             SubmitOutcome::Refused(Refusal::Invalid(errors)) => {
@@ -94,25 +98,55 @@ pub async fn submit(
                     .iter()
                     .map(|e| json!({"field": e.field, "message": e.message}))
                     .collect();
-                let body = json!({"error": {"code": "validation", "message": "入力内容に誤りがあります。", "fields": fields}});
+                let message = Refusal::Invalid(Vec::new()).message_in(lang);
+                let body =
+                    json!({"error": {"code": "validation", "message": message, "fields": fields}});
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
             }
             SubmitOutcome::Refused(Refusal::Closed(reason)) => {
-                return Err(AppError::Conflict(reason.text(Lang::Ja)).into());
+                return Err(AppError::Conflict(reason.text(lang)).into());
             }
             SubmitOutcome::Refused(Refusal::SignInRequired(reason)) => {
-                let reason = reason.text(Lang::Ja);
-                let body = json!({"error": {"code": "sign_in_required", "message": format!("{reason}この手続きはAPIからは申請できません。")}});
+                let reason = reason.text(lang);
+                let not_here = api_words(lang).not_by_api;
+                let body = json!({"error": {"code": "sign_in_required", "message": format!("{reason}{not_here}")}});
                 return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
             }
             SubmitOutcome::Refused(r @ Refusal::FilesNotAccepted) => {
-                return Err(AppError::BadRequest(r.message()).into());
+                return Err(AppError::BadRequest(r.message_in(lang)).into());
             }
             SubmitOutcome::FormChanged | SubmitOutcome::AlreadySubmitted => continue,
         }
     }
     // A second new version within the retry: rare enough to let the client try again.
-    Err(AppError::Conflict("手続の内容が更新されました。もう一度送信してください。".into()).into())
+    Err(AppError::Conflict(api_words(lang).changed.into()).into())
+}
+
+/// The API's own refusals, in the applicant's language (the `lang` of the body).
+struct ApiWords {
+    full: &'static str,
+    not_by_api: &'static str,
+    changed: &'static str,
+}
+
+fn api_words(lang: Lang) -> ApiWords {
+    match lang {
+        Lang::Ja => ApiWords {
+            full: "定員に達したため受け付けられませんでした。",
+            not_by_api: "この手続きはAPIからは申請できません。",
+            changed: "手続の内容が更新されました。もう一度送信してください。",
+        },
+        Lang::En => ApiWords {
+            full: "The application could not be accepted: the places are all taken.",
+            not_by_api: " This procedure cannot be applied for through the API.",
+            changed: "The procedure has just been updated. Please send the application again.",
+        },
+        Lang::Easy => ApiWords {
+            full: "もう いっぱいです。うけつけ できませんでした。",
+            not_by_api: "この てつづきは API では もうしこめません。",
+            changed: "てつづきの ないようが かわりました。もう いちど おくって ください。",
+        },
+    }
 }
 
 /// GET `/api/postal/{code}`: the first address for a postal code; 404 when unknown, 503 without data.

@@ -296,7 +296,11 @@ impl ClaimError {
                     "コードが ちがうか、じかんが すぎました。メールに かいて ある {CODE_DIGITS}つの すうじを かいて ください。メールが こない ときや、{CODE_ATTEMPTS}かい まちがえた ときは、もう いちど コードを おくって ください。"
                 ),
             ),
-            (ClaimError::Limited(e), Ja | En | Easy) => ("", e.to_string()),
+            (ClaimError::Limited(AppError::TooManyRequests {
+                rule,
+                retry_after_secs,
+            }), lang) => ("", rule.message_in(lang, *retry_after_secs)),
+            (ClaimError::Limited(e), _) => ("", e.public_message()),
             (ClaimError::Db(_), Ja) => ("", "処理できませんでした。".into()),
             (ClaimError::Db(_), En) => ("", "Something went wrong. Please try again.".into()),
             (ClaimError::Db(_), Easy) => ("", "うまく できませんでした。".into()),

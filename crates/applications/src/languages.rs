@@ -470,6 +470,8 @@ static WORDS_EN: Words = Words {
         "bytes",
     ],
     script: &[
+        // Between the names of several chosen files.
+        ("、", ", "),
         (
             "郵便番号を7桁の数字で入力してください。",
             "Enter the postcode as 7 digits.",

@@ -149,7 +149,11 @@ pub async fn submit(
                 .then(|| a.notify_email.clone()),
         }),
     };
-    committer.submit(form, new).await
+    let outcome = committer.submit(form, new).await?;
+    if matches!(outcome, SubmitOutcome::Accepted { .. }) {
+        madoguchi_kernel::metrics::METRICS.submission_accepted(channel.name());
+    }
+    Ok(outcome)
 }
 
 /// The signed-in applicant a submission belongs to, and where its receipt mail goes.

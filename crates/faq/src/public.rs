@@ -136,8 +136,8 @@ async fn chat_page(
                 {
                     Ok(r) => reply = Some(r),
                     // Shown in the chat itself: the embed page is framed, and an error page is not.
-                    Err(AppError::TooManyRequests { message, .. }) => {
-                        error = message;
+                    Err(e @ AppError::TooManyRequests { .. }) => {
+                        error = e.public_message();
                         status = StatusCode::TOO_MANY_REQUESTS;
                     }
                     Err(e) => return Err(e),

@@ -268,7 +268,7 @@ pub async fn request_link(
 async fn mail_quota_exceeded(ctx: &Ctx, client: &ClientAddr) -> AppResult<Option<String>> {
     match ratelimit::enforce(ctx, Rule::SigninMailPerClient, &client.rate_key()).await {
         Ok(()) => Ok(None),
-        Err(AppError::TooManyRequests { message, .. }) => Ok(Some(message)),
+        Err(e @ AppError::TooManyRequests { .. }) => Ok(Some(e.public_message())),
         Err(e) => Err(e),
     }
 }

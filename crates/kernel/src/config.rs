@@ -280,6 +280,21 @@ pub struct HttpConfig {
     /// Seconds open requests and running jobs get to finish after SIGTERM before the process exits; jobs
     /// still running then have their leases released, so another instance takes them at once.
     pub shutdown_grace_secs: u64,
+    /// The bearer token Prometheus sends to read `/metrics` (`Authorization: Bearer …`), or the environment
+    /// variable `MADOGUCHI_METRICS_TOKEN`. Empty (the default): `/metrics` answers 404 to everyone.
+    pub metrics_token: String,
+}
+
+impl HttpConfig {
+    /// The token `/metrics` asks for: the configured one, else the environment's; `None` when neither is set.
+    pub fn metrics_token(&self) -> Option<String> {
+        let token = if self.metrics_token.is_empty() {
+            std::env::var("MADOGUCHI_METRICS_TOKEN").unwrap_or_default()
+        } else {
+            self.metrics_token.clone()
+        };
+        (!token.trim().is_empty()).then(|| token.trim().to_string())
+    }
 }
 
 impl Default for HttpConfig {
@@ -292,6 +307,7 @@ impl Default for HttpConfig {
             trusted_proxies: Vec::new(),
             client_ip_header: "x-forwarded-for".into(),
             shutdown_grace_secs: 20,
+            metrics_token: String::new(),
         }
     }
 }

@@ -39,11 +39,11 @@ pub enum AppError {
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
     /// Too many requests from one client or for one target (`kernel::ratelimit`); answered with 429 and
-    /// `Retry-After`.
-    #[error("{message}")]
+    /// `Retry-After`, and the rule's message in the request's language.
+    #[error("{}", rule.message(*retry_after_secs))]
     TooManyRequests {
-        /// What happened and when to try again, shown as is.
-        message: String,
+        /// The limit that was reached (it says what happened).
+        rule: crate::ratelimit::Rule,
         /// Seconds until the limit's window ends.
         retry_after_secs: u64,
     },
@@ -65,9 +65,11 @@ impl From<crate::storage::StorageError> for AppError {
             crate::storage::StorageError::NotFound(_) => AppError::Internal(e.into()),
             crate::storage::StorageError::Unavailable(ref detail) => {
                 tracing::error!(error = %detail, "object store unavailable");
-                AppError::Unavailable(
-                    "ファイルの保管場所に接続できないため、ファイルを保存・表示できませんでした。しばらくしてからもう一度お試しください。".into(),
-                )
+                AppError::Unavailable(crate::web::in_request_lang(
+                    "ファイルの保管場所に接続できないため、ファイルを保存・表示できませんでした。しばらくしてからもう一度お試しください。",
+                    "The file storage cannot be reached, so the file could not be saved or shown. Please try again in a while.",
+                    "ファイルを おく ところに つながりません。ファイルを ほぞん できませんでした。すこし まってから もう いちど ためして ください。",
+                ))
             }
         }
     }
@@ -96,13 +98,92 @@ impl AppError {
         }
     }
 
-    fn public_message(&self) -> String {
+    /// What the person is told, in the request's language ([`crate::web::request_lang`]). The free texts
+    /// (`BadRequest`, `Conflict`, `TooLarge`, `Unavailable`) are shown as written where they were made.
+    pub fn public_message(&self) -> String {
+        use madoguchi_japanese::lang::Lang;
+        let lang = crate::web::request_lang();
+        let fixed = |ja: &str, en: &str, easy: &str| -> String {
+            match lang {
+                Lang::Ja => ja,
+                Lang::En => en,
+                Lang::Easy => easy,
+            }
+            .to_string()
+        };
         match self {
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
-                "システムでエラーが発生しました。時間をおいてもう一度お試しください。".into()
+                fixed(
+                    "システムでエラーが発生しました。時間をおいてもう一度お試しください。",
+                    "Something went wrong on our side. Please try again in a while.",
+                    "システムで もんだいが おきました。すこし まってから もう いちど ためして ください。",
+                )
             }
+            AppError::NotFound => fixed(
+                "見つかりません",
+                "The page or item was not found.",
+                "みつかりません。",
+            ),
+            AppError::Forbidden => fixed(
+                "この操作を行う権限がありません",
+                "You are not allowed to do this.",
+                "あなたは これを する ことが できません。",
+            ),
+            AppError::Unauthenticated => fixed(
+                "ログインしてください",
+                "Please log in.",
+                "ログイン して ください。",
+            ),
+            AppError::Csrf => fixed(
+                "画面の有効期限が切れたか、不正な送信です。もう一度操作してください",
+                "This page has expired or the request was not valid. Please go back and try again.",
+                "がめんの じかんが おわりました。もう いちど やりなおして ください。",
+            ),
+            AppError::TooManyRequests {
+                rule,
+                retry_after_secs,
+            } => rule.message_in(lang, *retry_after_secs),
             other => other.to_string(),
+        }
+    }
+
+    /// The title of the error page, in the request's language.
+    fn title(&self) -> &'static str {
+        use madoguchi_japanese::lang::Lang;
+        let lang = crate::web::request_lang();
+        let pick = |ja: &'static str, en: &'static str, easy: &'static str| match lang {
+            Lang::Ja => ja,
+            Lang::En => en,
+            Lang::Easy => easy,
+        };
+        match self.status() {
+            StatusCode::NOT_FOUND => pick(
+                "ページが見つかりません",
+                "Page not found",
+                "ページが みつかりません",
+            ),
+            StatusCode::FORBIDDEN => pick("アクセスできません", "Access denied", "ひらけません"),
+            StatusCode::INTERNAL_SERVER_ERROR => pick(
+                "エラーが発生しました",
+                "An error occurred",
+                "もんだいが おきました",
+            ),
+            StatusCode::TOO_MANY_REQUESTS => pick(
+                "しばらくお待ちください",
+                "Please wait a moment",
+                "すこし まって ください",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => pick(
+                "ただいま処理できません",
+                "Temporarily unavailable",
+                "いまは できません",
+            ),
+            _ => pick(
+                "処理できませんでした",
+                "Your request could not be processed",
+                "できませんでした",
+            ),
         }
     }
 
@@ -125,6 +206,51 @@ impl AppError {
 struct ErrorPage {
     title: &'static str,
     message: String,
+    words: ErrorWords,
+    /// Quoted to staff, who find the request's log lines by it.
+    request_id: Option<String>,
+}
+
+/// The error page's own words (the frame around the message) in one language.
+struct ErrorWords {
+    html_lang: &'static str,
+    skip: &'static str,
+    site_name: &'static str,
+    footer: &'static str,
+    back_home: &'static str,
+    reference: &'static str,
+}
+
+impl ErrorWords {
+    fn of(lang: madoguchi_japanese::lang::Lang) -> ErrorWords {
+        use madoguchi_japanese::lang::Lang;
+        match lang {
+            Lang::Ja => ErrorWords {
+                html_lang: "ja",
+                skip: "本文へスキップ",
+                site_name: "オンライン窓口",
+                footer: "madoguchi — 地方公共団体のオンライン窓口",
+                back_home: "トップページへ戻る",
+                reference: "お問い合わせの際は、次の番号をお伝えください",
+            },
+            Lang::En => ErrorWords {
+                html_lang: "en",
+                skip: "Skip to main content",
+                site_name: "Online service counter",
+                footer: "madoguchi — online service counter of local governments",
+                back_home: "Back to the top page",
+                reference: "If you contact us, please quote this number",
+            },
+            Lang::Easy => ErrorWords {
+                html_lang: "ja",
+                skip: "ほんぶんへ とぶ",
+                site_name: "オンライン まどぐち",
+                footer: "madoguchi — まちの オンライン まどぐち",
+                back_home: "はじめの ページへ もどる",
+                reference: "きく ときは、この ばんごうを いって ください",
+            },
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -133,18 +259,13 @@ impl IntoResponse for AppError {
             return Redirect::to("/staff/login").into_response();
         }
         let status = self.status();
-        let title = match status {
-            StatusCode::NOT_FOUND => "ページが見つかりません",
-            StatusCode::FORBIDDEN => "アクセスできません",
-            StatusCode::INTERNAL_SERVER_ERROR => "エラーが発生しました",
-            StatusCode::TOO_MANY_REQUESTS => "しばらくお待ちください",
-            StatusCode::SERVICE_UNAVAILABLE => "ただいま処理できません",
-            _ => "処理できませんでした",
-        };
+        let title = self.title();
         let retry_after = self.retry_after();
         let page = ErrorPage {
             title,
             message: self.public_message(),
+            words: ErrorWords::of(crate::web::request_lang()),
+            request_id: crate::web::request_id(),
         };
         let mut resp = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
@@ -184,7 +305,11 @@ impl IntoResponse for ApiError {
             AppError::Unavailable(_) => "unavailable",
             AppError::TooManyRequests { .. } => "rate_limited",
         };
-        let body = serde_json::json!({"error": {"code": code, "message": self.0.public_message()}});
+        let body = serde_json::json!({"error": {
+            "code": code,
+            "message": self.0.public_message(),
+            "request_id": crate::web::request_id(),
+        }});
         let mut resp = (status, axum::Json(body)).into_response();
         if let Some((name, value)) = self.0.retry_after()
             && let Ok(value) = value.parse()

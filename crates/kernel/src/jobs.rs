@@ -191,6 +191,9 @@ pub async fn fail(db: &Db, job: &ClaimedJob, error: &anyhow::Error) -> Result<bo
         .await?
         .rows_affected()
         == 1;
+    if recorded {
+        crate::metrics::METRICS.job_failed(&job.kind, given_up);
+    }
     match (recorded, given_up) {
         (false, _) => {
             tracing::warn!(job = job.id, kind = %job.kind, error, "job failed after its lease passed to another worker")

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod ratelimit;
 pub mod safe_url;
 pub mod spreadsheet;

@@ -88,6 +88,16 @@ impl Mailer {
     /// Sends several mails: on SMTP a few sessions at a time, to the sink with one write. On failure, returns
     /// the mails that were not sent with the first error; the others are not sent again.
     pub async fn send_all(&self, mails: &[SendMail]) -> Result<(), (Vec<SendMail>, anyhow::Error)> {
+        let result = self.send_all_counted(mails).await;
+        let failed = result.as_ref().err().map_or(0, |(unsent, _)| unsent.len());
+        crate::metrics::METRICS.mails_sent(mails.len().saturating_sub(failed), failed);
+        result
+    }
+
+    async fn send_all_counted(
+        &self,
+        mails: &[SendMail],
+    ) -> Result<(), (Vec<SendMail>, anyhow::Error)> {
         let mut unsent = Vec::new();
         let mut first_error = None;
         match self {

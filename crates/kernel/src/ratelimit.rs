@@ -18,6 +18,7 @@ use crate::config::{Limit, RateLimitConfig};
 use crate::db::{Db, now_ms};
 use crate::error::AppError;
 use crate::state::Ctx;
+use madoguchi_japanese::lang::Lang;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
@@ -85,50 +86,122 @@ impl Rule {
         }
     }
 
-    /// What the person is told when the limit is reached, in Japanese.
+    /// What the person is told when the limit is reached, in Japanese (logs, staff).
     pub fn message(self, retry_after_secs: u64) -> String {
-        let wait = wait_text(retry_after_secs);
-        match self {
-            Rule::ApiSubmissionPerClient => format!(
-                "短い間に多くの申請が送信されたため、受付を一時的に停止しています。{wait}ほど待ってからもう一度送信してください。"
-            ),
-            Rule::ApiSubmissionPerForm => format!(
-                "この手続への申請が集中しているため、受付を一時的に停止しています。{wait}ほど待ってからもう一度送信してください。"
-            ),
-            Rule::FormPostPerClient => format!(
-                "短い間に多くの送信があったため、受付を一時的に停止しています。{wait}ほど待ってから、もう一度送信してください。"
-            ),
-            Rule::FaqQuestionPerClient => format!(
-                "短い間に多くの質問が送られたため、しばらく回答できません。{wait}ほど待ってからもう一度お試しください。"
-            ),
-            Rule::SigninMailPerClient => format!(
-                "短い間に何度もメールの送信を求められたため、しばらく送信できません。{wait}ほど待ってからお試しください。"
-            ),
-            Rule::LoginFailurePerLogin => format!(
-                "ログインに続けて失敗したため、このログインIDは一時的にロックされています。{wait}ほど待ってからもう一度お試しください。心当たりがない場合は管理者に連絡してください。"
-            ),
-            Rule::LoginFailurePerClient => format!(
-                "この端末からのログインの失敗が続いたため、一時的にログインできません。{wait}ほど待ってからもう一度お試しください。"
-            ),
-            Rule::UploadMegabytesPerClient => format!(
-                "短い間に多くのファイルが添付されたため、添付を一時的に受け付けていません。{wait}ほど待ってからもう一度お試しください。"
-            ),
-            Rule::ClaimCodePerApplicant | Rule::ClaimCodePerReceipt => format!(
-                "短い間に何度も確認コードの送信を求められたため、しばらく送信できません。{wait}ほど待ってからお試しください。"
-            ),
-            Rule::ClaimAttemptPerApplicant => format!(
-                "確認コードの入力が続けて行われたため、しばらく入力できません。{wait}ほど待ってからお試しください。"
-            ),
+        self.message_in(Lang::Ja, retry_after_secs)
+    }
+
+    /// What the person is told when the limit is reached, in the language they read the service in.
+    pub fn message_in(self, lang: Lang, retry_after_secs: u64) -> String {
+        let wait = wait_text(lang, retry_after_secs);
+        match lang {
+            Lang::Ja => match self {
+                Rule::ApiSubmissionPerClient => format!(
+                    "短い間に多くの申請が送信されたため、受付を一時的に停止しています。{wait}ほど待ってからもう一度送信してください。"
+                ),
+                Rule::ApiSubmissionPerForm => format!(
+                    "この手続への申請が集中しているため、受付を一時的に停止しています。{wait}ほど待ってからもう一度送信してください。"
+                ),
+                Rule::FormPostPerClient => format!(
+                    "短い間に多くの送信があったため、受付を一時的に停止しています。{wait}ほど待ってから、もう一度送信してください。"
+                ),
+                Rule::FaqQuestionPerClient => format!(
+                    "短い間に多くの質問が送られたため、しばらく回答できません。{wait}ほど待ってからもう一度お試しください。"
+                ),
+                Rule::SigninMailPerClient => format!(
+                    "短い間に何度もメールの送信を求められたため、しばらく送信できません。{wait}ほど待ってからお試しください。"
+                ),
+                Rule::LoginFailurePerLogin => format!(
+                    "ログインに続けて失敗したため、このログインIDは一時的にロックされています。{wait}ほど待ってからもう一度お試しください。心当たりがない場合は管理者に連絡してください。"
+                ),
+                Rule::LoginFailurePerClient => format!(
+                    "この端末からのログインの失敗が続いたため、一時的にログインできません。{wait}ほど待ってからもう一度お試しください。"
+                ),
+                Rule::UploadMegabytesPerClient => format!(
+                    "短い間に多くのファイルが添付されたため、添付を一時的に受け付けていません。{wait}ほど待ってからもう一度お試しください。"
+                ),
+                Rule::ClaimCodePerApplicant | Rule::ClaimCodePerReceipt => format!(
+                    "短い間に何度も確認コードの送信を求められたため、しばらく送信できません。{wait}ほど待ってからお試しください。"
+                ),
+                Rule::ClaimAttemptPerApplicant => format!(
+                    "確認コードの入力が続けて行われたため、しばらく入力できません。{wait}ほど待ってからお試しください。"
+                ),
+            },
+            Lang::En => match self {
+                Rule::ApiSubmissionPerClient => format!(
+                    "Many applications were sent in a short time, so we have paused accepting them. Please wait {wait} and send again."
+                ),
+                Rule::ApiSubmissionPerForm => format!(
+                    "This procedure is receiving many applications, so we have paused accepting them. Please wait {wait} and send again."
+                ),
+                Rule::FormPostPerClient => format!(
+                    "Many forms were sent in a short time, so we have paused accepting them. Please wait {wait} and send again."
+                ),
+                Rule::FaqQuestionPerClient => format!(
+                    "Many questions were sent in a short time, so we cannot answer for a while. Please wait {wait} and try again."
+                ),
+                Rule::SigninMailPerClient => format!(
+                    "E-mails were requested many times in a short time, so we cannot send one now. Please wait {wait} and try again."
+                ),
+                Rule::LoginFailurePerLogin => format!(
+                    "This login ID is locked for a while after repeated failed logins. Please wait {wait} and try again. If this was not you, contact the administrator."
+                ),
+                Rule::LoginFailurePerClient => format!(
+                    "Logins from this device failed repeatedly, so you cannot log in for a while. Please wait {wait} and try again."
+                ),
+                Rule::UploadMegabytesPerClient => format!(
+                    "Many files were attached in a short time, so we are not accepting attachments for a while. Please wait {wait} and try again."
+                ),
+                Rule::ClaimCodePerApplicant | Rule::ClaimCodePerReceipt => format!(
+                    "Confirmation codes were requested many times in a short time, so we cannot send one now. Please wait {wait} and try again."
+                ),
+                Rule::ClaimAttemptPerApplicant => format!(
+                    "Confirmation codes were entered many times in a row, so you cannot enter one for a while. Please wait {wait} and try again."
+                ),
+            },
+            Lang::Easy => match self {
+                Rule::ApiSubmissionPerClient
+                | Rule::ApiSubmissionPerForm
+                | Rule::FormPostPerClient => format!(
+                    "みじかい じかんに たくさん おくられました。いまは うけつけて いません。{wait} まってから もう いちど おくって ください。"
+                ),
+                Rule::FaqQuestionPerClient => format!(
+                    "みじかい じかんに たくさん しつもんが ありました。いまは こたえられません。{wait} まってから もう いちど きいて ください。"
+                ),
+                Rule::SigninMailPerClient
+                | Rule::ClaimCodePerApplicant
+                | Rule::ClaimCodePerReceipt => format!(
+                    "みじかい じかんに なんかいも メールを たのまれました。いまは おくれません。{wait} まってから もう いちど ためして ください。"
+                ),
+                Rule::LoginFailurePerLogin | Rule::LoginFailurePerClient => format!(
+                    "ログインに なんかいも しっぱいしました。いまは ログイン できません。{wait} まってから もう いちど ためして ください。"
+                ),
+                Rule::UploadMegabytesPerClient => format!(
+                    "みじかい じかんに たくさん ファイルが つけられました。いまは ファイルを うけつけて いません。{wait} まってから もう いちど ためして ください。"
+                ),
+                Rule::ClaimAttemptPerApplicant => format!(
+                    "かくにん コードを なんかいも いれました。いまは いれられません。{wait} まってから もう いちど ためして ください。"
+                ),
+            },
         }
     }
 }
 
-/// 「30秒」「15分」: how long to wait, rounded up to whole minutes past a minute.
-fn wait_text(secs: u64) -> String {
-    if secs < 60 {
-        format!("{}秒", secs.max(1))
+/// 「30秒」「15分」, "30 seconds", "15 minutes": how long to wait, rounded up to whole minutes past a minute.
+fn wait_text(lang: Lang, secs: u64) -> String {
+    let (n, minutes) = if secs < 60 {
+        (secs.max(1), false)
     } else {
-        format!("{}分", secs.div_ceil(60))
+        (secs.div_ceil(60), true)
+    };
+    match (lang, minutes) {
+        // やさしい日本語 keeps the numeral and the counter (ふん/ぷん changes with the number; 分 reads right).
+        (Lang::Ja | Lang::Easy, false) => format!("{n}秒"),
+        (Lang::Ja | Lang::Easy, true) => format!("{n}分"),
+        (Lang::En, false) if n == 1 => "1 second".into(),
+        (Lang::En, false) => format!("{n} seconds"),
+        (Lang::En, true) if n == 1 => "1 minute".into(),
+        (Lang::En, true) => format!("{n} minutes"),
     }
 }
 
@@ -318,7 +391,7 @@ pub async fn enforce_weighted(
     match hit_weighted(&ctx.db, rule, limit, key, weight).await? {
         Verdict::Allowed { .. } => Ok(()),
         Verdict::Limited { retry_after_secs } => Err(AppError::TooManyRequests {
-            message: rule.message(retry_after_secs),
+            rule,
             retry_after_secs,
         }),
     }
@@ -334,7 +407,39 @@ mod tests {
         assert_eq!(window(limit, 125_000), (120_000, 180_000));
         assert_eq!(retry_after(180_000, 125_001), 55);
         assert_eq!(retry_after(180_000, 180_000), 1);
-        assert_eq!(wait_text(59), "59秒");
-        assert_eq!(wait_text(61), "2分");
+        assert_eq!(wait_text(Lang::Ja, 59), "59秒");
+        assert_eq!(wait_text(Lang::Ja, 61), "2分");
+        assert_eq!(wait_text(Lang::En, 1), "1 second");
+        assert_eq!(wait_text(Lang::En, 60), "1 minute");
+        assert_eq!(wait_text(Lang::En, 61), "2 minutes");
+        assert_eq!(wait_text(Lang::Easy, 120), "2分");
+    }
+
+    #[test]
+    fn every_rule_has_a_message_in_every_language_with_the_wait() {
+        let rules = [
+            Rule::ApiSubmissionPerClient,
+            Rule::ApiSubmissionPerForm,
+            Rule::FormPostPerClient,
+            Rule::FaqQuestionPerClient,
+            Rule::SigninMailPerClient,
+            Rule::LoginFailurePerLogin,
+            Rule::LoginFailurePerClient,
+            Rule::UploadMegabytesPerClient,
+            Rule::ClaimCodePerApplicant,
+            Rule::ClaimCodePerReceipt,
+            Rule::ClaimAttemptPerApplicant,
+        ];
+        for rule in rules {
+            assert!(rule.message_in(Lang::Ja, 300).contains("5分"), "{rule:?}");
+            let en = rule.message_in(Lang::En, 300);
+            assert!(en.contains("5 minutes"), "{rule:?}");
+            assert!(en.is_ascii(), "{rule:?}: English is all ASCII: {en}");
+            let easy = rule.message_in(Lang::Easy, 300);
+            assert!(
+                easy.contains("5分") && easy != rule.message_in(Lang::Ja, 300),
+                "{rule:?}"
+            );
+        }
     }
 }

@@ -267,6 +267,26 @@ impl Storage {
         Ok((size, got.into_stream().map(|r| Ok(r?)).boxed()))
     }
 
+    /// Whether an object exists under `key`.
+    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        match self.store.head(&Path::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The keys of every object under `prefix` (a folder such as `issuance`), in no particular order; for
+    /// operators' checks and tests, which must ask the store rather than a local directory.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let mut keys = Vec::new();
+        let mut listing = self.store.list(Some(&Path::from(prefix)));
+        while let Some(meta) = listing.next().await {
+            keys.push(meta?.location.to_string());
+        }
+        Ok(keys)
+    }
+
     /// Deletes an object; a missing object is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         match self.store.delete(&Path::from(key)).await {

@@ -68,6 +68,99 @@ pub fn lang_cookie(lang: madoguchi_japanese::lang::Lang, secure: bool) -> Header
     set_cookie(LANG_COOKIE, lang.code(), 60 * 60 * 24 * 365, secure)
 }
 
+tokio::task_local! {
+    /// The language of the request being answered, set by [`request_scope`] around the whole handler.
+    static REQUEST_LANG: madoguchi_japanese::lang::Lang;
+    /// The id of the request being answered (its `X-Request-Id`), set by [`request_scope`].
+    static REQUEST_ID: String;
+}
+
+/// The language the request being answered is read in (see [`request_scope`]); Japanese outside a request.
+/// Error pages, rate-limit refusals and the framework's own refusals use it, so code far from the page — a
+/// limit in the kernel, an extractor — answers in the resident's language without being handed it.
+pub fn request_lang() -> madoguchi_japanese::lang::Lang {
+    REQUEST_LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// The id of the request being answered: in the log line of everything the request logs, in its response's
+/// `X-Request-Id`, and on its error page, so a resident can quote it to staff and staff find the log lines.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// A new request id: 12 characters of Crockford base32 (no I, L, O, U), easy to read out on the phone.
+fn new_request_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::thread_rng();
+    (0..12)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// One sentence in the request's language, from its three versions (日本語, English, やさしい日本語).
+pub fn in_request_lang(ja: &str, en: &str, easy: &str) -> String {
+    use madoguchi_japanese::lang::Lang;
+    match request_lang() {
+        Lang::Ja => ja,
+        Lang::En => en,
+        Lang::Easy => easy,
+    }
+    .to_string()
+}
+
+/// The language a request is read in: `?lang=` when it names one, else the language cookie, else Japanese.
+/// Staff pages are Japanese whatever the browser chose for the resident pages.
+pub fn language_of(uri: &axum::http::Uri, headers: &HeaderMap) -> madoguchi_japanese::lang::Lang {
+    use madoguchi_japanese::lang::Lang;
+    let path = uri.path();
+    if path == "/staff" || path.starts_with("/staff/") {
+        return Lang::Ja;
+    }
+    let asked = uri.query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::parse(v))
+    });
+    asked.unwrap_or_else(|| chosen_lang(headers))
+}
+
+/// Middleware around every route: answers the request inside the scope of its language ([`request_lang`])
+/// and of a new request id ([`request_id`], in a tracing span and the `X-Request-Id` header), and counts it in
+/// the metrics by route template (`crate::metrics`). The id is always made here: one sent by a client is not
+/// trusted (it could collide with another's on purpose).
+pub async fn request_scope(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    let lang = language_of(req.uri(), req.headers());
+    let id = new_request_id();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
+    let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
+    let started = std::time::Instant::now();
+    let answer = REQUEST_ID.scope(id.clone(), REQUEST_LANG.scope(lang, next.run(req)));
+    let mut resp = answer.instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    crate::metrics::METRICS.observe_request(&method, &route, status, elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(
+            target: "madoguchi::access",
+            status,
+            ms = elapsed.as_secs_f64() * 1000.0,
+            "answered"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", value);
+    }
+    resp
+}
+
 /// The CSRF nonce cookie of this browser, when it has a well-formed one (the `__Host-` one first).
 fn csrf_nonce(headers: &HeaderMap) -> Option<&str> {
     [CSRF_COOKIE_SECURE, CSRF_COOKIE]

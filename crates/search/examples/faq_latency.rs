@@ -242,6 +242,19 @@ fn main() {
         }
     }
     lat.sort_by(f64::total_cmp);
+    // The embedding alone (the engine's share of an answer), when the model is on.
+    let mut embed_lat: Vec<f64> = match &embedder {
+        Some(e) => questions
+            .iter()
+            .map(|q| {
+                let t = Instant::now();
+                std::hint::black_box(e.query(&q.query).expect("embed"));
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    embed_lat.sort_by(f64::total_cmp);
     // The worst case a resident can send: a question cut at MAX_QUERY_CHARS, made of Q&A text (every term known).
     let long: String = base
         .iter()
@@ -269,6 +282,10 @@ fn main() {
         lat.last().copied().unwrap_or(f64::NAN)
     );
     println!("longest_query_ms {:.3}", long_lat[long_lat.len() / 2]);
+    if !embed_lat.is_empty() {
+        println!("embed_p50_ms {:.3}", percentile(&embed_lat, 50.0));
+        println!("embed_p99_ms {:.3}", percentile(&embed_lat, 99.0));
+    }
     println!(
         "memory_bytes_mb {:.1}",
         index.memory_bytes() as f64 / 1_048_576.0

@@ -40,7 +40,8 @@ mod thesaurus;
 pub use analyzer::{Analyzer, AnalyzerError, IPADIC_DEFS};
 pub use cluster::group_similar;
 pub use embedder::{
-    Embedder, EmbedderError, MAX_EMBED_CHARS, PASSAGE_ANSWER_CHARS, dot, passage_text,
+    Embedder, EmbedderError, MAX_EMBED_CHARS, MAX_QUERY_EMBED_CHARS, PASSAGE_ANSWER_CHARS, dot,
+    passage_text, query_text,
 };
 pub use index::{
     Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SMALL_BASE, SearchOptions, Signals,

@@ -37,10 +37,18 @@ pub fn router_with(
     faq: FaqState,
 ) -> Router {
     let home_ctx = ctx.clone();
-    let ready_ctx = ctx.clone();
+    let metrics_ctx = ctx.clone();
+    let readiness = std::sync::Arc::new(Readiness {
+        ctx: ctx.clone(),
+        last: tokio::sync::Mutex::new(None),
+    });
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(move || readyz(ready_ctx.clone())))
+        .route("/readyz", get(move || readyz(readiness.clone())))
+        .route(
+            "/metrics",
+            get(move |headers: axum::http::HeaderMap| metrics(metrics_ctx.clone(), headers)),
+        )
         .route("/", get(move || home(home_ctx.clone())))
         .route(
             "/static/site.css",
@@ -74,8 +82,9 @@ pub fn router_with(
         .merge(madoguchi_identity::router(
             madoguchi_identity::IdentityState::new(ctx.clone()),
         ))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(refuse_nul_in_url))
-        .layer(axum::middleware::map_response(japanese_rejections))
+        .layer(axum::middleware::map_response(localized_rejections))
         .layer(axum::middleware::from_fn_with_state(
             ctx,
             refuse_cross_site_changes,
@@ -93,6 +102,12 @@ pub fn router_with(
         // Pages, styles and scripts travel compressed (brotli or gzip, as the browser asks): a form's first
         // load on a phone is a fraction of its size. Images and already-compressed types are left alone.
         .layer(tower_http::compression::CompressionLayer::new())
+        // Outermost: every layer and handler above answers in the request's language (error pages, limits,
+        // the framework's refusals; `kernel::web::request_lang`) under one request id, and is counted in the
+        // metrics by its route template.
+        .layer(axum::middleware::from_fn(
+            madoguchi_kernel::web::request_scope,
+        ))
 }
 
 /// A URL whose path or query carries a NUL character (`%00`) is refused before any handler runs. PostgreSQL
@@ -102,9 +117,11 @@ async fn refuse_nul_in_url(req: axum::extract::Request, next: axum::middleware::
     let uri = req.uri();
     let has_nul = |s: &str| s.contains("%00");
     if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
-        let error = madoguchi_kernel::AppError::BadRequest(
-            "URLに使えない文字（NUL文字 %00）が含まれています。URLを確認してください。".into(),
-        );
+        let error = madoguchi_kernel::AppError::BadRequest(madoguchi_kernel::web::in_request_lang(
+            "URLに使えない文字（NUL文字 %00）が含まれています。URLを確認してください。",
+            "The address (URL) contains a character that cannot be used (NUL, %00). Please check the address.",
+            "アドレス（URL）に つかえない もじ（%00）が あります。アドレスを たしかめて ください。",
+        ));
         return if uri.path().starts_with("/api/") {
             madoguchi_kernel::ApiError(error).into_response()
         } else {
@@ -112,6 +129,15 @@ async fn refuse_nul_in_url(req: axum::extract::Request, next: axum::middleware::
         };
     }
     next.run(req).await
+}
+
+/// A path no route serves: the error page (JSON under `/api/`), in the request's language.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        madoguchi_kernel::ApiError(madoguchi_kernel::AppError::NotFound).into_response()
+    } else {
+        madoguchi_kernel::AppError::NotFound.into_response()
+    }
 }
 
 /// Every state change (POST, PUT, PATCH, DELETE) that a browser says comes from another site is refused
@@ -134,9 +160,10 @@ async fn refuse_cross_site_changes(
 }
 
 /// The framework's own refusals (a body too large, a wrong content type, an unreadable form or path) come as
-/// English plain text; residents and API clients get them in Japanese instead, as HTML or as the JSON error of
-/// `/api`, like every other error.
-async fn japanese_rejections(uri: axum::http::Uri, resp: Response) -> Response {
+/// English plain text; residents and API clients get them in the request's language instead (Japanese unless
+/// chosen otherwise), as HTML or as the JSON error of `/api`, like every other error.
+async fn localized_rejections(uri: axum::http::Uri, resp: Response) -> Response {
+    use madoguchi_kernel::web::in_request_lang as tr;
     use madoguchi_kernel::{ApiError, AppError};
     let status = resp.status();
     let plain = resp
@@ -148,13 +175,21 @@ async fn japanese_rejections(uri: axum::http::Uri, resp: Response) -> Response {
         return resp;
     }
     let error = match status.as_u16() {
-        413 => AppError::TooLarge(
-            "送信されたデータが大きすぎます。添付ファイルや入力の量を確認してください。".into(),
-        ),
-        415 => AppError::BadRequest("送信の形式（Content-Type）が正しくありません。".into()),
-        400 | 422 => AppError::BadRequest(
-            "送信内容を読み取れませんでした。入力内容を確認して、もう一度お試しください。".into(),
-        ),
+        413 => AppError::TooLarge(tr(
+            "送信されたデータが大きすぎます。添付ファイルや入力の量を確認してください。",
+            "What was sent is too large. Please check the attached files and the length of your answers.",
+            "おくった ものが おおきすぎます。ファイルや かいた ことの ながさを たしかめて ください。",
+        )),
+        415 => AppError::BadRequest(tr(
+            "送信の形式（Content-Type）が正しくありません。",
+            "The format of what was sent (Content-Type) is not right.",
+            "おくった ものの かたち（Content-Type）が ちがいます。",
+        )),
+        400 | 422 => AppError::BadRequest(tr(
+            "送信内容を読み取れませんでした。入力内容を確認して、もう一度お試しください。",
+            "What was sent could not be read. Please check your answers and try again.",
+            "おくった ものが よめませんでした。かいた ことを たしかめて、もう いちど ためして ください。",
+        )),
         _ => return resp,
     };
     let mut out = if uri.path().starts_with("/api/") {
@@ -217,11 +252,102 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     )
 }
 
+/// GET `/metrics`: the Prometheus text exposition (`kernel::metrics`), for whoever presents the configured
+/// bearer token (`[http] metrics_token` or `MADOGUCHI_METRICS_TOKEN`). Without a configured token, or with a
+/// wrong one, the URL does not exist (404): the figures say how busy the service is, which is nobody else's
+/// business, and the answer does not tell a guesser whether a token is set.
+async fn metrics(ctx: Ctx, headers: axum::http::HeaderMap) -> Response {
+    use sha2::{Digest, Sha256};
+    let Some(token) = ctx.config.http.metrics_token() else {
+        return madoguchi_kernel::AppError::NotFound.into_response();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compared as hashes: equal-length digests, so the time taken says nothing of the token's prefix.
+    if Sha256::digest(presented.trim().as_bytes()) != Sha256::digest(token.as_bytes()) {
+        return madoguchi_kernel::AppError::NotFound.into_response();
+    }
+    match madoguchi_kernel::metrics::METRICS.render(&ctx.db).await {
+        Ok(text) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => madoguchi_kernel::AppError::Internal(e.into()).into_response(),
+    }
+}
+
+/// How long one round of readiness checks is reused: `/readyz` is public and a load balancer (or anyone)
+/// may call it often, and each round costs two database round trips, an object store request and a read of
+/// the migrations table. Within this, callers share the last round (and wait for the one under way rather
+/// than starting their own); whether the process is shutting down is read afresh on every call.
+const READY_REUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The readiness checks of this instance and the last round's results.
+struct Readiness {
+    ctx: Ctx,
+    last: tokio::sync::Mutex<Option<(std::time::Instant, ReadyChecks)>>,
+}
+
+/// One round of checks: one word each ("ok", "unavailable", "timeout", "pending", "unknown").
+#[derive(Clone, Copy)]
+struct ReadyChecks {
+    database: &'static str,
+    store: &'static str,
+    migrations: &'static str,
+}
+
 /// GET `/readyz`: whether this instance should get traffic — the database answers, the object store
-/// answers, every migration of this binary is applied, and the process is not shutting down. 200 or 503 with
-/// one word per check (details go to the log, not to whoever asks).
-async fn readyz(ctx: Ctx) -> Response {
+/// answers, every migration of this binary is applied (checked at most once per [`READY_REUSE`]), and the
+/// process is not shutting down. 200 or 503 with one word per check (details go to the log, not to whoever
+/// asks) and the age of the checks in milliseconds.
+async fn readyz(readiness: std::sync::Arc<Readiness>) -> Response {
     use serde_json::json;
+    let (checks, age) = {
+        let mut last = readiness.last.lock().await;
+        match *last {
+            Some((at, checks)) if at.elapsed() < READY_REUSE => (checks, at.elapsed()),
+            _ => {
+                let checks = ready_checks(&readiness.ctx).await;
+                *last = Some((std::time::Instant::now(), checks));
+                (checks, std::time::Duration::ZERO)
+            }
+        }
+    };
+    let stopping = readiness.ctx.shutting_down();
+    let ready =
+        checks.database == "ok" && checks.store == "ok" && checks.migrations == "ok" && !stopping;
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(json!({
+            "ready": ready,
+            "database": checks.database,
+            "object_store": checks.store,
+            "migrations": checks.migrations,
+            "shutting_down": stopping,
+            "checked_ms_ago": age.as_millis() as u64,
+        })),
+    )
+        .into_response()
+}
+
+/// One round of the readiness checks, at once, each bounded by three seconds.
+async fn ready_checks(ctx: &Ctx) -> ReadyChecks {
     let timeout = std::time::Duration::from_secs(3);
     let db = async {
         sqlx::query("SELECT 1").execute(&ctx.db.read).await?;
@@ -249,7 +375,7 @@ async fn readyz(ctx: Ctx) -> Response {
         }
         Err(_) => "timeout",
     };
-    let migrated = match migrations {
+    let migrations = match migrations {
         Ok(Ok(0)) => "ok",
         Ok(Ok(_)) => "pending",
         Ok(Err(e)) => {
@@ -258,25 +384,11 @@ async fn readyz(ctx: Ctx) -> Response {
         }
         Err(_) => "timeout",
     };
-    let stopping = ctx.shutting_down();
-    let ready = database == "ok" && store == "ok" && migrated == "ok" && !stopping;
-    let status = if ready {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(json!({
-            "ready": ready,
-            "database": database,
-            "object_store": store,
-            "migrations": migrated,
-            "shutting_down": stopping,
-        })),
-    )
-        .into_response()
+    ReadyChecks {
+        database,
+        store,
+        migrations,
+    }
 }
 
 #[derive(askama::Template)]

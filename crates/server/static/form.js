@@ -237,7 +237,7 @@
       if (!names) continue;
       const none = names.textContent;
       input.addEventListener('change', () => {
-        names.textContent = [...input.files].map((f) => f.name).join('、') || none;
+        names.textContent = [...input.files].map((f) => f.name).join(tr('、')) || none;
       });
     }
   }

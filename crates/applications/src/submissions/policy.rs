@@ -21,6 +21,17 @@ pub enum Channel {
     Correction,
 }
 
+impl Channel {
+    /// Its name in metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::WebForm => "web",
+            Channel::Api => "api",
+            Channel::Correction => "correction",
+        }
+    }
+}
+
 /// Why a submission was refused, before anything was stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {

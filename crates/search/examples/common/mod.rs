@@ -288,6 +288,8 @@ impl VectorCache {
     }
 
     pub fn query(&mut self, text: &str) -> Vec<f32> {
+        // Keyed by what the engine reads of the question.
+        let text = madoguchi_search::query_text(text);
         let k = self.key(true, text);
         if let Some(v) = self.map.get(&k) {
             return v.clone();

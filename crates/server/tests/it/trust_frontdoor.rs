@@ -2,7 +2,7 @@
 //! staff login are rate limited per client address and per target, with counters in the database shared by
 //! every instance (hole 7). Each scenario runs on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp, csrf_of, page_text};
 use madoguchi_kernel::config::{Config, Limit, RateLimitConfig};

@@ -2,7 +2,7 @@
 //! changed and published again (earlier submissions keep their parts); the refusals before publishing;
 //! translations and the resident's language switch; who may use the builder.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of, hidden_value, page_text};
 

@@ -2,7 +2,7 @@
 //! an instance now runs it; expired personal data goes from the database and the object store (the files
 //! under the data directory), fresh data stays; on SQLite and PostgreSQL alike.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::{TestApp, csrf_of};
@@ -31,8 +31,13 @@ async fn upload(app: &TestApp, created_at: i64) -> String {
     id
 }
 
-fn object_file(app: &TestApp, id: &str) -> std::path::PathBuf {
-    app.data_dir.join("objects/attachments").join(id)
+/// Whether an attachment's object is in the store (files or S3).
+async fn object_exists(app: &TestApp, id: &str) -> bool {
+    app.ctx
+        .storage
+        .exists(&format!("attachments/{id}"))
+        .await
+        .unwrap()
 }
 
 /// A draft holding an upload (its raw input names the attachment, as a saved form does).
@@ -93,7 +98,7 @@ async fn personal_data_past_its_retention_is_swept_by_the_worker_and_fresh_data_
     draft(app, &held, now + 24 * HOUR).await;
     let fresh = upload(app, now).await;
     for id in [&expired_upload, &orphan, &held, &fresh] {
-        assert!(object_file(app, id).exists());
+        assert!(object_exists(app, id).await);
     }
     // Staff sessions: one that expired, one in use.
     let stale_staff = app.as_staff("shoko-reviewer").await.client;
@@ -147,8 +152,8 @@ async fn personal_data_past_its_retention_is_swept_by_the_worker_and_fresh_data_
     for _ in 0..300 {
         // Uploads are swept last, the row before the object.
         if app.scalar("SELECT COUNT(*) FROM attachments").await == 2
-            && !object_file(app, &orphan).exists()
-            && !object_file(app, &expired_upload).exists()
+            && !object_exists(app, &orphan).await
+            && !object_exists(app, &expired_upload).await
         {
             swept = true;
             break;
@@ -206,7 +211,7 @@ async fn personal_data_past_its_retention_is_swept_by_the_worker_and_fresh_data_
             count(app, "SELECT COUNT(*) FROM attachments WHERE id = $1", id).await,
             1
         );
-        assert!(object_file(app, id).exists());
+        assert!(object_exists(app, id).await);
     }
     assert_eq!(
         count(

@@ -2,7 +2,7 @@
 //! upload), business postal codes (事業所個別郵便番号), and dates typed as parts (元号・年・月・日) — over HTTP, on
 //! SQLite and PostgreSQL alike.
 
-mod common;
+use crate::common;
 
 use common::{TINY_PDF, TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};

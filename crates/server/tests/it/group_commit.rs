@@ -2,7 +2,7 @@
 //! its batch down, capacity is counted inside a batch, and a rush of concurrent applicants each get their own
 //! receipt number with their own history entry and mail.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use madoguchi_applications::forms_store::{PublishedForm, find_published};

@@ -1,6 +1,6 @@
 //! Printed flyers (チラシ): every published form has a short URL and a QR code of it, as PNG and SVG.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 

@@ -18,7 +18,7 @@
 //! request is 403/404 (401 on the API, or a redirect to a login page), shows none of the object's personal
 //! data, and changes nothing in the database. The owner opens each GET row (200), so the objects are real.
 
-mod common;
+use crate::common;
 
 use common::{Browser, TestApp};
 use madoguchi_kernel::staff::Role;

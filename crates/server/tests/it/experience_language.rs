@@ -4,7 +4,7 @@
 //! its receipt number), sign-in and the FAQ, the form's closed / full / sign-in pages and its fixed words — and
 //! an unknown language, or one the form is not translated into, falls back to Japanese.
 
-mod common;
+use crate::common;
 
 use common::{TINY_PDF, TestApp, csrf_of, hidden_value};
 use madoguchi_forms::Lang;
@@ -978,6 +978,172 @@ async fn the_form_pages_closed_full_and_sign_in_speak_the_chosen_language(app: &
     assert_one_language(&html, Lang::Easy, &[], "easy form with a group and a photo");
     let (_, html) = b.get_page(&format!("{base}/lang-open?lang=ja")).await;
     assert!(html.contains("<legend>参加者（1件目）</legend>") && html.contains("撮影場所"));
+
+    // The JSON API refuses the same closed, full and sign-in forms in the body's language.
+    let api_path = |slug: &str| format!("/api/v1/t/390003/forms/{slug}/submissions");
+    let members = json!({"members": [{"who": "C"}]});
+    for (slug, status, lang, expected) in [
+        ("lang-closed", 409, "en", "Applications"),
+        ("lang-full", 409, "en", "taken"),
+        (
+            "lang-signin",
+            403,
+            "en",
+            "cannot be applied for through the API",
+        ),
+        ("lang-full", 409, "ja-easy", "いっぱい"),
+        ("lang-signin", 403, "ja-easy", "API では もうしこめません"),
+        ("lang-full", 409, "ja", "定員"),
+        ("lang-signin", 403, "ja", "APIからは申請できません"),
+    ] {
+        let (s, body) = api(
+            app,
+            &api_path(slug),
+            json!({"answers": members, "lang": lang}),
+        )
+        .await;
+        assert_eq!(s, status, "{slug} {lang}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{slug} {lang}: {message}");
+        match lang {
+            "en" => assert!(!japanese(message), "{slug}: {message}"),
+            "ja-easy" => assert!(
+                !kanji(message.replace("API", "").as_str()),
+                "{slug}: {message}"
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// The frame around every error — a page that does not exist, a refused request, the framework's own
+/// refusals — speaks the chosen language (cookie or `?lang=`); staff pages stay Japanese.
+async fn error_pages_speak_the_chosen_language(app: &TestApp) {
+    let b = app.anonymous();
+    let (s, html) = b.get_page("/t/390003/forms/no-such-form?lang=en").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("Page not found") && html.contains("Back to the top page"));
+    assert_one_language(&html, Lang::En, &[], "404 by ?lang=en");
+    // The cookie, as the language switch leaves it, without `?lang=`.
+    choose(&b, Lang::Easy).await;
+    let (s, html) = b.get_page("/no/such/page").await;
+    assert_eq!(s, 404);
+    assert!(html.contains("ページが みつかりません"), "{html}");
+    assert_one_language(&html, Lang::Easy, &[], "404 by cookie, やさしい日本語");
+    choose(&b, Lang::En).await;
+    let (s, html) = b.get_page("/no/such/page").await;
+    assert_eq!(s, 404);
+    assert_one_language(&html, Lang::En, &[], "404 by cookie, English");
+    // A URL with NUL, refused before any handler.
+    let (s, html) = b.get_page("/t/390003/forms/a%00b").await;
+    assert_eq!(s, 400);
+    assert!(html.contains("cannot be used"), "{html}");
+    assert_one_language(&html, Lang::En, &[], "NUL refusal");
+    // A cross-site POST (the CSRF wall): refused in English.
+    let r = b
+        .client
+        .post(app.url("/mypage/profile"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("This page has expired"), "{html}");
+    assert_one_language(&html, Lang::En, &[], "cross-site refusal");
+    // The framework's own refusal of an unreadable body, as JSON on the API, in the asked language.
+    let r = b
+        .client
+        .post(app.url(&format!("{SEMINAR_API}?lang=en")))
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: Value = r.json().await.unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Content-Type: application/json"),
+        "{message}"
+    );
+    // Staff pages are Japanese whatever the resident pages were read in.
+    let (s, html) = b.get_page("/staff/no-such-page").await;
+    assert!(s == 404 || s == 200, "{s}");
+    assert!(html.contains("<html lang=\"ja\">"), "{html}");
+    assert!(!html.contains("Page not found"));
+}
+
+/// Rate-limit refusals, on the page and in the FAQ chat, say the wait in the chosen language.
+async fn rate_limits_speak_the_chosen_language(app: &TestApp) {
+    let b = app.anonymous();
+    choose(&b, Lang::En).await;
+    let mut last = None;
+    for _ in 0..3 {
+        let (_, page) = b.get_page(&format!("{SUBSIDY}?lang=en")).await;
+        let r = b
+            .client
+            .post(app.url(SUBSIDY))
+            .multipart(
+                Form::new()
+                    .text("_csrf", csrf_of(&page))
+                    .text("_draft", "")
+                    .text("_action", "confirm"),
+            )
+            .send()
+            .await
+            .unwrap();
+        last = Some((r.status().as_u16(), r.text().await.unwrap()));
+    }
+    let (status, html) = last.unwrap();
+    assert_eq!(status, 429, "{html}");
+    assert!(html.contains("Please wait a moment"), "{html}");
+    assert!(
+        html.contains("Many forms were sent in a short time"),
+        "{html}"
+    );
+    // The window is aligned (ten minutes), so the wait is anything from a second to ten minutes.
+    assert!(
+        [" second", " minute"]
+            .iter()
+            .any(|unit| html.contains(&format!("Please wait {}", "")) && html.contains(unit)),
+        "{html}"
+    );
+    assert_one_language(&html, Lang::En, &[], "429 page");
+
+    let easy = app.anonymous();
+    choose(&easy, Lang::Easy).await;
+    let mut last = None;
+    for _ in 0..3 {
+        let (_, page) = easy.get_page(&format!("{SUBSIDY}?lang=ja-easy")).await;
+        let r = easy
+            .client
+            .post(app.url(SUBSIDY))
+            .multipart(
+                Form::new()
+                    .text("_csrf", csrf_of(&page))
+                    .text("_draft", "")
+                    .text("_action", "confirm"),
+            )
+            .send()
+            .await
+            .unwrap();
+        last = Some((r.status().as_u16(), r.text().await.unwrap()));
+    }
+    let (status, html) = last.unwrap();
+    assert_eq!(status, 429);
+    assert!(html.contains("まってから もう いちど"), "{html}");
+}
+
+/// Two public form posts per client address in ten minutes. Every test browser comes from 127.0.0.1, so the
+/// second browser of [`rate_limits_speak_the_chosen_language`] is refused from its first post.
+fn small_form_post_limit(c: &mut madoguchi_kernel::Config) {
+    c.rate_limits = madoguchi_kernel::config::RateLimitConfig {
+        form_posts_per_client: madoguchi_kernel::config::Limit::new(2, 600),
+        ..madoguchi_kernel::config::RateLimitConfig::off()
+    };
 }
 
 /// The builder translates a number part's unit: stored with the translations, bounded (a long one is refused
@@ -1107,7 +1273,29 @@ both!(
     every_my_page_screen_speaks_the_chosen_language,
     the_form_pages_closed_full_and_sign_in_speak_the_chosen_language,
     the_builder_translates_a_numbers_unit,
+    error_pages_speak_the_chosen_language,
 );
+
+mod rate_limited {
+    use super::*;
+    use common::Backend;
+
+    async fn run(backend: Backend) {
+        let app = TestApp::spawn_configured(backend, false, small_form_post_limit).await;
+        rate_limits_speak_the_chosen_language(&app).await;
+        app.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(Backend::Postgres).await;
+    }
+}
 
 /// The catalogue: every message kind has a text in every language; English carries no Japanese script and
 /// やさしい日本語 no kanji beyond the field's own label, and both name the field.

@@ -2,7 +2,7 @@
 //! search paging, facets and filters, token auth), uploads with validation, staff pages, public pages,
 //! DCAT, the prefecture dashboard, and the real `ckanapi` client from PyPI.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of};
 use serde_json::{Value, json};

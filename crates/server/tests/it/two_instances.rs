@@ -5,7 +5,7 @@
 //!
 //! Needs `moto_server` (`scripts/s3-setup`); without it the test stops unless `MADOGUCHI_REQUIRE_S3=1`.
 
-mod common;
+use crate::common;
 
 use common::{S3Server, csrf_of, hidden_value};
 use reqwest::redirect::Policy;

@@ -5,7 +5,7 @@
 //! The whole object-storage test set (attachments, issued documents, open data files) also runs on S3 when
 //! `MADOGUCHI_TEST_STORAGE=s3` (`scripts/test` does so); these tests run on S3 always.
 
-mod common;
+use crate::common;
 
 use common::{Backend, S3Server, Store, TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};
@@ -232,16 +232,35 @@ async fn readyz_reports_every_check_on_files() {
     let r = app.get("/readyz").await;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
-    let v: serde_json::Value = r.json().await.unwrap();
+    let mut v: serde_json::Value = r.json().await.unwrap();
+    let first_age = v.as_object_mut().unwrap().remove("checked_ms_ago").unwrap();
+    assert_eq!(first_age, 0, "the first call checks");
     assert_eq!(
         v,
         serde_json::json!({"ready": true, "database": "ok", "object_store": "ok",
             "migrations": "ok", "shutting_down": false})
     );
-    // Shutting down: the load balancer is told to stop sending.
+    // Calls within a second share that round of checks (a public URL cannot be used to load the database
+    // and the store): many at once all answer, from the same round.
+    let started = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let answers = futures::future::join_all((0..50).map(|_| app.get("/readyz"))).await;
+    let within = started.elapsed() < std::time::Duration::from_millis(900);
+    for r in answers {
+        assert_eq!(r.status().as_u16(), 200);
+        let v: serde_json::Value = r.json().await.unwrap();
+        let age = v["checked_ms_ago"].as_u64().unwrap();
+        if within {
+            assert!(age >= 50, "reused, not checked again: {age} ms");
+        }
+    }
+    // Shutting down: the load balancer is told to stop sending at once, whatever was checked before.
     app.ctx.begin_shutdown();
     let r = app.get("/readyz").await;
     assert_eq!(r.status().as_u16(), 503);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["shutting_down"], true);
+    assert_eq!(v["database"], "ok", "the other checks still reported");
     app.finish().await;
 }
 

@@ -3,7 +3,7 @@
 //! with a valid CSRF token. The server never answers 5xx, stores nothing it should not, and keeps answering.
 //! CI runs 48 cases per database; `PROPTEST_CASES=N` runs more.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp, csrf_of, page_text};
 use proptest::prelude::*;

@@ -6,7 +6,7 @@
 //! change. The corpus is generated as routes × payloads; it prints `security_bad_inputs_tried=N` (distinct
 //! requests) for `bench/RESULTS.md`. Repeating-group count bombs are covered by the submission-path tests.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of, login_with, page_text};
 use std::collections::HashSet;

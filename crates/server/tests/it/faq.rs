@@ -1,7 +1,7 @@
 //! AI-FAQ end to end over HTTP, on SQLite and PostgreSQL alike: residents ask and give feedback, staff
 //! manage Q&As, the unanswered list, import/export, the shared pool and tenant isolation.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};

@@ -2,7 +2,7 @@
 //! 127.0.0.1 with `private_key_jwt`, PKCE S256 and Japanese claims, installed by `scripts/oidc-setup`), and
 //! against an in-test provider that lets a test forge what a hostile provider or attacker would send.
 
-mod common;
+use crate::common;
 
 use common::oidc::{MockProvider, callback, honest_flow, mock_provider, param, pem, start};
 use common::{TestApp, csrf_of, hidden_value};

@@ -1,6 +1,6 @@
 //! Online procedures end to end over HTTP, on SQLite and PostgreSQL alike.
 
-mod common;
+use crate::common;
 
 use common::{TINY_PDF, TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};
@@ -258,7 +258,7 @@ async fn publish(app: &TestApp, slug: &str, json: &str) -> (u16, String) {
 
 async fn capacity_is_never_exceeded_under_concurrent_submissions(app: &TestApp) {
     let mut def: serde_json::Value =
-        serde_json::from_str(include_str!("../demo/forms/seminar.json")).unwrap();
+        serde_json::from_str(include_str!("../../demo/forms/seminar.json")).unwrap();
     def["capacity"] = 5.into();
     let (status, _) = publish(app, "small-seminar", &def.to_string()).await;
     assert_eq!(status, 303);
@@ -488,7 +488,7 @@ async fn shift_jis_export_reports_characters_it_cannot_hold(app: &TestApp) {
 async fn export_columns_stay_stable_across_form_versions(app: &TestApp) {
     let receipt_v1 = submit_subsidy(app, "髙﨑 太郎").await;
     let mut def: serde_json::Value =
-        serde_json::from_str(include_str!("../demo/forms/subsidy.json")).unwrap();
+        serde_json::from_str(include_str!("../../demo/forms/subsidy.json")).unwrap();
     let parts = def["parts"].as_array_mut().unwrap();
     parts.retain(|p| p["key"] != "project_name");
     // A part's translations go with it.

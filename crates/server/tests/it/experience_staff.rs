@@ -2,7 +2,7 @@
 //! the audit log and export file names, the first publish called 初版, a correction picker instead of a box per
 //! field, and the builder's warnings about contact details, consent and マイナンバー.
 
-mod common;
+use crate::common;
 
 use common::{Browser, TestApp, csrf_of};
 use madoguchi_kernel::staff::Role;

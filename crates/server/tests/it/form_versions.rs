@@ -1,7 +1,7 @@
 //! Form versions: the history page shows who published which version and what changed between two versions;
 //! rollback publishes an older version again as a new one; earlier submissions keep their version.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of};
 

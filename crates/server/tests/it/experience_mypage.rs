@@ -2,7 +2,7 @@
 //! proven sign-in address, or by receipt number and a code mailed to the address on the application) with the
 //! attacks on both, the form prefilled from the account, the navigation of the public pages, and mail wording.
 
-mod common;
+use crate::common;
 
 use common::{Backend, Browser, TestApp, csrf_of, hidden_value};
 use madoguchi_kernel::config::{Limit, RateLimitConfig};

@@ -2,7 +2,7 @@
 //! adapted and published; bad input is reported by field and nothing is published; sharing is limited to the
 //! forms one may edit.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of};
 

@@ -2,7 +2,7 @@
 //! lease it still holds, completes jobs as they finish, and extends the lease of a job still running; on
 //! SQLite and PostgreSQL alike.
 
-mod common;
+use crate::common;
 
 use madoguchi_kernel::jobs::{self, ClaimedJob, Job, Runner, WorkerOptions};
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! Shared machinery over real databases: the job queue and tenant isolation between prefecture and city.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use madoguchi_kernel::jobs::{self, ClaimedJob, Job, Runner};

@@ -3,7 +3,7 @@
 //! every issued PDF, tampering, revocation, re-issue, the fee gate, batches, document numbers without gaps
 //! (failed issues, two processes, stale template pages) and tenant isolation. Needs `scripts/issuance-setup`.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp, csrf_of};
 use madoguchi_issuance::pki::Authority;
@@ -1119,24 +1119,16 @@ async fn numbering(app: &TestApp) -> (i64, Vec<String>) {
 }
 
 /// Files in the object store under `issuance/` (issued PDFs; seal images live elsewhere).
-fn stored_pdfs(app: &TestApp) -> usize {
-    fn walk(dir: &Path) -> usize {
-        std::fs::read_dir(dir)
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .map(|e| {
-                        let p = e.path();
-                        if p.is_dir() {
-                            walk(&p)
-                        } else {
-                            usize::from(p.extension().is_some_and(|x| x == "pdf"))
-                        }
-                    })
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-    walk(&app.data_dir.join("objects/issuance"))
+/// Issued PDFs in the object store, whichever store the test runs on (files or S3).
+async fn stored_pdfs(app: &TestApp) -> usize {
+    app.ctx
+        .storage
+        .list("issuance")
+        .await
+        .unwrap()
+        .iter()
+        .filter(|k| k.ends_with(".pdf"))
+        .count()
 }
 
 async fn failed_issues_take_no_number(app: &TestApp) {
@@ -1175,7 +1167,11 @@ async fn failed_issues_take_no_number(app: &TestApp) {
         "{html}"
     );
     assert_eq!(numbering(app).await, (7, vec![]));
-    assert_eq!(stored_pdfs(app), 0, "nothing left in the object store");
+    assert_eq!(
+        stored_pdfs(app).await,
+        0,
+        "nothing left in the object store"
+    );
 
     // The TSA is back: staff issue the second one, then the first one's job runs again.
     switch_tsa(app, "up").await;
@@ -1222,7 +1218,7 @@ async fn failed_issues_take_no_number(app: &TestApp) {
         1
     );
     assert_eq!(numbering(app).await.0, 9);
-    assert_eq!(stored_pdfs(app), 2);
+    assert_eq!(stored_pdfs(app).await, 2);
 }
 
 async fn issues_from_two_processes_number_without_gaps_or_repeats(app: &TestApp) {
@@ -1270,7 +1266,7 @@ async fn issues_from_two_processes_number_without_gaps_or_repeats(app: &TestApp)
     );
     assert_eq!(next, 15);
     assert_eq!(
-        stored_pdfs(app),
+        stored_pdfs(app).await,
         8,
         "no file left from a number taken first by the other"
     );
@@ -1424,7 +1420,7 @@ async fn a_timestamp_failure_inside_a_batch_leaves_no_gap(app: &TestApp) {
     let (_, html) = app.get_text(batch.trim_start_matches(&app.addr)).await;
     assert!(html.contains("交付済み 6件"), "{html}");
     assert_eq!(
-        stored_pdfs(app),
+        stored_pdfs(app).await,
         6,
         "no file left from a document made again"
     );

@@ -2,7 +2,7 @@
 //! (hole 1), the identity requirement through the API (hole 2), bounded bodies and uploads (hole 6), CSRF bound
 //! to the session and refused across sites (hole 12), a draft submitted twice (hole 14).
 
-mod common;
+use crate::common;
 
 use common::{TestApp, csrf_of, hidden_value, page_text};
 use reqwest::multipart::{Form, Part};

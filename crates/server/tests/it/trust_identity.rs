@@ -1,7 +1,7 @@
 //! Issue 14, hole 4 (a sign-in link signs the victim into the attacker's account) and hole 14 (sign-in
 //! addresses are not case-folded), over HTTP on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::oidc::{MockProvider, callback, param};
 use common::{TestApp, csrf_of, hidden_value};

@@ -7,7 +7,7 @@
 //!
 //! The base is small (8 Q&As of 高知市, one of 高知県), so that embedding it takes seconds, not minutes.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp};
 use serde_json::Value;
