@@ -6,6 +6,7 @@ use crate::keys::{Pkcs11Location, SealKey};
 use crate::pades::{self, SigInfo};
 use crate::pki::{self, Authority};
 use madoguchi_kernel::config::IssuanceConfig;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use x509_cert::Certificate;
@@ -105,6 +106,47 @@ pub fn ensure_dev_pki(data_dir: &Path, organisation: &str) -> anyhow::Result<Pat
     write_secret(&dir.join("tsa.key"), pki::key_to_pem(&tsa)?.as_bytes())?;
     std::fs::write(dir.join("ready"), b"")?;
     Ok(dir)
+}
+
+/// Checks, when an instance starts with `key = "development"`, that its development seal key is the one this
+/// database's documents are sealed with: the first instance records its key's fingerprint, and an instance with
+/// another key refuses to start (its documents would be sealed by a key the other instances do not have). Makes
+/// the development PKI if it is missing. Nothing to check for an HSM key, shared by construction.
+pub async fn check_development_key(ctx: &madoguchi_kernel::Ctx) -> anyhow::Result<()> {
+    let cfg = &ctx.config.issuance;
+    if cfg.key != "development" {
+        return Ok(());
+    }
+    let (data_dir, organisation) = (ctx.config.data_dir.clone(), cfg.organisation.clone());
+    let fingerprint = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let dir = ensure_dev_pki(&data_dir, &organisation)?;
+        let chain = read_chain(&dir.join("seal.pem"))?;
+        let public = pki::public_key(&chain[0])?;
+        Ok(hex::encode(Sha256::digest(
+            public.to_encoded_point(false).as_bytes(),
+        )))
+    })
+    .await??;
+    sqlx::query(
+        "INSERT INTO issuance_dev_key (id, public_key_sha256, recorded_at) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&fingerprint)
+    .bind(madoguchi_kernel::now_ms())
+    .execute(&ctx.db.write)
+    .await?;
+    let recorded: String =
+        sqlx::query_scalar("SELECT public_key_sha256 FROM issuance_dev_key WHERE id = 1")
+            .fetch_one(&ctx.db.read)
+            .await?;
+    anyhow::ensure!(
+        recorded == fingerprint,
+        "[issuance] key = \"development\": この開発用の公印鍵（{dir}/seal.key、指紋 {mine}…）は、このデータベースで使われている開発用の鍵（指紋 {theirs}…）と違うため起動しません。複数台で動かすときは、全台で同じ {dir} を使うか、HSM の鍵（key = \"pkcs11\"）を設定してください。 / This instance's development seal key differs from the one this database's documents are sealed with: give every instance the same {dir}, or configure an HSM key (key = \"pkcs11\").",
+        dir = dev_dir(&ctx.config.data_dir).display(),
+        mine = &fingerprint[..16],
+        theirs = recorded.get(..16).unwrap_or(&recorded),
+    );
+    Ok(())
 }
 
 /// The private key files of the development PKI.

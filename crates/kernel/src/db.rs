@@ -39,8 +39,23 @@ fn next_instance() -> u64 {
     INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+/// The migrations of this binary. A database that a newer release has already migrated further is accepted
+/// (`ignore_missing`): during a rolling upgrade the instances of the previous release keep starting against the
+/// expanded schema. That is safe because migrations only expand (new tables, new nullable or defaulted
+/// columns); a step that removes or changes something ships as a separate `*_contract.sql` migration a release
+/// later, once no instance of the release before reads it (ADR 0032, checked by `tests/it/rolling_upgrade.rs`).
+static MIGRATE_SQLITE: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| {
+        let mut m = sqlx::migrate!("./migrations/sqlite");
+        m.set_ignore_missing(true);
+        m
+    });
+static MIGRATE_POSTGRES: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| {
+        let mut m = sqlx::migrate!("./migrations/postgres");
+        m.set_ignore_missing(true);
+        m
+    });
 
 impl Db {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs migrations.
@@ -110,7 +125,7 @@ impl Db {
     /// a newer release already migrated further is current for this one too — migrations only expand).
     pub async fn pending_migrations(&self) -> Result<usize, sqlx::Error> {
         use sqlx::Row;
-        let migrator = match self.backend {
+        let migrator: &sqlx::migrate::Migrator = match self.backend {
             Backend::Sqlite => &MIGRATE_SQLITE,
             Backend::Postgres => &MIGRATE_POSTGRES,
         };

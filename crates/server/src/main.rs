@@ -275,6 +275,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "electronic issuance signs with a development key file; configure [issuance] key = \"pkcs11\" in production"
         );
     }
+    // Several instances on one database must seal with one key: refuse to start with another development key.
+    madoguchi_issuance::seal::check_development_key(&ctx).await?;
     let postal =
         madoguchi_applications::postal::Postal::open(&postal_data::path(&ctx.config.data_dir))
             .await?;

@@ -24,6 +24,7 @@ mod kernel;
 mod observability;
 mod online_procedures;
 mod opendata;
+mod rolling_upgrade;
 mod storage;
 mod trust_bad_inputs;
 mod trust_frontdoor;

@@ -248,17 +248,25 @@ api_submissions_per_client = {{ max = 3, window_secs = 600 }}
         let base = format!("http://127.0.0.1:{port}");
         let probe = reqwest::Client::new();
         let url = format!("{base}/readyz");
-        eventually(&format!("{name} ready"), Duration::from_secs(60), || {
-            let r = probe.get(&url).send();
-            async move { r.await.ok().filter(|r| r.status() == 200).map(|_| ()) }
-        })
-        .await;
-        Instance {
+        let mut instance = Instance {
             name,
             base,
             child,
             dir,
-        }
+        };
+        eventually(&format!("{name} ready"), Duration::from_secs(60), || {
+            let r = probe.get(&url).send();
+            let exited = instance.child.try_wait().ok().flatten();
+            let log = instance.log();
+            async move {
+                if let Some(status) = exited {
+                    panic!("{name} exited before it was ready ({status}): {log}");
+                }
+                r.await.ok().filter(|r| r.status() == 200).map(|_| ())
+            }
+        })
+        .await;
+        instance
     }
 
     fn url(&self, path: &str) -> String {
@@ -373,7 +381,34 @@ async fn two_instances_on_one_database_and_one_store_serve_one_flow_and_take_ove
 
     let (relay, smtp) = Relay::start().await;
     let mut a = Instance::start("a", &root, &database_url, &storage, &s3, smtp[0]).await;
+    // Every instance seals with one key: B is given A's development PKI (with an HSM both would use the same
+    // token); an instance with a key of its own refuses to start, naming the key and what to do.
+    let dev = |name: &str| root.join(name).join("issuance/dev");
+    std::fs::create_dir_all(dev("b")).unwrap();
+    for file in std::fs::read_dir(dev("a")).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(&file, dev("b").join(file.file_name().unwrap())).unwrap();
+    }
     let mut b = Instance::start("b", &root, &database_url, &storage, &s3, smtp[1]).await;
+    let refused = std::panic::AssertUnwindSafe(Instance::start(
+        "c",
+        &root,
+        &database_url,
+        &storage,
+        &s3,
+        smtp[1],
+    ));
+    let refusal = futures::FutureExt::catch_unwind(refused)
+        .await
+        .err()
+        .and_then(|e| e.downcast::<String>().ok())
+        .expect("an instance with another development key does not start");
+    assert!(
+        refusal.contains("exited before it was ready")
+            && refusal.contains("開発用の公印鍵")
+            && refusal.contains("key = \"pkcs11\""),
+        "{refusal}"
+    );
 
     // 1. A resident opens the form on A, sends it with a 6 MB file to B (a multipart upload into the bucket),
     //    confirms on A and submits on A.
