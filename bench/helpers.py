@@ -193,6 +193,24 @@ def cmd_oha(args):
     print(f"{ok / elapsed:.1f} {p50:.2f} {p99:.2f} {ok} {total} {errors}")
 
 
+def cmd_oha_merge(args):
+    """oha-merge OUT A B…: one oha JSON result from runs made at the same time against several instances:
+    status and error counts summed, the longest run's duration, each latency percentile the worst of the runs."""
+    out, paths = args[0], args[1:]
+    runs = [json.load(open(p)) for p in paths]
+    merged = {"summary": {"total": max(float(r["summary"]["total"]) for r in runs)},
+              "statusCodeDistribution": {}, "errorDistribution": {}, "latencyPercentiles": {}}
+    for r in runs:
+        for key in ("statusCodeDistribution", "errorDistribution"):
+            for k, v in r.get(key, {}).items():
+                merged[key][k] = merged[key].get(k, 0) + int(v)
+        for k, v in r.get("latencyPercentiles", {}).items():
+            if v is not None:
+                merged["latencyPercentiles"][k] = max(merged["latencyPercentiles"].get(k, 0), v)
+    with open(out, "w") as f:
+        json.dump(merged, f)
+
+
 # ---------------------------------------------------------------- HTTP sessions
 
 
@@ -687,7 +705,77 @@ def cmd_page_latency(args):
     print(f"{p50:.2f} {p99:.2f} {ok} {len(times)}")
 
 
+# ---------------------------------------------------------------- uploads (issue 16)
+
+
+def _upload_one(base, size, tag):
+    """A resident's input page, then the form posted with one SIZE-byte PDF; returns (ok, seconds of the POST)."""
+    form = f"/t/{TENANT}/forms/jigyo-suishin-hojokin"
+    c = _conn(base)
+    jar = {}
+    c.request("GET", form)
+    r = c.getresponse()
+    page = r.read().decode("utf-8", "replace")
+    _cookies(r, jar)
+    m = re.search(r'name="_csrf" value="([^"]+)"', page)
+    if not m:
+        return False, 0.0
+    pdf = b"%PDF-1.4\n% madoguchi upload bench " + tag.encode() + b"\n" + os.urandom(size - 48) + b"\n%%EOF\n"
+    fields = [
+        ("_csrf", m.group(1)),
+        ("_draft", ""),
+        ("_action", "confirm"),
+        ("applicant.kind", "individual"),
+        ("applicant.name", "髙﨑 花子"),
+        ("applicant.furigana", "タカサキ ハナコ"),
+        ("postal_code", "780-0850"),
+        ("address", "高知県高知市丸ノ内1-2-20"),
+        ("phone", "088-823-1111"),
+        ("email", "bench@example.jp"),
+        ("kind", "new"),
+        ("project_name", "upload " + tag),
+        ("amount", "1500000"),
+        ("consent", "yes"),
+    ]
+    body, ctype = multipart(fields, [("application_document", "申請書.pdf", "application/pdf", pdf)])
+    t0 = time.monotonic()
+    c.request("POST", form, body=body, headers={"Content-Type": ctype, "Cookie": _cookie_header(jar)})
+    r = c.getresponse()
+    text = r.read()
+    took = time.monotonic() - t0
+    c.close()
+    if r.status != 303:
+        sys.stderr.write(f"upload HTTP {r.status}: {text.decode('utf-8', 'replace')[:500]}\n")
+    return r.status == 303, took
+
+
+def cmd_upload(args):
+    """upload BASE CLIENTS SIZE_MB: CLIENTS residents upload SIZE_MB (10^6 bytes) at once; prints
+    'ok total_seconds mb_per_s' (megabytes through the server per second of wall time)."""
+    base, clients, size_mb = args[0], int(args[1]), float(args[2])
+    size = int(size_mb * 1_000_000)
+    results = []
+    lock = threading.Lock()
+
+    def one(i):
+        ok, took = _upload_one(base, size, f"{i}-{os.urandom(4).hex()}")
+        with lock:
+            results.append((ok, took))
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    ok = sum(1 for r in results if r[0])
+    print(f"{ok} {wall:.3f} {ok * size / 1_000_000 / wall:.2f}")
+
+
 COMMANDS = {
+    "oha-merge": cmd_oha_merge,
+    "upload": cmd_upload,
     "median": cmd_median,
     "machine": cmd_machine,
     "record": cmd_record,

@@ -94,7 +94,8 @@ write_config_without_rate_limits() {
     local f=$1 rule
     echo "[rate_limits]" >"$f"
     for rule in api_submissions_per_client api_submissions_per_form form_posts_per_client \
-        faq_questions_per_client signin_mails_per_client login_failures_per_login login_failures_per_client; do
+        faq_questions_per_client signin_mails_per_client login_failures_per_login login_failures_per_client \
+        upload_megabytes_per_client; do
         echo "$rule = { max = 0, window_secs = 60 }" >>"$f"
     done
     echo "login_failure_delay_ms = 0" >>"$f"

@@ -2,13 +2,19 @@
 # Submissions over HTTP (JSON API, 32 concurrent clients) against raw durable single-row insert transactions of
 # the same database with the same durability, measured side by side: raw, HTTP, raw, HTTP, …
 #
-#   bench/submit.sh sqlite|postgres
+#   bench/submit.sh sqlite|postgres|postgres2
+#
+# postgres2: two server processes on the one PostgreSQL database (issue 16), half the clients on each, their
+# rates summed, against the same raw insert baseline (submit_ratio_postgres_2instances).
 #
 # Env: BENCH_RUNS (3), SUBMIT_SECONDS (10), BENCH_WORK (/tmp/madoguchi-bench).
 source "$(dirname "$0")/lib.sh"
 
-DB=${1:-sqlite}
-[[ $DB == sqlite || $DB == postgres ]] || { echo "usage: $0 sqlite|postgres" >&2; exit 2; }
+MODE=${1:-sqlite}
+[[ $MODE == sqlite || $MODE == postgres || $MODE == postgres2 ]] || { echo "usage: $0 sqlite|postgres|postgres2" >&2; exit 2; }
+DB=${MODE%2}
+PORT2=""
+SERVER2_PID=""
 PORT=${SUBMIT_PORT:-$(free_port)}
 SECONDS_PER_RUN=${SUBMIT_SECONDS:-10}
 CLIENTS=32
@@ -17,7 +23,7 @@ BASE=http://127.0.0.1:$PORT
 
 build
 ensure_oha
-W=$(workdir submit-$DB)
+W=$(workdir submit-$MODE)
 log "scratch directory $W"
 SERVER_LOG=$W/server.log
 prepare_data_dir "$W/data"
@@ -27,9 +33,20 @@ else
     pg_reset
     URL=$PG_URL
 fi
-trap 'stop_server; [[ $DB == postgres ]] && pg_drop; cleanup_workdir "$W"; true' EXIT
+trap 'stop_server; [[ -n $SERVER2_PID ]] && kill -INT $SERVER2_PID 2>/dev/null; [[ $DB == postgres ]] && pg_drop; cleanup_workdir "$W"; true' EXIT
 
 start_server "$PORT" "$W/data" "$URL"
+if [[ $MODE == postgres2 ]]; then
+    # The second instance: its own data directory, the first one's development seal key (one key per database).
+    prepare_data_dir "$W/data2"
+    mkdir -p "$W/data2/issuance"
+    cp -r "$W/data/issuance/dev" "$W/data2/issuance/"
+    PORT2=$(free_port)
+    first_pid=$SERVER_PID
+    SERVER_LOG=$W/server2.log start_server "$PORT2" "$W/data2" "$URL"
+    SERVER2_PID=$SERVER_PID
+    SERVER_PID=$first_pid
+fi
 $PY import-bench-form "$BASE" "$REPO/crates/server/demo/forms/subsidy.json" "$SLUG"
 $PY submission-body "$W/body.json"
 $PY api-submit "$BASE" "$SLUG" >/dev/null
@@ -73,9 +90,21 @@ raw_baseline() {
 
 http_run() {
     local out=$1 secs=$2
-    "$OHA" --no-tui --output-format json -z "${secs}s" -c "$CLIENTS" -m POST \
-        -H 'Content-Type: application/json' -D "$W/body.json" \
-        "$BASE/api/v1/t/$TENANT/forms/$SLUG/submissions" >"$out"
+    if [[ -z $PORT2 ]]; then
+        "$OHA" --no-tui --output-format json -z "${secs}s" -c "$CLIENTS" -m POST \
+            -H 'Content-Type: application/json' -D "$W/body.json" \
+            "$BASE/api/v1/t/$TENANT/forms/$SLUG/submissions" >"$out"
+        return
+    fi
+    # Half the clients on each instance, at the same time.
+    local base
+    for base in "$BASE" "http://127.0.0.1:$PORT2"; do
+        "$OHA" --no-tui --output-format json -z "${secs}s" -c $((CLIENTS / 2)) -m POST \
+            -H 'Content-Type: application/json' -D "$W/body.json" \
+            "$base/api/v1/t/$TENANT/forms/$SLUG/submissions" >"$out.${base##*:}" &
+    done
+    wait
+    $PY oha-merge "$out" "$out.$PORT" "$out.$PORT2"
 }
 
 log "warm-up: 3 s of submissions at $CLIENTS clients"
@@ -97,6 +126,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 stop_server
+[[ -n $SERVER2_PID ]] && kill -INT "$SERVER2_PID" 2>/dev/null && wait "$SERVER2_PID" 2>/dev/null
 raw_m=$(median "${raws[@]}")
 http_m=$(median "${https[@]}")
 ratio_m=$(median "${ratios[@]}")
@@ -104,9 +134,16 @@ p50_m=$(median "${p50s[@]}")
 p99_m=$(median "${p99s[@]}")
 sus_ratio=$(python3 -c "import sys,statistics as s; a=list(map(float,sys.argv[1].split())); b=list(map(float,sys.argv[2].split())); print(f'{s.median([x/y for x,y in zip(a,b)]):.3f}')" "${sustained[*]}" "${raws[*]}")
 
-echo "== submit $DB: raw $raw_m tx/s, http $http_m submissions/s, ratio $ratio_m (median of per-round ratios), p50 $p50_m ms, p99 $p99_m ms; sustained ratio incl. mail drain $sus_ratio"
+echo "== submit $MODE: raw $raw_m tx/s, http $http_m submissions/s, ratio $ratio_m (median of per-round ratios), p50 $p50_m ms, p99 $p99_m ms; sustained ratio incl. mail drain $sus_ratio"
 server_log_summary "$SERVER_LOG"
 
+if [[ $MODE == postgres2 ]]; then
+    record submit_ratio_postgres_2instances "$ratio_m" "≥ 0.5"
+    record submit_http_per_s_postgres_2instances "$http_m" "—"
+    record submit_p99_ms_postgres_2instances "$p99_m" "—"
+    $PY machine-line "$BENCH_DIR/RESULTS.md" "submit.sh postgres2"
+    exit 0
+fi
 record "submit_ratio_$DB" "$ratio_m" "≥ 0.5"
 record "submit_p50_ms_$DB" "$p50_m" "—"
 record "submit_p99_ms_$DB" "$p99_m" "—"
