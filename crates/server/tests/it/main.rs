@@ -21,6 +21,7 @@ mod identity;
 mod identity_oidc;
 mod issuance;
 mod kernel;
+mod migrate_to;
 mod observability;
 mod online_procedures;
 mod opendata;
