@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod backup_restore;
 mod experience;
 mod experience_form;
 mod experience_language;
