@@ -162,7 +162,7 @@ pub async fn migrate_to(source_url: &str, target_url: &str) -> anyhow::Result<Re
 
     let mut tx = dst.begin().await?;
     // The same check inside the transaction, right before writing (someone may have started the service on it).
-    refuse_unless_empty(&mut *tx, target_url).await?;
+    refuse_unless_empty(&mut tx, target_url).await?;
     let mut report = Report {
         tables: Vec::new(),
         target_only: target_tables
@@ -172,12 +172,12 @@ pub async fn migrate_to(source_url: &str, target_url: &str) -> anyhow::Result<Re
             .collect(),
     };
     for table in &order {
-        let copied = copy_table(&mut *src, &mut *tx, table).await?;
+        let copied = copy_table(&mut src, &mut tx, table).await?;
         report.tables.push(copied);
     }
     // 4. Sequences continue after the copied ids; counts must match before anything is committed.
     for table in &order {
-        reset_sequences(&mut *tx, table).await?;
+        reset_sequences(&mut tx, table).await?;
     }
     for t in &mut report.tables {
         t.target_rows = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote(&t.table)))
