@@ -543,10 +543,47 @@ async fn a_sqlite_installation_moves_to_postgresql_with_every_row_and_the_ids_co
         );
     }
 
+    // Refused: a source that is not SQLite (the configured database_url is what is read).
+    let (ok, _, err) =
+        run_migrate_to(&format!("{}/x", pg_base()), &format!("{}/y", pg_base())).await;
+    assert!(!ok);
+    assert!(err.contains("database_url"), "names the setting: {err}");
+
+    // Refused: a source table PostgreSQL does not have (a copy of the database with one table more); the target
+    // is migrated but gets no row, so the same empty database can be used again.
+    let odd = app.data_dir.join("odd.sqlite");
+    sqlx::query(&format!("VACUUM INTO '{}'", odd.display()))
+        .execute(&app.ctx.db.read)
+        .await
+        .unwrap();
+    let odd_url = format!("sqlite://{}", odd.display());
+    let odd_pool = sqlx::SqlitePool::connect(&odd_url).await.unwrap();
+    sqlx::query("CREATE TABLE local_notes (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO local_notes VALUES (1, 'x')")
+        .execute(&odd_pool)
+        .await
+        .unwrap();
+    odd_pool.close().await;
+    let (odd_name, odd_target) = fresh_pg_database("madoguchi_mt_odd").await;
+    let (ok, _, err) = run_migrate_to(&odd_url, &odd_target).await;
+    assert!(!ok);
+    assert!(
+        err.contains("local_notes") && err.contains("no counterpart"),
+        "names the table: {err}"
+    );
+    let odd_pg = sqlx::PgPool::connect(&odd_target).await.unwrap();
+    let copied: i64 = sqlx::query_scalar("SELECT count(*) FROM submissions")
+        .fetch_one(&odd_pg)
+        .await
+        .unwrap();
+    assert_eq!(copied, 0, "nothing was copied");
+    odd_pg.close().await;
+    pg_admin(&format!("DROP DATABASE IF EXISTS {odd_name} WITH (FORCE)")).await;
+
     // The copy, by the real binary.
     let (name, pg_url) = fresh_pg_database("madoguchi_mt").await;
     let (ok, out, err) = run_migrate_to(&sqlite_url, &pg_url).await;
     assert!(ok, "migrate-to failed:\n{out}\n{err}");
+    eprintln!("{out}");
     assert!(
         out.contains("行数はすべて一致") && out.contains("submissions"),
         "{out}"
