@@ -5,5 +5,6 @@ pub mod app;
 pub mod demo;
 pub mod font_data;
 pub mod jobs;
+pub mod migrate_to;
 pub mod postal_data;
 pub mod serve;

@@ -1,5 +1,5 @@
 //! `madoguchi`: the one binary. `serve` runs the service, `demo` seeds demo data and serves it, `migrate`
-//! prepares a database, `schema` prints the form definition JSON Schema, `check-form` checks a definition.
+//! prepares a database, `migrate-to` copies a SQLite installation into PostgreSQL, `schema` prints the form definition JSON Schema, `check-form` checks a definition.
 
 use clap::{Args, Parser, Subcommand};
 use madoguchi::{app, demo, font_data, jobs, postal_data};
@@ -45,6 +45,14 @@ enum Command {
     Demo(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(ServeArgs),
+    /// Copy the configured SQLite database into a new, empty PostgreSQL database (moving to PostgreSQL).
+    /// Stop the service first; afterwards set database_url to the PostgreSQL URL. The object store is unchanged.
+    MigrateTo {
+        /// The empty target database: `postgres://user@host/db` (the migrations are applied to it).
+        target: String,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
     /// Print the JSON Schema of form definitions (published as docs/form-schema.json).
     Schema,
     /// Check a form definition file and list its problems (exit 1 when there are any).
@@ -156,6 +164,12 @@ async fn main() -> anyhow::Result<()> {
             let ctx = Ctx::open(args.config()?).await?;
             ctx.db.close().await;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::MigrateTo { target, args } => {
+            let report =
+                madoguchi::migrate_to::migrate_to(&args.config()?.database_url, &target).await?;
+            print!("{}", report.summary());
             Ok(())
         }
         Command::Schema => {

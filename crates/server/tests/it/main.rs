@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod backup_restore;
 mod experience;
 mod experience_form;
 mod experience_language;
@@ -21,6 +22,7 @@ mod identity;
 mod identity_oidc;
 mod issuance;
 mod kernel;
+mod migrate_to;
 mod observability;
 mod online_procedures;
 mod opendata;
