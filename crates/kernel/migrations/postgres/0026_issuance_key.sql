@@ -4,7 +4,7 @@
 -- different development key refuses to start (`madoguchi_issuance::seal::check_development_key`). HSM keys
 -- (key = "pkcs11") are shared by construction and are not recorded here.
 CREATE TABLE issuance_dev_key (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+    id BIGINT PRIMARY KEY CHECK (id = 1),
     public_key_sha256 TEXT NOT NULL,
     recorded_at BIGINT NOT NULL
 );

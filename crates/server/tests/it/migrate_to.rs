@@ -250,7 +250,15 @@ async fn canonical_rows(
                                 let v = match ty.as_str() {
                                     "bigint" | "integer" | "smallint" => row
                                         .try_get::<Option<i64>, _>(i)
-                                        .unwrap()
+                                        .or_else(|_| {
+                                            row.try_get::<Option<i32>, _>(i)
+                                                .map(|v| v.map(i64::from))
+                                        })
+                                        .or_else(|_| {
+                                            row.try_get::<Option<i16>, _>(i)
+                                                .map(|v| v.map(i64::from))
+                                        })
+                                        .unwrap_or_else(|e| panic!("{table}.{name}: {e}"))
                                         .map(|v| format!("i:{v}")),
                                     "boolean" => row
                                         .try_get::<Option<bool>, _>(i)
@@ -508,7 +516,12 @@ async fn a_sqlite_installation_moves_to_postgresql_with_every_row_and_the_ids_co
     let sqlite_url = app.ctx.config.database_url.clone();
     let source = sqlx::SqlitePool::connect(&sqlite_url).await.unwrap();
 
-    // Which tables the data leaves empty (reported, not hidden).
+    // The development seal key this installation signs with, recorded as `madoguchi serve` records it.
+    madoguchi_issuance::seal::check_development_key(&app.ctx)
+        .await
+        .unwrap();
+
+    // Every table holds rows, so every table's conversion is checked; a new table without test data fails here.
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_sqlx_migrations'
            AND substr(name, 1, 7) <> 'sqlite_' ORDER BY name",
@@ -531,6 +544,10 @@ async fn a_sqlite_installation_moves_to_postgresql_with_every_row_and_the_ids_co
         tables.len(),
         tables.len() - empty.len(),
         empty.join(", ")
+    );
+    assert!(
+        empty.is_empty(),
+        "give these tables rows in this test: {empty:?}"
     );
 
     // Refused: a target that is not PostgreSQL.
