@@ -60,8 +60,9 @@ struct Engine {
     batch: BatchFn,
     dim: usize,
     id: String,
-    // Declared last: dropped after the model is freed, so the function pointers above stay valid until then.
-    _lib: libloading::Library,
+    /// Never unloaded: the engine's OpenMP runtime leaves per-thread destructors and worker threads behind
+    /// that would run code from an unloaded library (a crash at thread exit). Loaded once per process.
+    _lib: &'static libloading::Library,
 }
 
 // SAFETY: after `e5_load` the model is read only (a memory map and tables the engine never writes), and
@@ -81,11 +82,12 @@ impl Drop for Engine {
 /// A loaded embedding model; cheap to clone (shared).
 #[derive(Clone)]
 pub struct Embedder {
-    engine: Arc<Engine>,
     /// Runs the residents' questions.
     queries: Arc<EngineThread>,
     /// Runs Q&A texts (in the background, when entries change), so a long batch never delays a question.
     passages: Arc<EngineThread>,
+    /// Declared after the threads: when the last clone goes, the threads are joined before the model is freed.
+    engine: Arc<Engine>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -128,17 +130,28 @@ type EngineJob = Box<dyn FnOnce() + Send>;
 /// thread per call paid for a new team every time (26 ms a question instead of 15 on two cores, measured).
 /// One call at a time is what two cores can do anyway, since each call already uses every core.
 struct EngineThread {
-    jobs: std::sync::Mutex<std::sync::mpsc::Sender<EngineJob>>,
+    /// `None` once dropping: the thread ends when its sender is gone.
+    jobs: std::sync::Mutex<Option<std::sync::mpsc::Sender<EngineJob>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for EngineThread {
+    fn drop(&mut self) {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl EngineThread {
     fn start(name: &str) -> Result<EngineThread, EmbedderError> {
         let (tx, rx) = std::sync::mpsc::channel::<EngineJob>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name(name.into())
             .stack_size(ENGINE_STACK)
             .spawn(move || {
-                // Ends when the last `Embedder` clone is dropped (the sender with it).
+                // Ends when the sender is dropped (with the last `Embedder` clone).
                 while let Ok(job) = rx.recv() {
                     // A panicking job drops its reply sender, so its caller gets an error; the thread lives on.
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
@@ -149,7 +162,8 @@ impl EngineThread {
                 message: e.to_string(),
             })?;
         Ok(EngineThread {
-            jobs: std::sync::Mutex::new(tx),
+            jobs: std::sync::Mutex::new(Some(tx)),
+            thread: Some(thread),
         })
     }
 
@@ -165,6 +179,8 @@ impl EngineThread {
         self.jobs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .ok_or(EmbedderError::Embed)?
             .send(job)
             .map_err(|_| EmbedderError::Embed)?;
         answer.recv().map_err(|_| EmbedderError::Embed)
@@ -235,7 +251,7 @@ impl Embedder {
             dim: usize::try_from(d).unwrap_or(0),
             // The model's identity for stored vectors: its file name and size (a new model file is a new id).
             id: format!("{name}:{size}"),
-            _lib: lib,
+            _lib: Box::leak(Box::new(lib)),
         };
         if engine.dim == 0 || engine.dim > 4096 {
             return Err(EmbedderError::Model(model.to_path_buf()));
