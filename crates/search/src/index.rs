@@ -780,11 +780,20 @@ impl Index {
     /// Every document matching `query` under `opts.min_coverage_percent`, best first (up to `opts.limit`):
     /// those covering that share of the query (its synonyms' terms count at their weight, as in
     /// [`Index::search`]), and those covering that share of one of its synonyms on its own, scored at the
-    /// synonym's weight — お手洗い finds a document that says トイレ, which shares no term with it. Up to
-    /// [`MAX_ALTERNATIVE_SEARCHES`] synonyms are searched this way (the strongest first).
+    /// synonym's weight — お手洗い finds a document that says トイレ, which shares no term with it. Only for a
+    /// query of one content word (with the analyzer): a synonym of one word of several (場所 of 避難場所) would
+    /// otherwise stand for the whole query. Up to [`MAX_ALTERNATIVE_SEARCHES`] synonyms are searched this way
+    /// (the strongest first).
     pub fn matching(&self, query: &str, opts: &SearchOptions) -> Vec<Hit> {
         let (answer, _, mut alternatives) = self.search_inner(query, None, opts, true);
         let mut best: FxHashMap<i64, f32> = answer.hits.iter().map(|h| (h.id, h.score)).collect();
+        let one_word = self
+            .synonyms
+            .analyzer()
+            .is_some_and(|a| a.words(query).iter().filter(|w| w.content).count() == 1);
+        if !one_word {
+            alternatives.clear();
+        }
         alternatives.sort_by(|a, b| b.1.total_cmp(&a.1));
         for (alternative, factor) in alternatives.iter().take(MAX_ALTERNATIVE_SEARCHES) {
             for h in self.search_inner(alternative, None, opts, false).0.hits {
