@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { startServer } from './lib/server.mjs';
 import { DESKTOP, PHONE, launch, newContext, screenshot, staffLogin, submitAndWait } from './lib/browser.mjs';
+import { overflowReport } from './lib/overflow.mjs';
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
@@ -62,6 +63,50 @@ for (const [device, options] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     }
   });
 }
+
+/** Nothing is wider than the screen, except the table inside its own scrolling region (which itself fits). */
+async function assertFits(page) {
+  const report = await overflowReport(page);
+  const outside = report.offenders.filter((o) => !/^(table|thead|tbody|tr|th|td|caption)\b/.test(o.what));
+  assert.ok(report.scrollWidth <= report.innerWidth && outside.length === 0,
+    `wider than ${report.innerWidth} px: ${JSON.stringify({ ...report, offenders: outside })}`);
+  const wrap = await page.locator('.table-wrap').boundingBox();
+  assert.ok(wrap.x >= 0 && wrap.x + wrap.width <= report.innerWidth + 0.5, `table region ${JSON.stringify(wrap)}`);
+}
+
+// Issue 17: on a 360 px phone the preview's header (title, publisher · format · size, download) is a compact
+// summary, so the table starts within the first screen; nothing is wider than the screen.
+test('the CSV preview header is compact on a 360 px phone', async () => {
+  const context = await newContext(browser, {
+    ...PHONE, viewport: { width: 360, height: 740 }, baseURL: server.baseURL,
+  });
+  const page = await context.newPage();
+  try {
+    await page.goto('/opendata/dataset/kochi-pref-public-facility');
+    await page.getByRole('link', { name: /^表で見る/ }).first().click();
+    await page.getByRole('table', { name: /プレビュー/ }).waitFor();
+    const header = page.locator('header.od-res-head');
+    const box = await header.boundingBox();
+    assert.ok(box, 'the preview has its summary header');
+    assert.ok(box.height < 200, `header is ${Math.round(box.height)} px tall at 360 px (limit 200)`);
+    assert.ok(await header.getByRole('link', { name: 'ダウンロード' }).isVisible());
+    assert.ok(await header.getByRole('heading', { level: 1 }).isVisible());
+    // The table's header row reads across (one line a column name), not a character a line.
+    const thead = await page.locator('table.od-preview thead').boundingBox();
+    assert.ok(thead.height < 60, `table header row is ${Math.round(thead.height)} px tall`);
+    console.log(`preview header at 360 px: ${Math.round(box.height)} px; table header row ${Math.round(thead.height)} px`);
+    await assertFits(page);
+    await axeClean(page, 'resource preview at 360 px');
+    // The details stay one tap away.
+    await page.getByText('このファイルについて').click();
+    await page.getByRole('link', { name: /（Shift_JIS）$/ }).waitFor();
+    await assertFits(page);
+    await axeClean(page, 'resource preview at 360 px, details open');
+    await screenshot(page, 'opendata-preview-360px.png');
+  } finally {
+    await context.close();
+  }
+});
 
 test('staff see the validation report of a file with errors, accessibly', async () => {
   const context = await newContext(browser, { ...DESKTOP, baseURL: server.baseURL });

@@ -337,6 +337,7 @@ impl TenantIndex {
                     include_staff_only: false,
                     staff_only: false,
                     limit,
+                    min_coverage_percent: 0,
                 },
             ),
             Audience::Staff => (
@@ -345,6 +346,7 @@ impl TenantIndex {
                     include_staff_only: true,
                     staff_only: true,
                     limit,
+                    min_coverage_percent: 0,
                 },
             ),
         };
@@ -357,6 +359,7 @@ impl TenantIndex {
             include_staff_only: false,
             staff_only: false,
             limit,
+            min_coverage_percent: 0,
         };
         self.pooled.search_with(query, query_vector, &opts).0
     }

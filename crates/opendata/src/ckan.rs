@@ -1311,6 +1311,7 @@ fn package_search(
         facet_mincount: int(p, "facet.mincount", 1)?.max(0) as usize,
         include_private: boolean(p, "include_private"),
         viewer_tenant: viewer,
+        words_only: false,
     };
     let r = cat
         .search(&query)

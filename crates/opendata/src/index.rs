@@ -1,15 +1,39 @@
 //! The in-memory catalog: a snapshot of every dataset, searched without Solr (ADR 0011).
 //!
 //! Each instance keeps one snapshot and checks the catalog version (one indexed single-row read) before
-//! using it; a write anywhere bumps the version, and the next read on every instance reloads. Search is a
-//! linear scan over normalised keys (substring match, which for Japanese is what character n-grams
-//! approximate), with Solr-like `q`/`fq` syntax, sorting and facets as CKAN's `package_search` has them.
+//! using it; a write anywhere bumps the version, and the next read on every instance reloads. The words of
+//! `q` are looked up in an inverted index over the FAQ's Japanese analysis (`madoguchi_search`: normalisation,
+//! base forms and readings with IPADIC, the Sudachi synonyms and the built-in groups; ADR 0033), built with
+//! the snapshot from documents analysed once per change, and ranked by its BM25; quoted phrases and field
+//! queries keep the substring match over normalised keys. Solr-like `q`/`fq` syntax, sorting and facets as
+//! CKAN's `package_search` has them.
 
 use crate::store::{self, Dataset, Group, Org, Resource};
 use madoguchi_japanese::search::search_key;
 use madoguchi_kernel::Db;
+use madoguchi_search::{
+    Document, Index as TextIndex, MAX_QUERY_CHARS, Prepared, SearchOptions, Synonyms,
+};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Longest `q` or `fq` accepted, in characters (the FAQ's bound on a question): longer ones are refused before
+/// any work.
+pub const MAX_Q_CHARS: usize = MAX_QUERY_CHARS;
+
+/// Share of a word's idf weight a dataset must cover to match it (synonyms count): a word is "found" even when
+/// written another way (避難所 → 避難場所), but one shared character of two does not make a match.
+pub const WORD_COVERAGE_PERCENT: u8 = 75;
+
+/// Where the catalog gets its language resources: the FAQ's (the server passes them), loaded on first use.
+pub type LanguageSource =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Synonyms> + Send>> + Send + Sync>;
+
+/// Numbers the analysed documents (the text index's ids).
+static NEXT_SEQ: AtomicI64 = AtomicI64::new(1);
 
 /// A dataset with its precomputed search keys.
 #[derive(Debug)]
@@ -27,6 +51,8 @@ pub struct Doc {
     res_name_key: String,
     res_desc_key: String,
     formats: Vec<String>,
+    /// The dataset's terms for the text index (empty for a document made only to be shown).
+    prepared: Prepared,
 }
 
 /// One snapshot of the catalog.
@@ -50,16 +76,53 @@ pub struct Catalog {
     text_buf: String,
     /// Where each dataset's key starts in `text_buf`.
     starts: Vec<usize>,
+    /// The language resources the documents were analysed with.
+    synonyms: Synonyms,
+    /// The inverted index of the documents' words, built on the first word query of this snapshot (a run of
+    /// writes with no search in between builds none), and the position of each text-index id.
+    text: OnceLock<(TextIndex, HashMap<i64, usize>)>,
 }
 
 /// The shared, refreshable snapshot.
-#[derive(Default, Debug)]
+#[derive(Default)]
 pub struct Index {
     current: RwLock<Option<Arc<Catalog>>>,
     reload: tokio::sync::Mutex<()>,
+    language: Option<LanguageSource>,
+    synonyms: tokio::sync::OnceCell<Synonyms>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("current", &self.current)
+            .field("language", &self.language.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Index {
+    /// A snapshot analysed with the language resources `source` gives (the FAQ's); without one, the built-in
+    /// synonym groups on characters only.
+    pub fn with_language(source: LanguageSource) -> Index {
+        Index {
+            language: Some(source),
+            ..Index::default()
+        }
+    }
+
+    /// The language resources, loaded on first use.
+    pub async fn synonyms(&self) -> &Synonyms {
+        self.synonyms
+            .get_or_init(|| async {
+                match &self.language {
+                    Some(source) => source().await,
+                    None => Synonyms::builtin(),
+                }
+            })
+            .await
+    }
+
     /// The current snapshot, reloaded when the catalog changed.
     pub async fn get(&self, db: &Db) -> Result<Arc<Catalog>, sqlx::Error> {
         let version = store::version(db).await?;
@@ -70,12 +133,13 @@ impl Index {
         if let Some(c) = self.cached(version) {
             return Ok(c);
         }
+        let synonyms = self.synonyms().await.clone();
         let prev = self.current.read().expect("index lock").clone();
         let loaded = store::load(db, prev.as_ref().map(|c| c.version)).await?;
         let catalog = Arc::new(
             tokio::task::spawn_blocking(move || match prev {
                 Some(p) => p.refresh(loaded),
-                None => Catalog::build(loaded),
+                None => Catalog::build(loaded, synonyms),
             })
             .await
             .map_err(|e| sqlx::Error::Protocol(format!("building the catalog index: {e}")))?,
@@ -95,7 +159,34 @@ impl Index {
 }
 
 impl Doc {
-    /// A dataset with its search keys (computed here, once per change).
+    /// A dataset with its search keys and its words analysed for the text index (once per change).
+    pub fn analysed(ds: Dataset, org_code: String, org_title: String, synonyms: &Synonyms) -> Doc {
+        let mut d = Doc::new(ds, org_code, org_title);
+        let public: Vec<&Resource> = d.ds.public_resources().collect();
+        let mut body = d.ds.notes.clone();
+        for r in &public {
+            body.push('\n');
+            body.push_str(&r.name);
+            body.push('\n');
+            body.push_str(&r.description);
+        }
+        body.push('\n');
+        body.push_str(&d.ds.name);
+        // The title is the "question" (its own field, boosted), each tag a phrasing, the notes, resources and
+        // name the "answer", the publisher the "category".
+        let doc = Document {
+            id: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
+            question: d.ds.title.clone(),
+            phrasings: d.ds.tags.clone(),
+            answer: body,
+            category: d.org_title.clone(),
+            staff_only: false,
+        };
+        d.prepared = TextIndex::prepare(&doc, synonyms);
+        d
+    }
+
+    /// A dataset with its search keys, for showing it (not in the text index).
     pub fn new(ds: Dataset, org_code: String, org_title: String) -> Doc {
         let public: Vec<&Resource> = ds.public_resources().collect();
         let res_names: String = public
@@ -136,14 +227,15 @@ impl Doc {
             org_code,
             org_title,
             ds,
+            prepared: Prepared::default(),
         }
     }
 }
 
 impl Catalog {
     /// Builds the snapshot and its keys from a full load.
-    pub fn build(loaded: store::Loaded) -> Catalog {
-        Catalog::assemble(vec![], loaded)
+    pub fn build(loaded: store::Loaded, synonyms: Synonyms) -> Catalog {
+        Catalog::assemble(vec![], loaded, synonyms)
     }
 
     /// A new snapshot: this one with the changed datasets of `loaded` replaced, added or removed.
@@ -160,7 +252,7 @@ impl Catalog {
             .filter(|d| !changed.contains(d.ds.id.as_str()))
             .cloned()
             .collect();
-        Catalog::assemble(kept, loaded)
+        Catalog::assemble(kept, loaded, self.synonyms.clone())
     }
 
     /// Every dataset.
@@ -170,7 +262,7 @@ impl Catalog {
 
     /// `kept` is sorted by id; the new documents are sorted and merged in, so the snapshot stays in id order
     /// (the harvesters' `sort=id asc` is then the scan order) at linear cost.
-    fn assemble(kept: Vec<Arc<Doc>>, loaded: store::Loaded) -> Catalog {
+    fn assemble(kept: Vec<Arc<Doc>>, loaded: store::Loaded, synonyms: Synonyms) -> Catalog {
         let orgs_by_id: HashMap<i64, &Org> = loaded.orgs.iter().map(|o| (o.tenant_id, o)).collect();
         let mut fresh: Vec<Arc<Doc>> = Vec::with_capacity(loaded.datasets.len());
         for ds in loaded.datasets {
@@ -179,7 +271,7 @@ impl Catalog {
                 .map_or((String::new(), String::new()), |o| {
                     (o.code.clone(), o.title.clone())
                 });
-            fresh.push(Arc::new(Doc::new(ds, org_code, org_title)));
+            fresh.push(Arc::new(Doc::analysed(ds, org_code, org_title, &synonyms)));
         }
         fresh.sort_by(|a, b| a.ds.id.cmp(&b.ds.id));
         let mut docs = Vec::with_capacity(kept.len() + fresh.len());
@@ -226,39 +318,107 @@ impl Catalog {
             group_counts,
             text_buf,
             starts,
+            synonyms,
+            text: OnceLock::new(),
         }
     }
 
-    /// For a query of words only: which datasets contain every word, found by sweeping the contiguous key
-    /// buffer once per word. `None` when the query has other parts (each dataset is then checked in turn).
-    fn text_candidates(&self, q: &Node) -> Option<Vec<bool>> {
-        let needles: Vec<&Needle> = match q {
-            Node::Text(n) => vec![n],
-            Node::And(parts) => parts
+    /// The text index of this snapshot (built on first use: postings only, the words were analysed when each
+    /// dataset changed).
+    fn text_index(&self) -> &(TextIndex, HashMap<i64, usize>) {
+        self.text.get_or_init(|| {
+            let index =
+                TextIndex::build_prepared(self.docs.iter().map(|d| &d.prepared), &self.synonyms);
+            let positions = self
+                .docs
                 .iter()
-                .map(|p| match p {
-                    Node::Text(n) => Some(n),
-                    _ => None,
-                })
-                .collect::<Option<Vec<_>>>()?,
-            _ => return None,
+                .enumerate()
+                .map(|(i, d)| (d.prepared.id(), i))
+                .collect();
+            (index, positions)
+        })
+    }
+
+    /// The datasets matching one word of `q` (see [`WORD_COVERAGE_PERCENT`]), by text-index id, with their
+    /// BM25 score.
+    fn word_matches(&self, word: &str) -> HashMap<i64, f32> {
+        let (index, _) = self.text_index();
+        let opts = SearchOptions {
+            include_staff_only: true,
+            staff_only: false,
+            limit: usize::MAX,
+            min_coverage_percent: WORD_COVERAGE_PERCENT,
         };
-        if needles.is_empty() || needles.iter().any(|n| n.is_empty()) {
-            return None;
+        index
+            .matching(word, &opts)
+            .into_iter()
+            .map(|h| (h.id, h.score))
+            .collect()
+    }
+
+    /// Looks every word of a query up in the text index, once.
+    fn resolve(&self, n: Node) -> Node {
+        match n {
+            Node::Words(w) => Node::Matched(Arc::new(Matched {
+                hits: self.word_matches(&w),
+                word: w,
+            })),
+            Node::And(v) => Node::And(v.into_iter().map(|n| self.resolve(n)).collect()),
+            Node::Or(v) => Node::Or(v.into_iter().map(|n| self.resolve(n)).collect()),
+            Node::Not(b) => Node::Not(Box::new(self.resolve(*b))),
+            other => other,
         }
-        let mut hits = vec![0usize; self.starts.len()];
-        for (k, n) in needles.iter().enumerate() {
-            let mut last = usize::MAX;
-            for pos in n.1.find_iter(self.text_buf.as_bytes()) {
-                let doc = self.starts.partition_point(|s| *s <= pos) - 1;
-                // Count each word once per dataset, and only where all earlier words matched.
-                if doc != last && hits[doc] == k {
-                    hits[doc] += 1;
-                }
-                last = doc;
+    }
+
+    /// The positions of the only datasets that can match `q`, ascending: the words' matches from the text
+    /// index, a phrase's from one sweep of the contiguous key buffer, intersected under AND and joined under
+    /// OR. `None` when the query has parts that need each dataset checked in turn (`*:*`, NOT, fields).
+    fn candidates(&self, q: &Node) -> Option<Vec<usize>> {
+        match q {
+            Node::Matched(m) => {
+                let positions = &self.text_index().1;
+                let mut v: Vec<usize> = m
+                    .hits
+                    .keys()
+                    .filter_map(|id| positions.get(id).copied())
+                    .collect();
+                v.sort_unstable();
+                Some(v)
             }
+            Node::Text(n) if !n.is_empty() => {
+                let mut v = Vec::new();
+                for pos in n.1.find_iter(self.text_buf.as_bytes()) {
+                    let doc = self.starts.partition_point(|s| *s <= pos) - 1;
+                    if v.last() != Some(&doc) {
+                        v.push(doc);
+                    }
+                }
+                Some(v)
+            }
+            Node::And(parts) => {
+                let mut out: Option<Vec<usize>> = None;
+                for c in parts.iter().filter_map(|p| self.candidates(p)) {
+                    out = Some(match out {
+                        None => c,
+                        Some(o) => {
+                            let keep: std::collections::HashSet<usize> = c.into_iter().collect();
+                            o.into_iter().filter(|x| keep.contains(x)).collect()
+                        }
+                    });
+                }
+                out
+            }
+            Node::Or(parts) => {
+                let mut all = Vec::new();
+                for p in parts {
+                    all.extend(self.candidates(p)?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+            _ => None,
         }
-        Some(hits.into_iter().map(|h| h == needles.len()).collect())
     }
 
     /// Public datasets of an organisation.
@@ -302,7 +462,19 @@ impl Catalog {
 
     /// Searches the catalog.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResult<'_>, QueryError> {
-        let qnode = parse_q(&q.q);
+        for (name, text) in [("q", &q.q), ("fq", &q.fq)] {
+            // Bytes first: a 50 MB parameter is refused without walking its characters.
+            if text.len() > MAX_Q_CHARS * 4 || text.chars().count() > MAX_Q_CHARS {
+                return Err(QueryError(format!(
+                    "{name} is longer than {MAX_Q_CHARS} characters"
+                )));
+            }
+        }
+        let qnode = if q.words_only {
+            words(&q.q)
+        } else {
+            parse_q(&q.q)
+        };
         let fnode = if q.fq.trim().is_empty() {
             Node::All
         } else {
@@ -312,7 +484,7 @@ impl Catalog {
         let sort = parse_sort(&q.sort)?;
         let now = madoguchi_kernel::now_ms();
         let fnode = compile(fnode, now)?;
-        let qnode = compile(qnode, now)?;
+        let qnode = self.resolve(compile(qnode, now)?);
         // Sort keys are copied next to each hit, so sorting 10,000 hits does not chase pointers; the index is
         // the id order.
         struct Hit<'a> {
@@ -323,11 +495,13 @@ impl Catalog {
             doc: &'a Doc,
         }
         let mut hits: Vec<Hit<'_>> = Vec::new();
-        let candidates = self.text_candidates(&qnode);
-        for (idx, d) in self.iter().enumerate() {
-            if candidates.as_ref().is_some_and(|c| !c[idx]) {
-                continue;
-            }
+        let candidates = self.candidates(&qnode);
+        let positions: Box<dyn Iterator<Item = usize>> = match candidates {
+            Some(c) => Box::new(c.into_iter()),
+            None => Box::new(0..self.docs.len()),
+        };
+        for idx in positions {
+            let d = &*self.docs[idx];
             if d.ds.private && !(q.include_private && q.viewer_tenant == Some(d.ds.tenant_id)) {
                 continue;
             }
@@ -445,6 +619,8 @@ pub struct SearchQuery {
     pub include_private: bool,
     /// The tenant of an authenticated caller.
     pub viewer_tenant: Option<i64>,
+    /// `q` is plain words, without query syntax (the public page: a stray colon or quote is just text).
+    pub words_only: bool,
 }
 
 impl Default for SearchQuery {
@@ -460,6 +636,7 @@ impl Default for SearchQuery {
             facet_mincount: 1,
             include_private: false,
             viewer_tenant: None,
+            words_only: false,
         }
     }
 }
@@ -553,10 +730,29 @@ impl std::fmt::Debug for Needle {
     }
 }
 
+/// A word of `q` with the datasets the text index found for it (see [`Catalog::resolve`]).
+#[derive(Debug)]
+struct Matched {
+    word: String,
+    /// Text-index id → score.
+    hits: HashMap<i64, f32>,
+}
+
+impl PartialEq for Matched {
+    fn eq(&self, other: &Matched) -> bool {
+        self.word == other.word
+    }
+}
+
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     All,
+    /// A word, to look up in the text index.
+    Words(String),
+    /// A word looked up.
+    Matched(Arc<Matched>),
+    /// A quoted phrase: a substring of the normalised text.
     Text(Needle),
     Field(String, Value),
     And(Vec<Node>),
@@ -670,12 +866,21 @@ fn parse_q(q: &str) -> Node {
     }
     match Parser::new(q, true).parse() {
         Ok(n) if check_fields(&n).is_ok() => n,
-        _ => Node::And(
-            q.split_whitespace()
-                .map(|w| Node::Text(Needle::new(search_key(w))))
-                .filter(|n| *n != Node::Text(Needle::from("")))
-                .collect(),
-        ),
+        _ => words(q),
+    }
+}
+
+/// Plain words, all required; nothing to search (empty or punctuation only) matches everything.
+fn words(q: &str) -> Node {
+    let words: Vec<Node> = q
+        .split_whitespace()
+        .filter(|w| !search_key(w).is_empty())
+        .map(|w| Node::Words(w.to_string()))
+        .collect();
+    if words.is_empty() {
+        Node::All
+    } else {
+        Node::And(words)
     }
 }
 
@@ -825,7 +1030,15 @@ impl Parser {
                 if word.is_empty() {
                     return Err(QueryError(format!("Unexpected character at {}", self.pos)));
                 }
-                self.text(word)
+                if !self.text_allowed {
+                    return self.text(word);
+                }
+                // A word: all-punctuation words match everything, as before.
+                Ok(if search_key(&word).is_empty() {
+                    Node::All
+                } else {
+                    Node::Words(word)
+                })
             }
         }
     }
@@ -985,6 +1198,9 @@ impl Node {
     fn score(&self, d: &Doc, now: i64) -> Option<f32> {
         match self {
             Node::All => Some(1.0),
+            // Resolved before scoring; an unresolved word matches nothing.
+            Node::Words(_) => None,
+            Node::Matched(m) => m.hits.get(&d.prepared.id()).copied(),
             Node::Text(t) => {
                 if t.is_empty() {
                     return Some(0.0);
@@ -1139,12 +1355,16 @@ mod tests {
         assert_eq!(parse_q("*:*"), Node::All);
         assert_eq!(
             parse_q("避難 ばしょ"),
-            Node::And(vec![Node::Text("避難".into()), Node::Text("バショ".into())])
+            Node::And(vec![
+                Node::Words("避難".into()),
+                Node::Words("ばしょ".into())
+            ])
         );
         assert_eq!(
             parse_q("foo:bar"),
-            Node::And(vec![Node::Text("foo:bar".into())])
+            Node::And(vec![Node::Words("foo:bar".into())])
         );
+        assert_eq!(parse_q("\"避難 場所\""), Node::Text("避難場所".into()));
     }
 
     #[test]

@@ -41,11 +41,21 @@ impl FromRef<OdState> for Ctx {
     }
 }
 
-/// The catalog's routes.
+/// The catalog's routes, searching with the built-in synonym groups on characters only.
 pub fn router(ctx: Ctx) -> Router {
+    router_with_index(ctx, index::Index::default())
+}
+
+/// The catalog's routes, searching with the language resources `language` gives (the FAQ's: IPADIC words
+/// and readings, the Sudachi synonyms; ADR 0033).
+pub fn router_with_language(ctx: Ctx, language: index::LanguageSource) -> Router {
+    router_with_index(ctx, index::Index::with_language(language))
+}
+
+fn router_with_index(ctx: Ctx, index: index::Index) -> Router {
     let state = OdState {
         ctx,
-        index: Arc::new(index::Index::default()),
+        index: Arc::new(index),
     };
     let upload_limit = DefaultBodyLimit::max(ingest::MAX_UPLOAD + 1024 * 1024);
     Router::new()

@@ -119,7 +119,7 @@ pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
 pub async fn search(
     State(state): State<OdState>,
     RawQuery(raw): RawQuery,
-) -> AppResult<Html<String>> {
+) -> AppResult<(axum::http::StatusCode, Html<String>)> {
     let cat = state.index.get(&state.ctx.db).await?;
     let params = pairs(raw.as_deref());
     let q = params
@@ -143,12 +143,18 @@ pub async fn search(
         .map(|(k, v)| format!("{k}:{}", quote(v)))
         .collect::<Vec<_>>()
         .join(" AND ");
+    // A query longer than the bound is refused before any work, and not echoed back whole.
+    let too_long =
+        q.len() > crate::index::MAX_Q_CHARS * 4 || q.chars().count() > crate::index::MAX_Q_CHARS;
+    let q = if too_long {
+        q.chars().take(crate::index::MAX_Q_CHARS).collect()
+    } else {
+        q
+    };
     let query = SearchQuery {
         // Words only: the page offers no query syntax, so a stray colon must not turn into a field filter.
-        q: q.split_whitespace()
-            .map(quote)
-            .collect::<Vec<_>>()
-            .join(" "),
+        q: if too_long { String::new() } else { q.clone() },
+        words_only: true,
         fq,
         rows: PAGE_SIZE,
         start: (page - 1) * PAGE_SIZE,
@@ -166,7 +172,16 @@ pub async fn search(
         .filter(|(k, _)| k != "page")
         .cloned()
         .collect();
-    let (count, hits, facets, error) = match cat.search(&query) {
+    let searched = if too_long {
+        Err(format!(
+            "検索語が長すぎます。{}文字以内で入力してください。",
+            crate::index::MAX_Q_CHARS
+        ))
+    } else {
+        cat.search(&query)
+            .map_err(|e| format!("検索条件を読み取れませんでした（{e}）"))
+    };
+    let (count, hits, facets, error) = match searched {
         Ok(r) => {
             let hits = r.results.iter().map(|d| hit(&cat, d)).collect();
             let facets = r
@@ -202,12 +217,7 @@ pub async fn search(
                 .collect();
             (r.count, hits, facets, String::new())
         }
-        Err(e) => (
-            0,
-            vec![],
-            vec![],
-            format!("検索条件を読み取れませんでした（{e}）"),
-        ),
+        Err(e) => (0, vec![], vec![], e),
     };
     let pages = count.div_ceil(PAGE_SIZE).max(1);
     let link = |n: usize| {
@@ -231,21 +241,29 @@ pub async fn search(
             )
         })
         .collect();
-    Ok(Html(
-        SearchPage {
-            q,
-            filters: filters.clone(),
-            count,
-            hits,
-            facets,
-            selected,
-            prev: (page > 1).then(|| link(page - 1)),
-            next: (page < pages).then(|| link(page + 1)),
-            page,
-            pages,
-            error,
-        }
-        .render()?,
+    let status = if too_long {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((
+        status,
+        Html(
+            SearchPage {
+                q,
+                filters: filters.clone(),
+                count,
+                hits,
+                facets,
+                selected,
+                prev: (page > 1).then(|| link(page - 1)),
+                next: (page < pages).then(|| link(page + 1)),
+                page,
+                pages,
+                error,
+            }
+            .render()?,
+        ),
     ))
 }
 

@@ -237,6 +237,7 @@ impl Eval {
                     include_staff_only: staff,
                     staff_only: false,
                     limit: 10,
+                    min_coverage_percent: 0,
                 };
                 let qv = self.query_vectors.as_ref().map(|v| v[i].as_slice());
                 let (answer, signals) = index.search_with(&q.query, qv, &opts);
@@ -980,6 +981,7 @@ fn added_question_check(eval: &Eval, params: &Params) {
             include_staff_only: q.note == "staff",
             staff_only: false,
             limit: 5,
+            min_coverage_percent: 0,
         };
         let answer = index.search(&q.query, &opts);
         total += 1;

@@ -44,7 +44,8 @@ pub use embedder::{
     passage_text, query_text,
 };
 pub use index::{
-    Answer, Document, Hit, Index, MAX_QUERY_CHARS, Params, SMALL_BASE, SearchOptions, Signals,
+    Answer, Document, Hit, Index, MAX_ALTERNATIVE_SEARCHES, MAX_QUERY_CHARS, Params, Prepared,
+    SMALL_BASE, SearchOptions, Signals,
 };
 pub use mask::{MASK, mask_personal_data};
 pub use normalize::normalize;

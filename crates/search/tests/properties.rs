@@ -39,7 +39,7 @@ proptest! {
     #[test]
     fn search_never_panics_and_ranks_best_first(query in japanese_text(), limit in 0usize..8) {
         let index = index();
-        let opts = SearchOptions { include_staff_only: limit % 2 == 0, staff_only: limit == 3, limit };
+        let opts = SearchOptions { include_staff_only: limit % 2 == 0, staff_only: limit == 3, limit, min_coverage_percent: 0 };
         let answer = index.search(&query, &opts);
         prop_assert!(answer.hits.len() <= limit);
         prop_assert!(answer.hits.windows(2).all(|w| w[0].score >= w[1].score));

@@ -89,6 +89,7 @@ fn public() -> SearchOptions {
         include_staff_only: false,
         staff_only: false,
         limit: 5,
+        min_coverage_percent: 0,
     }
 }
 
@@ -225,12 +226,14 @@ fn staff_only_answers_are_hidden_from_residents() {
         include_staff_only: true,
         staff_only: false,
         limit: 5,
+        min_coverage_percent: 0,
     };
     assert_eq!(index.search(q, &staff).hits[0].id, 100);
     let helpdesk = SearchOptions {
         include_staff_only: false,
         staff_only: true,
         limit: 5,
+        min_coverage_percent: 0,
     };
     let hits = index.search("PC ログイン", &helpdesk).hits;
     assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![100]);

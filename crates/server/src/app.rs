@@ -30,6 +30,21 @@ pub fn router(ctx: Ctx, postal: Option<madoguchi_applications::postal::Postal>) 
     router_with(ctx, postal, faq)
 }
 
+/// The open data catalog searches with the FAQ's language resources (one copy of the dictionaries per
+/// process), over the built-in synonym groups (ADR 0033).
+fn catalog_language(faq: &FaqState) -> madoguchi_opendata::index::LanguageSource {
+    let indexes = faq.indexes.clone();
+    std::sync::Arc::new(move || {
+        let indexes = indexes.clone();
+        Box::pin(async move {
+            indexes
+                .language()
+                .await
+                .apply(madoguchi_search::Synonyms::builtin())
+        })
+    })
+}
+
 /// Builds the application around a given FAQ state (tests use it to look at the indexes).
 pub fn router_with(
     ctx: Ctx,
@@ -70,7 +85,10 @@ pub fn router_with(
             "/docs/form-schema.json",
             get(|| async { axum::Json(madoguchi_forms::json_schema()) }),
         )
-        .merge(madoguchi_opendata::router(ctx.clone()))
+        .merge(madoguchi_opendata::router_with_language(
+            ctx.clone(),
+            catalog_language(&faq),
+        ))
         .merge(madoguchi_applications::router(AppState::new(
             ctx.clone(),
             postal,

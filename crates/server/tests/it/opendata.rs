@@ -1346,3 +1346,246 @@ fn the_validate_command_reports_and_sets_the_exit_code() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The FAQ's language resources for the catalog (IPADIC and the Sudachi synonyms, without the embedding model),
+/// from `scripts/faq-setup`'s directory; `None` (said) when absent, a failure when
+/// `MADOGUCHI_REQUIRE_FAQ_MODEL=1`.
+fn word_resources() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("MADOGUCHI_FAQ_SETUP_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/madoguchi-faq")
+        });
+    if dir.join("ipadic/Noun.csv").is_file()
+        && dir.join("sudachi-synonyms-dictionary.json").is_file()
+    {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("MADOGUCHI_REQUIRE_FAQ_MODEL").as_deref() != Ok("1"),
+        "IPADIC or the Sudachi synonyms are missing in {}: run scripts/faq-setup",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: no IPADIC in {} (scripts/faq-setup)",
+        dir.display()
+    );
+    None
+}
+
+/// A server whose `data_dir/faq` holds only the word resources (links to them): the catalog and the FAQ
+/// analyse words; no embedding model is loaded.
+async fn spawn_with_words(backend: common::Backend) -> Option<TestApp> {
+    let dir = word_resources()?;
+    Some(
+        TestApp::spawn_configured(backend, false, move |c| {
+            let faq = c.data_dir.join("faq");
+            std::fs::create_dir_all(&faq).unwrap();
+            for f in [
+                "ipadic",
+                "ipadic-system.dic",
+                "sudachi-synonyms-dictionary.json",
+            ] {
+                if dir.join(f).exists() {
+                    std::os::unix::fs::symlink(dir.join(f), faq.join(f)).unwrap();
+                }
+            }
+        })
+        .await,
+    )
+}
+
+macro_rules! with_and_without_words {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_words() {
+                if let Some(app) = spawn_with_words(common::Backend::Sqlite).await {
+                    super::$name(&app, true).await;
+                    app.finish().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_words() {
+                if let Some(app) = spawn_with_words(common::Backend::Postgres).await {
+                    super::$name(&app, true).await;
+                    app.finish().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_characters() {
+                let app = TestApp::spawn(common::Backend::Sqlite).await;
+                super::$name(&app, false).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_characters() {
+                let app = TestApp::spawn(common::Backend::Postgres).await;
+                super::$name(&app, false).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
+with_and_without_words!(everyday_words_find_datasets_over_api_and_page);
+
+/// Names of the datasets `package_search` finds for `q` (all of them).
+async fn found(app: &TestApp, q: &str) -> Vec<String> {
+    let (s, v) = get_action(app, &format!("package_search?rows=1000&q={}", percent(q))).await;
+    assert_eq!(s, 200, "q={q}: {v}");
+    let names: Vec<String> = v["result"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(v["result"]["count"], names.len(), "q={q}");
+    names
+}
+
+/// The public search page for `q`: status and HTML.
+async fn page_for(app: &TestApp, q: &str) -> (u16, String) {
+    app.get_text(&format!("/opendata?q={}", percent(q))).await
+}
+
+async fn everyday_words_find_datasets_over_api_and_page(app: &TestApp, words: bool) {
+    seed(app).await;
+    let token = token_for(app, "kochi-city-admin").await;
+    for (name, title, private) in [
+        ("koshu-toilet", "公衆トイレ一覧", false),
+        ("hinan-naibu", "避難所運営の内部資料（トイレ備蓄）", true),
+        ("toilet-old", "公衆トイレ一覧（旧）", false),
+    ] {
+        let (s, v) = action(
+            app,
+            "package_create",
+            Some(&token),
+            json!({"name": name, "title": title, "owner_org": "392014", "private": private,
+                "notes": "市内の施設の所在地と利用時間です。", "tags": [{"name": "施設"}]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, _) = action(
+        app,
+        "package_delete",
+        Some(&token),
+        json!({"id": "toilet-old"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let hidden = ["hinan-naibu", "toilet-old"];
+
+    // 避難所 is how residents say it; the dataset says 指定緊急避難場所. トイレ finds 公衆トイレ一覧.
+    for (q, expected) in [("避難所", "nankoku-evacuation"), ("トイレ", "koshu-toilet")] {
+        let names = found(app, q).await;
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{q} ({words}): {names:?}"
+        );
+        assert!(
+            !names.iter().any(|n| hidden.contains(&n.as_str())),
+            "{q}: {names:?}"
+        );
+        let (s, html) = page_for(app, q).await;
+        assert_eq!(s, 200);
+        assert!(
+            html.contains(&format!("/opendata/dataset/{expected}\"")),
+            "{q}: {html}"
+        );
+        assert!(
+            !html.contains("内部資料") && !html.contains("（旧）"),
+            "{q}: {html}"
+        );
+    }
+    // Only the Sudachi synonyms know that お手洗い and 便所 are トイレ: proof of which path ran.
+    for q in ["お手洗い", "便所"] {
+        let names = found(app, q).await;
+        assert_eq!(
+            names.contains(&"koshu-toilet".to_string()),
+            words,
+            "{q}: {names:?}"
+        );
+    }
+    // Half-width kana and full-width / half-width letters find the same as the usual spelling.
+    for (a, b) in [
+        ("ﾄｲﾚ", "トイレ"),
+        ("ＡＥＤ", "AED"),
+        ("ｈｉｎａｎ", "hinan"),
+        ("避難所　トイレ", "避難所 トイレ"),
+    ] {
+        let (x, y) = (found(app, a).await, found(app, b).await);
+        assert_eq!(x, y, "{a} / {b}");
+    }
+    assert!(
+        found(app, "ＡＥＤ")
+            .await
+            .contains(&"kochi-city-aed".to_string())
+    );
+    // Nonsense finds nothing, on the API and on the page.
+    for q in ["ぬゑゟゐ", "qzxwvkj", "ﾇｳﾞｪ"] {
+        assert_eq!(found(app, q).await, Vec::<String>::new(), "{q}");
+        let (s, html) = page_for(app, q).await;
+        assert_eq!(s, 200);
+        assert!(html.contains(">0件のデータセット<"), "{q}: {html}");
+    }
+    // Private and deleted datasets never come out of a search, whatever is asked.
+    for q in [
+        "内部資料",
+        "避難所 トイレ",
+        "*:*",
+        "name:toilet-old",
+        "title:\"内部資料\"",
+    ] {
+        let names = found(app, q).await;
+        assert!(
+            !names.iter().any(|n| hidden.contains(&n.as_str())),
+            "{q}: {names:?}"
+        );
+    }
+    // CKAN's q syntax is kept: fields, quoted phrases (as written), AND / OR.
+    assert_eq!(found(app, "name:koshu-toilet").await, vec!["koshu-toilet"]);
+    assert_eq!(found(app, "\"公衆トイレ\"").await, vec!["koshu-toilet"]);
+    let either = found(app, "避難所 OR トイレ").await;
+    assert!(
+        either.contains(&"koshu-toilet".into()) && either.contains(&"nankoku-evacuation".into())
+    );
+    assert!(found(app, "避難所 AND トイレ").await.is_empty());
+    assert_eq!(
+        found(app, "トイレ -name:koshu-toilet").await,
+        Vec::<String>::new()
+    );
+    // Relevance first by default: the dataset titled with the word comes before the others.
+    assert_eq!(
+        found(app, "公衆トイレ").await.first().map(String::as_str),
+        Some("koshu-toilet")
+    );
+
+    // A very long q is refused before any work, in CKAN's error shape (GET and a 50 MB POST); the page says so.
+    // (10,000 characters as a URL exceed what an HTTP client sends; 2,000 are refused the same way.)
+    let long = "避".repeat(2_000);
+    let (s, v) = get_action(app, &format!("package_search?q={}", percent(&long))).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(v["success"], false);
+    assert_eq!(v["error"]["__type"], "Search Query Error");
+    assert_eq!(
+        v["error"]["message"],
+        "Search Query is invalid: q is longer than 1000 characters"
+    );
+    for q in ["避".repeat(10_000), "a".repeat(50 * 1024 * 1024)] {
+        let (s, v) = action(app, "package_search", None, json!({ "q": q })).await;
+        assert_eq!(
+            (s, v["error"]["__type"].as_str()),
+            (400, Some("Search Query Error"))
+        );
+    }
+    let (s, html) = page_for(app, &long).await;
+    assert_eq!(s, 400);
+    assert!(
+        html.contains("検索語が長すぎます。1000文字以内で入力してください。"),
+        "{html}"
+    );
+}
