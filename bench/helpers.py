@@ -230,14 +230,22 @@ def _cookie_header(jar):
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
+def page_csrf(page):
+    """The CSRF value a page carries in its form (bound to this browser's cookies; ADR 0005)."""
+    m = re.search(r'name="_csrf" value="([^"]+)"', page)
+    if not m:
+        sys.exit("no _csrf field on the page")
+    return m.group(1)
+
+
 def login(base, user):
     jar = {}
     c = _conn(base)
     c.request("GET", "/staff/login")
     r = c.getresponse()
-    r.read()
+    page = r.read().decode("utf-8", "replace")
     _cookies(r, jar)
-    body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], "login": user, "password": PASSWORD})
+    body = urllib.parse.urlencode({"_csrf": page_csrf(page), "login": user, "password": PASSWORD})
     c.request(
         "POST",
         "/staff/login",
@@ -261,13 +269,19 @@ def cmd_import_bench_form(args):
     base, src, slug = args
     with open(src, encoding="utf-8") as f:
         d = json.load(f)
+    files = {p["key"] for p in d["parts"] if p.get("type") == "file"}
     d["parts"] = [p for p in d["parts"] if p.get("type") != "file"]
+    # Translations name parts by key: those of the removed file parts go with them.
+    for t in d.get("translations", {}).values():
+        for key in files:
+            t.get("parts", {}).pop(key, None)
     d["title"] = d["title"] + "（ベンチマーク用・添付なし）"
     jar = login(base, "pref-admin")
-    body = urllib.parse.urlencode(
-        {"_csrf": jar["madoguchi_csrf"], "slug": slug, "definition": json.dumps(d, ensure_ascii=False)}
-    )
     c = _conn(base)
+    c.request("GET", "/staff/forms", headers={"Cookie": _cookie_header(jar)})
+    r = c.getresponse()
+    csrf = page_csrf(r.read().decode("utf-8", "replace"))
+    body = urllib.parse.urlencode({"_csrf": csrf, "slug": slug, "definition": json.dumps(d, ensure_ascii=False)})
     c.request(
         "POST",
         "/staff/forms/import",
@@ -499,10 +513,10 @@ def web_worker(base, stop, acks, wid):
             jar = {}
             c.request("GET", form)
             r = c.getresponse()
-            r.read()
+            csrf = page_csrf(r.read().decode("utf-8", "replace"))
             _cookies(r, jar)
             fields = [
-                ("_csrf", jar["madoguchi_csrf"]),
+                ("_csrf", csrf),
                 ("_draft", ""),
                 ("_action", "confirm"),
                 ("applicant.kind", "corporation"),
@@ -529,7 +543,7 @@ def web_worker(base, stop, acks, wid):
                     sys.stderr.write(text.decode("utf-8", "replace")[:3000])
                 continue
             draft = urllib.parse.unquote(m.group(1))
-            body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], "_draft": draft})
+            body = urllib.parse.urlencode({"_csrf": csrf, "_draft": draft})
             c.request(
                 "POST",
                 form + "/submit",
@@ -749,6 +763,17 @@ def _upload_one(base, size, tag):
     return r.status == 303, took
 
 
+def fan_out(n, one):
+    """Runs one(i) for i in 0..n on n threads at once; returns the wall-clock seconds until all are done."""
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - t0
+
+
 def cmd_upload(args):
     """upload BASE CLIENTS SIZE_MB: CLIENTS residents upload SIZE_MB (10^6 bytes) at once; prints
     'ok total_seconds mb_per_s' (megabytes through the server per second of wall time)."""
@@ -762,13 +787,7 @@ def cmd_upload(args):
         with lock:
             results.append((ok, took))
 
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
+    wall = fan_out(clients, one)
     ok = sum(1 for r in results if r[0])
     print(f"{ok} {wall:.3f} {ok * size / 1_000_000 / wall:.2f}")
 

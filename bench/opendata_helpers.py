@@ -26,8 +26,8 @@ def cmd_token(base, login):
     c = helpers._conn(base)
     c.request("GET", "/staff/opendata/tokens", headers={"Cookie": helpers._cookie_header(jar)})
     r = c.getresponse()
-    r.read()
-    body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], "name": "benchmark"})
+    csrf = helpers.page_csrf(r.read().decode("utf-8", "replace"))
+    body = urllib.parse.urlencode({"_csrf": csrf, "name": "benchmark"})
     c.request(
         "POST",
         "/staff/opendata/tokens",

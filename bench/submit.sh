@@ -97,13 +97,15 @@ http_run() {
         return
     fi
     # Half the clients on each instance, at the same time.
-    local base
+    local base pids=()
     for base in "$BASE" "http://127.0.0.1:$PORT2"; do
         "$OHA" --no-tui --output-format json -z "${secs}s" -c $((CLIENTS / 2)) -m POST \
             -H 'Content-Type: application/json' -D "$W/body.json" \
             "$base/api/v1/t/$TENANT/forms/$SLUG/submissions" >"$out.${base##*:}" &
+        pids+=($!)
     done
-    wait
+    # The load generators only: a bare `wait` would also wait for the servers.
+    wait "${pids[@]}"
     $PY oha-merge "$out" "$out.$PORT" "$out.$PORT2"
 }
 
