@@ -123,6 +123,72 @@ def cmd_csv_baseline(path):
     print(f"{n / best:.0f}")
 
 
+def _staff_post(base, jar, path, fields):
+    c = helpers._conn(base)
+    body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], **fields})
+    c.request(
+        "POST",
+        path,
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": helpers._cookie_header(jar)},
+    )
+    r = c.getresponse()
+    return r.status, r.getheader("Location") or "", r.read().decode("utf-8")
+
+
+def cmd_harvest_source(base, url, org_tenant_id):
+    """Adds a CKAN harvest source as the prefecture's administrator; prints its id."""
+    jar = helpers.login(base, "pref-admin")
+    status, location, body = _staff_post(
+        base,
+        jar,
+        "/staff/opendata/harvest",
+        {"name": "ベンチマーク元", "kind": "ckan", "url": url, "org": org_tenant_id, "every_hours": "0", "enabled": "1"},
+    )
+    if status != 303:
+        sys.exit(f"adding the source failed: HTTP {status} {body[:300]}")
+    print(location.rsplit("/", 1)[1])
+
+
+def cmd_harvest_run(base, source):
+    """Queues a run of the source with the page's button."""
+    jar = helpers.login(base, "pref-admin")
+    status, _, body = _staff_post(base, jar, f"/staff/opendata/harvest/{source}/run", {})
+    if status != 200 or "実行待ちにしました" not in body:
+        sys.exit(f"queueing the run failed: HTTP {status} {body[:300]}")
+
+
+def cmd_harvest_wait(db_path, source, timeout="3600"):
+    """Waits for the source's latest run to finish (SQLite); prints status found created updated deleted seconds."""
+    import sqlite3
+
+    deadline = time.time() + float(timeout)
+    while time.time() < deadline:
+        con = sqlite3.connect(db_path, timeout=30)
+        row = con.execute(
+            "SELECT status, found, created, updated, deleted, started_at, finished_at, message FROM od_harvest_runs"
+            " WHERE source_id = ? ORDER BY id DESC LIMIT 1",
+            (int(source),),
+        ).fetchone()
+        con.close()
+        if row and row[0] in ("succeeded", "failed"):
+            status, found, created, updated, deleted, started, finished, message = row
+            if status == "failed":
+                sys.exit(f"harvest run failed: {message}")
+            print(status, found, created, updated, deleted, f"{(finished - started) / 1000:.3f}")
+            return
+        time.sleep(0.5)
+    sys.exit("harvest run did not finish in time")
+
+
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"token": cmd_token, "fill": cmd_fill, "aed-csv": cmd_aed_csv, "csv-baseline": cmd_csv_baseline}[cmd](*args)
+    {
+        "token": cmd_token,
+        "fill": cmd_fill,
+        "aed-csv": cmd_aed_csv,
+        "csv-baseline": cmd_csv_baseline,
+        "harvest-source": cmd_harvest_source,
+        "harvest-run": cmd_harvest_run,
+        "harvest-wait": cmd_harvest_wait,
+    }[cmd](*args)
