@@ -230,14 +230,25 @@ def _cookie_header(jar):
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
+def page_csrf(base, jar, path):
+    """The `_csrf` value of a page fetched with the jar's cookies (the form value is derived from the cookies,
+    ADR 0005; it is not the cookie's value)."""
+    c = _conn(base)
+    c.request("GET", path, headers={"Cookie": _cookie_header(jar)} if jar else {})
+    r = c.getresponse()
+    html = r.read().decode("utf-8")
+    _cookies(r, jar)
+    m = re.search(r'name="_csrf" value="([^"]+)"', html)
+    if not m:
+        sys.exit(f"no CSRF value on {path} (HTTP {r.status})")
+    return m.group(1)
+
+
 def login(base, user):
     jar = {}
+    csrf = page_csrf(base, jar, "/staff/login")
     c = _conn(base)
-    c.request("GET", "/staff/login")
-    r = c.getresponse()
-    r.read()
-    _cookies(r, jar)
-    body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], "login": user, "password": PASSWORD})
+    body = urllib.parse.urlencode({"_csrf": csrf, "login": user, "password": PASSWORD})
     c.request(
         "POST",
         "/staff/login",

@@ -23,11 +23,9 @@ import helpers  # noqa: E402  (login with CSRF, shared with the other benchmarks
 
 def cmd_token(base, login):
     jar = helpers.login(base, login)
+    csrf = helpers.page_csrf(base, jar, "/staff/opendata/tokens")
     c = helpers._conn(base)
-    c.request("GET", "/staff/opendata/tokens", headers={"Cookie": helpers._cookie_header(jar)})
-    r = c.getresponse()
-    r.read()
-    body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], "name": "benchmark"})
+    body = urllib.parse.urlencode({"_csrf": csrf, "name": "benchmark"})
     c.request(
         "POST",
         "/staff/opendata/tokens",
@@ -124,8 +122,9 @@ def cmd_csv_baseline(path):
 
 
 def _staff_post(base, jar, path, fields):
+    csrf = helpers.page_csrf(base, jar, "/staff/opendata/harvest")
     c = helpers._conn(base)
-    body = urllib.parse.urlencode({"_csrf": jar["madoguchi_csrf"], **fields})
+    body = urllib.parse.urlencode({"_csrf": csrf, **fields})
     c.request(
         "POST",
         path,
