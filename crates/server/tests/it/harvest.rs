@@ -27,6 +27,7 @@ both_backends!(
     harvests_a_dcat_turtle_feed,
     a_misbehaving_source_fails_the_run_and_changes_nothing,
     only_the_prefecture_administrator_configures_sources,
+    scheduled_sources_are_queued_once_per_interval,
 );
 
 /// The local catalog: harvest sources on the loopback address are allowed (tests only), short timeouts and a
@@ -604,5 +605,56 @@ async fn only_the_prefecture_administrator_configures_sources(backend: Backend) 
     assert_eq!(s, 403);
     let (s, _) = admin.get_page("/staff/opendata/harvest/99999").await;
     assert_eq!(s, 404);
+    app.finish().await;
+}
+
+async fn scheduled_sources_are_queued_once_per_interval(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = tenant_id(&app, "392014").await.to_string();
+    let admin = app.as_staff("pref-admin").await;
+    for (name, every, enabled) in [
+        ("毎時", "1", true),
+        ("手動", "0", true),
+        ("停止中", "1", false),
+    ] {
+        let mut fields = vec![
+            ("name", name),
+            ("kind", "ckan"),
+            ("url", "https://harvest.invalid/"),
+            ("org", org.as_str()),
+            ("every_hours", every),
+        ];
+        if enabled {
+            fields.push(("enabled", "1"));
+        }
+        let r = admin.post_form("/staff/opendata/harvest", &fields).await;
+        assert_eq!(r.status().as_u16(), 303);
+    }
+    // Only the enabled hourly source is due; a second look within the hour (another instance) queues nothing.
+    assert_eq!(
+        madoguchi_opendata::harvest::queue_due(&app.ctx.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        madoguchi_opendata::harvest::queue_due(&app.ctx.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM od_harvest_runs").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'od_harvest'")
+            .await,
+        1
+    );
+    // The run fails (`.invalid` never resolves); it is logged, not retried.
+    app.drain_jobs().await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM od_harvest_runs WHERE status = 'failed'")
+            .await,
+        1
+    );
     app.finish().await;
 }
