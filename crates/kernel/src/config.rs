@@ -42,6 +42,31 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// How long personal data that has served its purpose is kept before the periodic sweep deletes it.
     pub retention: RetentionConfig,
+    /// The open data catalog's harvester (`[opendata]`).
+    pub opendata: OpendataConfig,
+}
+
+/// The open data catalog (`[opendata]`): bounds of the harvester that fetches other catalogs (ADR 0034).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpendataConfig {
+    /// Let harvest sources point at loopback, private and link-local addresses. Off in production: a staff
+    /// member could otherwise make the server fetch internal services (SSRF). Tests and benchmarks turn it on.
+    pub harvest_allow_private_addresses: bool,
+    /// Seconds one request to a harvest source may take, connection and body included.
+    pub harvest_timeout_secs: u64,
+    /// Bytes one answer of a harvest source may have (a page of `package_search`, a Turtle feed).
+    pub harvest_max_bytes: u64,
+}
+
+impl Default for OpendataConfig {
+    fn default() -> Self {
+        OpendataConfig {
+            harvest_allow_private_addresses: false,
+            harvest_timeout_secs: 60,
+            harvest_max_bytes: 32 * 1024 * 1024,
+        }
+    }
 }
 
 /// The S3-compatible object store (`[s3]`). Every value left empty is read by the `object_store` crate from
@@ -240,6 +265,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             http: HttpConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            opendata: OpendataConfig::default(),
         }
     }
 }

@@ -36,6 +36,7 @@ impl From<OdError> for CkanError {
         match e {
             OdError::NotFound(_) => CkanError::NotFound("Not found".into()),
             OdError::Forbidden(m) => CkanError::Auth(m),
+            OdError::Harvested => CkanError::Auth(store::HARVESTED_MESSAGE.into()),
             OdError::Validation(m) => CkanError::Validation(m),
             OdError::Internal(e) => CkanError::Internal(e),
         }

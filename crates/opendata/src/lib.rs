@@ -8,9 +8,13 @@
 //!   and the `datastore_search` query API.
 //! - `ckan`: the CKAN Action API; `dcat`: DCAT JSON-LD and Turtle; `public`: catalog pages; `staff`: staff
 //!   pages (datasets, uploads, API tokens, the prefecture dashboard).
+//! - `harvest`: harvest sources, runs as jobs that copy other catalogs (CKAN, DCAT-AP Turtle) in as read-only
+//!   datasets; `harvest_staff`: their staff pages (ADR 0034).
 
 pub mod ckan;
 pub mod dcat;
+pub mod harvest;
+pub mod harvest_staff;
 pub mod index;
 pub mod ingest;
 pub mod layout;
@@ -112,6 +116,18 @@ fn router_with_index(ctx: Ctx, index: index::Index) -> Router {
         .route(
             "/staff/opendata/tokens/{id}/revoke",
             post(staff::revoke_token),
+        )
+        .route(
+            "/staff/opendata/harvest",
+            get(harvest_staff::list).post(harvest_staff::create),
+        )
+        .route(
+            "/staff/opendata/harvest/{id}",
+            get(harvest_staff::show).post(harvest_staff::update),
+        )
+        .route(
+            "/staff/opendata/harvest/{id}/run",
+            post(harvest_staff::run_now),
         )
         .route("/staff/opendata/dashboard", get(staff::dashboard))
         .route("/staff/opendata/dashboard.csv", get(staff::dashboard_csv))

@@ -330,6 +330,10 @@ struct DatasetPage {
     created: String,
     resources: Vec<ResourceRow>,
     extras: Vec<(String, String)>,
+    /// The harvest source's name, for a harvested dataset.
+    harvest_source: String,
+    /// Its page at the source (a checked link, or empty).
+    harvest_url: String,
 }
 
 /// Human-readable size.
@@ -410,6 +414,13 @@ pub async fn dataset(
                     .unwrap_or_default(),
             })
             .collect();
+    let extra = |key: &str| {
+        d.ds.extras
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let page = DatasetPage {
         name: d.ds.name.clone(),
         title: d.ds.title.clone(),
@@ -428,12 +439,20 @@ pub async fn dataset(
         modified: madoguchi_kernel::time::display_datetime(d.ds.modified_at),
         created: madoguchi_kernel::time::display_datetime(d.ds.created_at),
         resources,
-        // The standard dataset is already shown by its name above.
+        harvest_source: if d.ds.harvest_source_id.is_some() {
+            extra("harvest_source_title")
+        } else {
+            String::new()
+        },
+        harvest_url: madoguchi_kernel::safe_url::safe_link(&extra("harvest_url"))
+            .unwrap_or_default()
+            .to_string(),
+        // The standard dataset is already shown by its name above; the harvest source in its own line.
         extras: d
             .ds
             .extras
             .iter()
-            .filter(|(k, _)| k != "standard_dataset")
+            .filter(|(k, _)| k != "standard_dataset" && !k.starts_with("harvest_"))
             .cloned()
             .collect(),
     };

@@ -60,6 +60,8 @@ pub struct Row {
     pub private: bool,
     /// Modified.
     pub modified: String,
+    /// Harvested from another catalog (read-only here).
+    pub harvested: bool,
 }
 
 #[derive(Template)]
@@ -69,6 +71,8 @@ struct ListPage {
     csrf: String,
     rows: Vec<Row>,
     is_prefecture: bool,
+    /// The prefecture's administrator, who configures harvest sources.
+    is_admin: bool,
     org_code: String,
 }
 
@@ -111,6 +115,7 @@ pub async fn list(
                 .count(),
             private: d.ds.private,
             modified: madoguchi_kernel::time::short_datetime(d.ds.modified_at),
+            harvested: d.ds.harvest_source_id.is_some(),
         })
         .collect();
     let org_code = cat
@@ -120,6 +125,7 @@ pub async fn list(
     let is_prefecture = is_prefecture(&cat, &scope);
     page(&state, &headers, StatusCode::OK, |csrf| {
         Ok(ListPage {
+            is_admin: scope.role == madoguchi_kernel::Role::Admin,
             scope,
             csrf,
             rows,

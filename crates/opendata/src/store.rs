@@ -59,6 +59,9 @@ pub enum OdError {
     /// Not allowed.
     #[error("権限がありません: {0}")]
     Forbidden(String),
+    /// A harvested dataset, read-only here ([`HARVESTED_MESSAGE`]).
+    #[error("{HARVESTED_MESSAGE}")]
+    Harvested,
     /// Field errors (CKAN's Validation Error): field → messages.
     #[error("入力内容に誤りがあります")]
     Validation(BTreeMap<String, Vec<String>>),
@@ -86,6 +89,7 @@ impl From<OdError> for madoguchi_kernel::AppError {
         match e {
             OdError::NotFound(_) => AppError::NotFound,
             OdError::Forbidden(_) => AppError::Forbidden,
+            OdError::Harvested => AppError::Conflict(HARVESTED_MESSAGE.into()),
             OdError::Validation(m) => AppError::BadRequest(
                 m.values()
                     .flatten()
@@ -221,6 +225,8 @@ pub struct Dataset {
     pub modified_at: i64,
     /// active | deleted (a deleted dataset is only ever shown to its organisation).
     pub state: String,
+    /// The harvest source it was copied from: such a dataset is read-only here (ADR 0034).
+    pub harvest_source_id: Option<i64>,
 }
 
 impl Dataset {
@@ -362,7 +368,7 @@ async fn load_datasets(db: &Db, since: i64, only_id: &str) -> Result<Vec<Dataset
     }
     let rows = sqlx::query(
         "SELECT id, tenant_id, name, title, notes, url, version, author, maintainer, license_id, standard_type,
-                private, extras, created_at, modified_at, state
+                private, extras, created_at, modified_at, state, harvest_source_id
          FROM od_datasets WHERE seq > $1 AND ($2 = '' OR id = $2) ORDER BY id",
     )
     .bind(since)
@@ -399,6 +405,7 @@ async fn load_datasets(db: &Db, since: i64, only_id: &str) -> Result<Vec<Dataset
                 created_at: r.try_get("created_at")?,
                 modified_at: r.try_get("modified_at")?,
                 state: r.try_get("state")?,
+                harvest_source_id: r.try_get("harvest_source_id")?,
                 id,
             })
         })
@@ -571,9 +578,31 @@ pub fn check_input(input: &mut DatasetInput) -> Result<(), OdError> {
     }
 }
 
+/// Why a harvested dataset cannot be changed here.
+pub const HARVESTED_MESSAGE: &str = "このデータセットは他のカタログから取り込んだもの（ハーベスト）のため、ここでは編集・削除できません。取り込み元のカタログで変更してください";
+
+/// Refuses a change to a harvested dataset (ADR 0034): it is a copy that the next harvest run would overwrite.
+async fn refuse_harvested(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant_id: i64,
+    dataset_id: &str,
+) -> Result<(), OdError> {
+    let source: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT harvest_source_id FROM od_datasets WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(dataset_id)
+    .bind(tenant_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if matches!(source, Some(Some(_))) {
+        return Err(OdError::Harvested);
+    }
+    Ok(())
+}
+
 /// Increments the catalog version and stamps the changed dataset with it. The version row is locked until
 /// commit, so versions are committed in order and a reader at version V has every change up to V.
-async fn bump(
+pub(crate) async fn bump(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     dataset_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
@@ -701,6 +730,7 @@ pub async fn update_dataset(
         check_specs(specs)?;
     }
     let mut tx = db.write.begin().await?;
+    refuse_harvested(&mut tx, tenant_id, id).await?;
     if name_taken(&mut tx, &input.name, id).await? {
         return Err(OdError::field("name", "このURL名はすでに使われています"));
     }
@@ -741,6 +771,7 @@ pub async fn update_dataset(
 /// Marks a dataset deleted (CKAN keeps deleted datasets; they leave the catalog).
 pub async fn delete_dataset(db: &Db, tenant_id: i64, id: &str) -> Result<(), OdError> {
     let mut tx = db.write.begin().await?;
+    refuse_harvested(&mut tx, tenant_id, id).await?;
     let n = sqlx::query(
         "UPDATE od_datasets SET state = 'deleted', modified_at = $1 WHERE id = $2 AND tenant_id = $3 AND state = 'active'",
     )
@@ -950,6 +981,7 @@ pub async fn set_resources(
 ) -> Result<(), OdError> {
     check_specs(&specs)?;
     let mut tx = db.write.begin().await?;
+    refuse_harvested(&mut tx, tenant_id, dataset_id).await?;
     let owned: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM od_datasets WHERE id = $1 AND tenant_id = $2 AND state = 'active'",
     )
@@ -1031,6 +1063,7 @@ pub async fn add_resources(
     check_resource_links(&inputs)?;
     let now = now_ms();
     let mut tx = db.write.begin().await?;
+    refuse_harvested(&mut tx, tenant_id, dataset_id).await?;
     let owned: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM od_datasets WHERE id = $1 AND tenant_id = $2 AND state = 'active'",
     )
@@ -1084,6 +1117,7 @@ pub async fn publish_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Res
     .await?
     .ok_or_else(|| OdError::NotFound(resource_id.into()))?;
     let dataset_id: String = row.try_get("dataset_id")?;
+    refuse_harvested(&mut tx, tenant_id, &dataset_id).await?;
     let errors: i64 = row.try_get("errors")?;
     if errors > 0 {
         return Err(OdError::field(
@@ -1121,6 +1155,7 @@ pub async fn delete_resource(db: &Db, tenant_id: i64, resource_id: &str) -> Resu
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| OdError::NotFound(resource_id.into()))?;
+    refuse_harvested(&mut tx, tenant_id, &dataset_id).await?;
     sqlx::query(
         "UPDATE od_resources SET state = 'deleted', modified_at = $1
          WHERE (id = $2 OR original_id = $2 OR id IN (SELECT original_id FROM od_resources WHERE id = $2))
@@ -1211,6 +1246,7 @@ pub async fn add_to_group(
     dataset_id: &str,
 ) -> Result<(), OdError> {
     let mut tx = db.write.begin().await?;
+    refuse_harvested(&mut tx, tenant_id, dataset_id).await?;
     let gid: String = sqlx::query_scalar("SELECT id FROM od_groups WHERE name = $1 OR id = $1")
         .bind(group)
         .fetch_optional(&mut *tx)

@@ -12,6 +12,8 @@ pub struct Jobs {
     pub mailer: Mailer,
     /// Electronic issuance (issue on approval, batch items).
     pub issuance: IssuanceState,
+    /// The context (harvest runs).
+    pub ctx: Ctx,
 }
 
 impl Jobs {
@@ -20,6 +22,7 @@ impl Jobs {
         Jobs {
             mailer: ctx.mailer.clone(),
             issuance: IssuanceState::new(ctx.clone()),
+            ctx: ctx.clone(),
         }
     }
 }
@@ -38,18 +41,22 @@ impl Runner for Jobs {
                     Err((mails, error)) => Err(Unfinished::new(&SendMails { mails }, error).into()),
                 }
             }
+            madoguchi_opendata::harvest::HarvestJob::KIND => {
+                let job = job.decode::<madoguchi_opendata::harvest::HarvestJob>()?;
+                madoguchi_opendata::harvest::run(&self.ctx, job.run_id).await
+            }
             other => anyhow::bail!("unknown job kind {other}"),
         }
     }
 }
 
-/// Starts this instance's background work: the job worker, and the periodic sweep of personal data past its
-/// retention (`[retention]`). Every instance runs both; both are safe to run on several at once. Returns the
-/// tasks (a test aborts them).
+/// Starts this instance's background work: the job worker, the periodic sweep of personal data past its
+/// retention (`[retention]`) and the harvest schedule. Every instance runs them; all are safe to run on several
+/// at once. Returns the tasks (a test aborts them).
 ///
 /// When the context begins to shut down ([`Ctx::begin_shutdown`]) the worker claims nothing more, lets the
 /// jobs it runs finish within `[http] shutdown_grace_secs` and releases the others; the first task then ends.
-pub fn spawn_worker(ctx: &Ctx) -> [tokio::task::JoinHandle<()>; 2] {
+pub fn spawn_worker(ctx: &Ctx) -> [tokio::task::JoinHandle<()>; 3] {
     [
         tokio::spawn(madoguchi_kernel::jobs::work_until(
             ctx.db.clone(),
@@ -64,6 +71,9 @@ pub fn spawn_worker(ctx: &Ctx) -> [tokio::task::JoinHandle<()>; 2] {
             std::time::Duration::from_secs(ctx.config.http.shutdown_grace_secs),
         )),
         tokio::spawn(madoguchi_applications::maintenance::run_periodically(
+            ctx.clone(),
+        )),
+        tokio::spawn(madoguchi_opendata::harvest::schedule_periodically(
             ctx.clone(),
         )),
     ]

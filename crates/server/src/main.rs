@@ -331,8 +331,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         },
     )
     .await?;
-    if let Some([work, sweep]) = worker {
+    if let Some([work, sweep, schedule]) = worker {
         sweep.abort();
+        schedule.abort();
         // The worker finishes or releases its jobs within the grace period on its own.
         let limit = std::time::Duration::from_secs(http.shutdown_grace_secs + 5);
         if tokio::time::timeout(limit, work).await.is_err() {

@@ -18,6 +18,7 @@ mod form_templates;
 mod form_versions;
 mod fuzz_multipart;
 mod group_commit;
+mod harvest;
 mod identity;
 mod identity_oidc;
 mod issuance;

@@ -491,6 +491,31 @@ async fn a_sqlite_installation_moves_to_postgresql_with_every_row_and_the_ids_co
                 serde_json::json!(11),
             ],
         ),
+        (
+            "INSERT INTO od_harvest_sources (tenant_id, name, kind, url, org_tenant_id, every_hours, enabled,
+                 high_water, next_run_at, created_at, modified_at)
+             VALUES ($1, $2, 'ckan', $3, $1, $4, 1, $5, NULL, $6, $6)",
+            vec![
+                serde_json::json!(tenant),
+                serde_json::json!("高知市 \"CKAN\"\n"),
+                serde_json::json!("https://opendata.example.jp/"),
+                serde_json::json!(24),
+                serde_json::json!("2026-01-01T00:00:00.000000"),
+                serde_json::json!(12),
+            ],
+        ),
+        (
+            "INSERT INTO od_harvest_runs (source_id, status, queued_at, started_at, finished_at, found, created,
+                 errors, message)
+             VALUES ((SELECT max(id) FROM od_harvest_sources), 'failed', $1, $2, NULL, $3, 0, $4, $5)",
+            vec![
+                serde_json::json!(13),
+                serde_json::json!(14),
+                serde_json::json!(9_007_199_254_740_993i64),
+                serde_json::json!("[{\"dataset\": \"0012\", \"reason\": \"x\"}]"),
+                serde_json::json!(""),
+            ],
+        ),
     ] {
         let mut q = sqlx::query(sql);
         for b in binds {

@@ -103,6 +103,7 @@ struct Fixture {
     dataset: String,
     resource: String,
     api_token: i64,
+    harvest_source: i64,
     builder: i64,
     template: i64,
 }
@@ -230,6 +231,10 @@ const MATRIX: &[Row] = &[
     row!("POST", "/staff/opendata/resources/{rid}/publish", |f| format!("/staff/opendata/resources/{}/publish", f.resource), &[], OUTSIDE_TENANT, Denied, None),
     row!("POST", "/staff/opendata/resources/{rid}/delete", |f| format!("/staff/opendata/resources/{}/delete", f.resource), &[], OUTSIDE_TENANT, Denied, None),
     row!("POST", "/staff/opendata/tokens/{id}/revoke", |f| format!("/staff/opendata/tokens/{}/revoke", f.api_token), &[], EVERYONE, Denied, None),
+    // Harvest sources are the prefecture administrator's alone: every other role of the tenant is refused too.
+    row!("GET", "/staff/opendata/harvest/{id}", |f| format!("/staff/opendata/harvest/{}", f.harvest_source), &[], EVERYONE, Denied, TenantAdmin),
+    row!("POST", "/staff/opendata/harvest/{id}", |f| format!("/staff/opendata/harvest/{}", f.harvest_source), &[("name", "IDOR"), ("kind", "ckan"), ("url", "https://example.jp"), ("every_hours", "0")], EVERYONE, Denied, None),
+    row!("POST", "/staff/opendata/harvest/{id}/run", |f| format!("/staff/opendata/harvest/{}/run", f.harvest_source), &[], EVERYONE, Denied, None),
 ];
 
 /// Routes whose POST body is multipart (uploads); their rows are sent as multipart forms, so a refusal comes
@@ -486,6 +491,15 @@ async fn fixture(app: &TestApp) -> Fixture {
     let api_token = id_of(app, "SELECT MAX(id) FROM od_api_tokens").await;
     exec(
         app,
+        "INSERT INTO od_harvest_sources (tenant_id, name, kind, url, org_tenant_id, created_at, modified_at)
+         SELECT id, '取り込み元（IDOR）', 'ckan', 'https://example.jp', id, CAST($1 AS BIGINT), CAST($1 AS BIGINT)
+         FROM tenants WHERE code = '390003'",
+        &[&n],
+    )
+    .await;
+    let harvest_source = id_of(app, "SELECT MAX(id) FROM od_harvest_sources").await;
+    exec(
+        app,
         "INSERT INTO builder_drafts (tenant_id, form_id, slug, definition, revision, updated_at)
          SELECT f.tenant_id, f.id, f.slug, v.definition, 1, CAST($2 AS BIGINT)
          FROM forms f JOIN form_versions v ON v.form_id = f.id AND v.version = f.current_version
@@ -508,6 +522,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         dataset: "idor-dataset-0001".into(),
         resource: "idor-resource-0001".into(),
         api_token,
+        harvest_source,
         builder,
         template,
     }
@@ -533,6 +548,8 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, String> {
         "od_datasets",
         "od_resources",
         "od_api_tokens",
+        "od_harvest_sources",
+        "od_harvest_runs",
         "form_templates",
         "issuance_templates",
         "issued_documents",
@@ -574,6 +591,10 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<String, String> {
         (
             "tokens.state",
             "SELECT CAST(id AS TEXT) || ':' || COALESCE(CAST(revoked_at AS TEXT), '-') FROM od_api_tokens ORDER BY id",
+        ),
+        (
+            "harvest.state",
+            "SELECT CAST(id AS TEXT) || ':' || name || ':' || url FROM od_harvest_sources ORDER BY id",
         ),
         (
             "builder.state",
