@@ -243,10 +243,16 @@ pub async fn find_source(db: &Db, tenant_id: i64, id: i64) -> Result<Option<Sour
     .transpose()
 }
 
-/// Creates a source of a tenant (checked by the caller with [`check_source`]).
-pub async fn create_source(db: &Db, tenant_id: i64, s: &SourceInput) -> Result<i64, sqlx::Error> {
+/// Creates a source of a tenant, after [`check_source`] (`orgs`: the organisations it may file datasets under).
+pub async fn create_source(
+    db: &Db,
+    tenant_id: i64,
+    mut s: SourceInput,
+    orgs: &[i64],
+) -> Result<i64, OdError> {
+    check_source(&mut s, orgs)?;
     let now = now_ms();
-    sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO od_harvest_sources (tenant_id, name, kind, url, org_tenant_id, every_hours, enabled,
              created_at, modified_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
@@ -260,17 +266,19 @@ pub async fn create_source(db: &Db, tenant_id: i64, s: &SourceInput) -> Result<i
     .bind(i64::from(s.enabled))
     .bind(now)
     .fetch_one(&db.write)
-    .await
+    .await?)
 }
 
-/// Replaces a tenant's source's settings. A changed URL or kind starts again from the beginning (no
-/// high-water mark); the datasets already harvested stay until the next run's listing.
+/// Replaces a tenant's source's settings, after [`check_source`]. A changed URL or kind starts again from the
+/// beginning (no high-water mark); the datasets already harvested stay until the next run's listing.
 pub async fn update_source(
     db: &Db,
     tenant_id: i64,
     id: i64,
-    s: &SourceInput,
-) -> Result<bool, sqlx::Error> {
+    mut s: SourceInput,
+    orgs: &[i64],
+) -> Result<bool, OdError> {
+    check_source(&mut s, orgs)?;
     let n = sqlx::query(
         "UPDATE od_harvest_sources SET
              high_water = CASE WHEN url = $1 AND kind = $2 THEN high_water ELSE '' END,

@@ -257,15 +257,12 @@ pub async fn create(
     verify_csrf(&headers, &f._csrf)?;
     let orgs = orgs_of(&state, &scope).await?;
     let ids: Vec<i64> = orgs.iter().map(|o| o.0).collect();
-    let checked = f.input().and_then(|mut i| {
-        harvest::check_source(&mut i, &ids)?;
-        Ok(i)
-    });
-    match checked {
-        Ok(input) => {
-            let id = harvest::create_source(&state.ctx.db, scope.tenant_id, &input).await?;
-            Ok(Redirect::to(&format!("/staff/opendata/harvest/{id}")).into_response())
-        }
+    let created = match f.input() {
+        Ok(input) => harvest::create_source(&state.ctx.db, scope.tenant_id, input, &ids).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(id) => Ok(Redirect::to(&format!("/staff/opendata/harvest/{id}")).into_response()),
         Err(OdError::Validation(m)) => {
             render(
                 &state,
@@ -323,17 +320,13 @@ pub async fn update(
     let orgs = orgs_of(&state, &scope).await?;
     own_source(&state, &scope, id).await?;
     let ids: Vec<i64> = orgs.iter().map(|o| o.0).collect();
-    let checked = f.input().and_then(|mut i| {
-        harvest::check_source(&mut i, &ids)?;
-        Ok(i)
-    });
-    match checked {
-        Ok(input) => {
-            if !harvest::update_source(&state.ctx.db, scope.tenant_id, id, &input).await? {
-                return Err(AppError::NotFound);
-            }
-            Ok(Redirect::to(&format!("/staff/opendata/harvest/{id}")).into_response())
-        }
+    let updated = match f.input() {
+        Ok(input) => harvest::update_source(&state.ctx.db, scope.tenant_id, id, input, &ids).await,
+        Err(e) => Err(e),
+    };
+    match updated {
+        Ok(true) => Ok(Redirect::to(&format!("/staff/opendata/harvest/{id}")).into_response()),
+        Ok(false) => Err(AppError::NotFound),
         Err(OdError::Validation(m)) => {
             render(
                 &state,
