@@ -101,16 +101,7 @@ impl AppError {
     /// What the person is told, in the request's language ([`crate::web::request_lang`]). The free texts
     /// (`BadRequest`, `Conflict`, `TooLarge`, `Unavailable`) are shown as written where they were made.
     pub fn public_message(&self) -> String {
-        use madoguchi_japanese::lang::Lang;
-        let lang = crate::web::request_lang();
-        let fixed = |ja: &str, en: &str, easy: &str| -> String {
-            match lang {
-                Lang::Ja => ja,
-                Lang::En => en,
-                Lang::Easy => easy,
-            }
-            .to_string()
-        };
+        let fixed = crate::web::in_request_lang;
         match self {
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
@@ -143,20 +134,14 @@ impl AppError {
             AppError::TooManyRequests {
                 rule,
                 retry_after_secs,
-            } => rule.message_in(lang, *retry_after_secs),
+            } => rule.message_in(crate::web::request_lang(), *retry_after_secs),
             other => other.to_string(),
         }
     }
 
     /// The title of the error page, in the request's language.
     fn title(&self) -> &'static str {
-        use madoguchi_japanese::lang::Lang;
-        let lang = crate::web::request_lang();
-        let pick = |ja: &'static str, en: &'static str, easy: &'static str| match lang {
-            Lang::Ja => ja,
-            Lang::En => en,
-            Lang::Easy => easy,
-        };
+        let pick = crate::web::pick_in_request_lang::<&'static str>;
         match self.status() {
             StatusCode::NOT_FOUND => pick(
                 "ページが見つかりません",

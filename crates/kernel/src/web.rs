@@ -98,15 +98,19 @@ fn new_request_id() -> String {
         .collect()
 }
 
-/// One sentence in the request's language, from its three versions (日本語, English, やさしい日本語).
-pub fn in_request_lang(ja: &str, en: &str, easy: &str) -> String {
+/// Of three versions (日本語, English, やさしい日本語), the one in the request's language.
+pub fn pick_in_request_lang<T>(ja: T, en: T, easy: T) -> T {
     use madoguchi_japanese::lang::Lang;
     match request_lang() {
         Lang::Ja => ja,
         Lang::En => en,
         Lang::Easy => easy,
     }
-    .to_string()
+}
+
+/// One sentence in the request's language, from its three versions (日本語, English, やさしい日本語).
+pub fn in_request_lang(ja: &str, en: &str, easy: &str) -> String {
+    pick_in_request_lang(ja, en, easy).to_string()
 }
 
 /// The language a request is read in: `?lang=` when it names one, else the language cookie, else Japanese.
