@@ -1077,12 +1077,13 @@ async fn error_pages_speak_the_chosen_language(app: &TestApp) {
 }
 
 /// Rate-limit refusals, on the page and in the FAQ chat, say the wait in the chosen language.
-async fn rate_limits_speak_the_chosen_language(app: &TestApp) {
+/// A new browser that chose `lang` posts the subsidy form three times; the last answer.
+async fn third_form_post_in(app: &TestApp, lang: Lang) -> (u16, String) {
     let b = app.anonymous();
-    choose(&b, Lang::En).await;
+    choose(&b, lang).await;
     let mut last = None;
     for _ in 0..3 {
-        let (_, page) = b.get_page(&format!("{SUBSIDY}?lang=en")).await;
+        let (_, page) = b.get_page(&format!("{SUBSIDY}?lang={}", lang.code())).await;
         let r = b
             .client
             .post(app.url(SUBSIDY))
@@ -1097,7 +1098,11 @@ async fn rate_limits_speak_the_chosen_language(app: &TestApp) {
             .unwrap();
         last = Some((r.status().as_u16(), r.text().await.unwrap()));
     }
-    let (status, html) = last.unwrap();
+    last.unwrap()
+}
+
+async fn rate_limits_speak_the_chosen_language(app: &TestApp) {
+    let (status, html) = third_form_post_in(app, Lang::En).await;
     assert_eq!(status, 429, "{html}");
     assert!(html.contains("Please wait a moment"), "{html}");
     assert!(
@@ -1108,31 +1113,12 @@ async fn rate_limits_speak_the_chosen_language(app: &TestApp) {
     assert!(
         [" second", " minute"]
             .iter()
-            .any(|unit| html.contains(&format!("Please wait {}", "")) && html.contains(unit)),
+            .any(|unit| html.contains("Please wait ") && html.contains(unit)),
         "{html}"
     );
     assert_one_language(&html, Lang::En, &[], "429 page");
 
-    let easy = app.anonymous();
-    choose(&easy, Lang::Easy).await;
-    let mut last = None;
-    for _ in 0..3 {
-        let (_, page) = easy.get_page(&format!("{SUBSIDY}?lang=ja-easy")).await;
-        let r = easy
-            .client
-            .post(app.url(SUBSIDY))
-            .multipart(
-                Form::new()
-                    .text("_csrf", csrf_of(&page))
-                    .text("_draft", "")
-                    .text("_action", "confirm"),
-            )
-            .send()
-            .await
-            .unwrap();
-        last = Some((r.status().as_u16(), r.text().await.unwrap()));
-    }
-    let (status, html) = last.unwrap();
+    let (status, html) = third_form_post_in(app, Lang::Easy).await;
     assert_eq!(status, 429);
     assert!(html.contains("まってから もう いちど"), "{html}");
 }
@@ -1276,26 +1262,7 @@ both!(
     error_pages_speak_the_chosen_language,
 );
 
-mod rate_limited {
-    use super::*;
-    use common::Backend;
-
-    async fn run(backend: Backend) {
-        let app = TestApp::spawn_configured(backend, false, small_form_post_limit).await;
-        rate_limits_speak_the_chosen_language(&app).await;
-        app.finish().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(Backend::Postgres).await;
-    }
-}
+both_configured!(small_form_post_limit: rate_limits_speak_the_chosen_language);
 
 /// The catalogue: every message kind has a text in every language; English carries no Japanese script and
 /// やさしい日本語 no kanji beyond the field's own label, and both name the field.

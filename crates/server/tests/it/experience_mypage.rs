@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Backend, Browser, TestApp, csrf_of, hidden_value};
+use common::{Browser, TestApp, csrf_of, hidden_value};
 use madoguchi_kernel::config::{Limit, RateLimitConfig};
 use reqwest::multipart::Form;
 
@@ -897,22 +897,4 @@ both!(
     receipt_and_notice_mails_read_as_natural_japanese,
 );
 
-mod rate_limits {
-    use super::*;
-
-    async fn run(backend: Backend) {
-        let app = TestApp::spawn_configured(backend, false, claim_limits).await;
-        claim_codes_and_attempts_are_rate_limited_per_account_and_per_receipt(&app).await;
-        app.finish().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(Backend::Postgres).await;
-    }
-}
+both_configured!(claim_limits: claim_codes_and_attempts_are_rate_limited_per_account_and_per_receipt);

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Backend, TestApp};
+use common::TestApp;
 use madoguchi_kernel::Config;
 
 const TOKEN: &str = "metrics-token-for-tests-0123456789";
@@ -244,22 +244,4 @@ both!(
     without_a_token_metrics_do_not_exist,
 );
 
-mod with_a_token {
-    use super::*;
-
-    async fn run(backend: Backend) {
-        let app = TestApp::spawn_configured(backend, false, with_token).await;
-        metrics_need_the_token_and_count_by_route_template(&app).await;
-        app.finish().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(Backend::Postgres).await;
-    }
-}
+both_configured!(with_token: metrics_need_the_token_and_count_by_route_template);

@@ -10,28 +10,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Like `both!`, with the configuration adjusted by `$configure` before the server starts.
-macro_rules! both_configured {
-    ($configure:ident: $($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::common::TestApp::spawn_configured(
-                    $crate::common::Backend::Sqlite, false, super::$configure).await;
-                super::$name(&app).await;
-                app.finish().await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let app = $crate::common::TestApp::spawn_configured(
-                    $crate::common::Backend::Postgres, false, super::$configure).await;
-                super::$name(&app).await;
-                app.finish().await;
-            }
-        }
-    )*};
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Hole 13: timeouts.
 

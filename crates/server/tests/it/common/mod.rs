@@ -168,6 +168,29 @@ macro_rules! both {
     )*};
 }
 
+/// Like `both!`, with the configuration adjusted by `$configure` before the server starts.
+#[macro_export]
+macro_rules! both_configured {
+    ($configure:ident: $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn_configured(
+                    $crate::common::Backend::Sqlite, false, super::$configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::common::TestApp::spawn_configured(
+                    $crate::common::Backend::Postgres, false, super::$configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    )*};
+}
+
 fn unique() -> String {
     use rand::Rng;
     format!("{:016x}", rand::thread_rng().r#gen::<u64>())
